@@ -1,0 +1,155 @@
+"""The strict JSON converter for every model, setting, plan and scenario.
+
+A private cattrs converter, never the global one. Decimals travel as strings (``"12.50"``),
+datetimes as ISO 8601 with a UTC offset, currencies as their code, enums as their value, and
+unions of records as objects tagged with ``"type"``. Unknown keys and wrong types raise one
+:class:`DocumentError` listing every bad field with its JSON path (``$.events[0].amount``).
+"""
+
+import json
+import re
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any, TypeVar
+
+import cattrs
+from cattrs.strategies import configure_tagged_union
+
+from ._errors import DocumentError, FieldProblem, InvalidInputError
+from ._outcomes import Action, Outcome
+from ._money import Currency, Money
+from ._scenario import Scenario, ScenarioEvent
+
+__all__ = [
+    "converter",
+    "dumps",
+    "loads_scenario",
+    "structure",
+    "unstructure",
+]
+
+T = TypeVar("T")
+
+
+def _tag(cls: type) -> str:
+    name = re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__).lower()
+    return name.removesuffix("_event")
+
+
+def _structure_decimal(value: object, _: type) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise ValueError(
+            f"expected a decimal string such as \"12.50\", got {type(value).__name__} {value!r}"
+        )
+    try:
+        result = Decimal(value)
+    except InvalidOperation:
+        raise ValueError(f"expected a decimal string such as \"12.50\", got {value!r}") from None
+    if not result.is_finite():
+        raise ValueError(f"expected a finite decimal, got {value!r}")
+    return result
+
+
+def _structure_datetime(value: object, _: type) -> datetime:
+    if not isinstance(value, str):
+        raise ValueError(f"expected an ISO 8601 datetime string, got {type(value).__name__}")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"expected an ISO 8601 datetime, got {value!r}") from None
+    if parsed.utcoffset() is None:
+        raise ValueError(f"datetime {value!r} has no UTC offset; add one, e.g. +00:00 or Z")
+    return parsed
+
+
+def _structure_currency(value: object, _: type) -> Currency:
+    if not isinstance(value, str):
+        raise ValueError(f"expected an ISO 4217 currency code, got {type(value).__name__}")
+    return Currency(value)
+
+
+def _structure_money(value: object, _: type) -> Money:
+    if not isinstance(value, dict):
+        raise ValueError(
+            'expected money as {"amount": "12.50", "currency": "USD"}, '
+            f"got {type(value).__name__}"
+        )
+    extra = set(value) - {"amount", "currency"}
+    if extra:
+        raise ValueError(f"unknown money key(s): {', '.join(sorted(extra))}")
+    if "amount" not in value or "currency" not in value:
+        raise ValueError('money needs both "amount" and "currency"')
+    return Money(_structure_decimal(value["amount"], Decimal), _structure_currency(value["currency"], Currency))
+
+
+def _make_converter() -> cattrs.Converter:
+    conv = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
+    conv.register_structure_hook(Decimal, _structure_decimal)
+    conv.register_unstructure_hook(Decimal, str)
+    conv.register_structure_hook(datetime, _structure_datetime)
+    conv.register_unstructure_hook(datetime, lambda value: value.isoformat())
+    conv.register_structure_hook(Currency, _structure_currency)
+    conv.register_unstructure_hook(Currency, lambda value: value.code)
+    conv.register_structure_hook(Money, _structure_money)
+    conv.register_unstructure_hook(
+        Money, lambda value: {"amount": str(value.amount), "currency": value.currency.code}
+    )
+    conv.register_unstructure_hook(frozenset, lambda value: sorted(conv.unstructure(v) for v in value))
+    for union in (Action, Outcome, ScenarioEvent):
+        configure_tagged_union(union, conv, tag_generator=_tag, tag_name="type")
+    return conv
+
+
+converter = _make_converter()
+
+
+def _problems(exc: BaseException, path: str) -> list[FieldProblem]:
+    problems: list[FieldProblem] = []
+    for line in cattrs.transform_error(exc, path=path, format_exception=_format):
+        message, _, where = line.rpartition(" @ ")
+        problems.append(FieldProblem(path=where or path, message=message or line))
+    return problems
+
+
+def _format(exc: BaseException, type_: Any) -> str:
+    if isinstance(exc, KeyError):
+        return "required field missing"
+    if isinstance(exc, cattrs.ForbiddenExtraKeysError):
+        return f"unknown field(s): {', '.join(sorted(exc.extra_fields))}"
+    if isinstance(exc, (InvalidInputError, ValueError)) and str(exc):
+        return str(exc)
+    name = getattr(type_, "__name__", str(type_))
+    return f"invalid value, expected {name}"
+
+
+def structure(data: object, cls: type[T], *, what: str | None = None) -> T:
+    """Build ``cls`` from JSON-shaped data, or raise :class:`DocumentError` naming every bad path."""
+    what = what or getattr(cls, "__name__", "document")
+    try:
+        return converter.structure(data, cls)
+    except cattrs.BaseValidationError as exc:
+        raise DocumentError(what, _problems(exc, "$")) from exc
+    except InvalidInputError as exc:
+        raise DocumentError(what, [FieldProblem("$", str(exc))]) from exc
+
+
+def unstructure(value: object) -> Any:
+    """JSON-shaped data for any model, plan or scenario."""
+    return converter.unstructure(value)
+
+
+def dumps(value: object, **kwargs: Any) -> str:
+    """A JSON string for any model, plan or scenario."""
+    return json.dumps(unstructure(value), **kwargs)
+
+
+def loads_scenario(text: str) -> Scenario:
+    """Parse a scenario document, raising :class:`DocumentError` with JSON paths on bad input."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DocumentError(
+            "scenario", [FieldProblem("$", f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})")]
+        ) from exc
+    return structure(data, Scenario, what="scenario")
+

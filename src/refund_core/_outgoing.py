@@ -1,0 +1,210 @@
+"""Outgoing: a NetSuite credit memo or cash refund becomes a storefront refund (NSC-6..8).
+
+The connector never moves money itself (NSC-7): it tells the storefront what was refunded (lines,
+quantities, shipping, amount) and the storefront refunds the payment method. The gift-card part is
+never refunded automatically (NSC-8): it becomes store credit when the settings ask for it and the
+storefront supports it, and a manual action otherwise; the rest proceeds either way.
+
+**Decision (ours):** the gift-card part of a refund is its share of what each tender of the order
+still has, by the largest-remainder method, so cumulative refunds never exceed a tender (MNY-4).
+"""
+
+from ._common import check_currency, finish_plan
+from ._errors import InvalidRecordError, OverRefundError
+from ._ids import Role, external_id
+from ._ledger import LedgerView
+from ._models import (
+    CashRefund,
+    LedgerSnapshot,
+    SourceKey,
+    StorefrontSync,
+    TenderKind,
+)
+from ._money import Money, allocate, sum_money
+from ._outcomes import (
+    Action,
+    Flow,
+    IssueStoreCredit,
+    IssueStorefrontRefund,
+    ManualAction,
+    MarkRecordSynced,
+    Outcome,
+    Reason,
+    RecordRef,
+    Skipped,
+    StorefrontRefundLine,
+    SyncedRecordKind,
+    Unsupported,
+)
+from ._settings import RefundSettings, StorefrontCapabilities
+
+__all__ = ["NETSUITE_SOURCE", "decide_outgoing_refund"]
+
+NETSUITE_SOURCE = "netsuite"
+_FLOW = Flow.OUTGOING_REFUND
+
+
+def decide_outgoing_refund(
+    record_id: str,
+    ledger: LedgerSnapshot,
+    settings: RefundSettings,
+    storefront: StorefrontCapabilities,
+) -> Outcome:
+    """Plan the storefront refund for the NetSuite credit memo or cash refund ``record_id``."""
+    view = LedgerView(ledger)
+    record = view.refund_record(record_id)
+    if record is None:
+        raise InvalidRecordError(f"no credit memo or cash refund {record_id} in the snapshot")
+    key = SourceKey(NETSUITE_SOURCE, record.internal_id)
+    if record.source is not None:
+        return Skipped(
+            key=key,
+            flow=_FLOW,
+            code=Reason.NOT_A_REFUND_RECORD,
+            message=(
+                f"{record.internal_id} was created by the incoming sync of {record.source}; "
+                "it came from the storefront and is not sent back"
+            ),
+            rule_ids=("NSC-9",),
+        )
+    kind = "cash refund" if isinstance(record, CashRefund) else "credit memo"
+    if record.storefront_sync is not None:
+        return Skipped(
+            key=key,
+            flow=_FLOW,
+            code=Reason.ALREADY_SYNCED,
+            message=f"{kind} {record.internal_id} was already sent to {storefront.name}",
+            rule_ids=("IDM-2",),
+        )
+    rma = next(
+        (r for r in ledger.return_authorizations if r.internal_id == record.created_from), None
+    )
+    order_id = record.order_id or (rma.order_id if rma is not None else None)
+    if order_id is None:
+        billing = next(
+            (
+                txn
+                for txn in (*ledger.invoices, *ledger.cash_sales)
+                if txn.internal_id == record.created_from
+            ),
+            None,
+        )
+        order_id = billing.order_id if billing is not None else None
+    order = view.sales_order(order_id) if order_id is not None else None
+    if order is None:
+        return Unsupported(
+            key=key,
+            flow=_FLOW,
+            code=Reason.ORDER_NOT_SYNCED,
+            message=f"{record.internal_id} is not linked to a storefront order; nothing to send",
+            rule_ids=("NSC-7",),
+        )
+    check_currency(f"sales order {order.internal_id}", record.amount, order.currency)
+    rules = ["NSC-7"] + (["NSC-6"] if rma is not None else [])
+    # NSC-8: split the refund over the tenders by what each still has.
+    zero = Money.zero(order.currency)
+    gift_total = sum_money(
+        (t.amount for t in order.tenders if t.kind is TenderKind.GIFT_CARD), order.currency
+    )
+    paid_total = (order.total - gift_total) if order.tenders else order.total
+    paid_before, gift_before = view.tender_refunded(order)
+    paid_left, gift_left = paid_total - paid_before, gift_total - gift_before
+    if record.amount > paid_left + gift_left:
+        raise OverRefundError(
+            target=f"sales order {order.internal_id}",
+            requested=record.amount,
+            ceiling=order.total,
+            already_refunded=paid_before + gift_before,
+            remaining=paid_left + gift_left,
+        )
+    if gift_left.is_positive:
+        payment_part, gift_part = allocate(
+            record.amount, [paid_left.to_minor_units(), gift_left.to_minor_units()]
+        )
+    else:
+        payment_part, gift_part = record.amount, zero
+    refund_id = external_id(key, Role.STOREFRONT_REFUND, order.order_ref)
+    actions: list[Action] = []
+    manual: list[ManualAction] = []
+    lines = tuple(
+        StorefrontRefundLine(line.order_line_ref, line.quantity, line.amount)
+        for line in record.lines
+        if line.order_line_ref is not None
+    )
+    if payment_part.is_positive or lines:
+        actions.append(
+            IssueStorefrontRefund(
+                external_id=refund_id,
+                source=key,
+                rule_ids=tuple(rules),
+                reason=(
+                    f"{kind} {record.internal_id} was made in NetSuite"
+                    + (f" from return authorization {rma.internal_id}" if rma else "")
+                    + f": {storefront.name} refunds {payment_part} to the payment method"
+                ),
+                storefront=storefront.name,
+                order_ref=order.order_ref,
+                record=RecordRef(internal_id=record.internal_id),
+                lines=lines,
+                shipping=record.shipping,
+                amount=payment_part,
+            )
+        )
+    if gift_part.is_positive:
+        rules.append("NSC-8")
+        if settings.gift_card_as_store_credit and storefront.supports_store_credit:
+            actions.append(
+                IssueStoreCredit(
+                    external_id=external_id(key, Role.STORE_CREDIT, order.order_ref),
+                    source=key,
+                    rule_ids=("NSC-8",),
+                    reason=(
+                        f"{gift_part} was paid by gift card; the settings ask for store credit "
+                        f"and {storefront.name} supports it"
+                    ),
+                    storefront=storefront.name,
+                    order_ref=order.order_ref,
+                    customer_id=order.customer_id,
+                    amount=gift_part,
+                )
+            )
+        else:
+            why = (
+                f"{storefront.name} does not support store credit"
+                if settings.gift_card_as_store_credit
+                else "the refund settings do not ask for store credit"
+            )
+            manual.append(
+                ManualAction(
+                    code=Reason.GIFT_CARD,
+                    message=(
+                        f"manual: refund {gift_part} to the gift card of order {order.order_ref} "
+                        f"by hand ({why}); the rest of the refund proceeds"
+                    ),
+                    rule_ids=("NSC-8",),
+                    amount=gift_part,
+                )
+            )
+    actions.append(
+        MarkRecordSynced(
+            external_id=f"{refund_id}-mark",
+            source=key,
+            rule_ids=tuple(dict.fromkeys(rules)),
+            reason=f"mark {kind} {record.internal_id} as synced so it is never sent twice",
+            record_kind=SyncedRecordKind.CASH_REFUND
+            if isinstance(record, CashRefund)
+            else SyncedRecordKind.CREDIT_MEMO,
+            record_id=record.internal_id,
+            sync=StorefrontSync(
+                external_id=refund_id, payment_part=payment_part, gift_card_part=gift_part
+            ),
+        )
+    )
+    return finish_plan(
+        key=key,
+        flow=_FLOW,
+        summary=f"send {kind} {record.internal_id} of {record.amount} to {storefront.name}",
+        actions=actions,
+        manual_actions=manual,
+        ledger=ledger,
+    )

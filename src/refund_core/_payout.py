@@ -1,0 +1,226 @@
+"""A processor payout becomes one NetSuite deposit (STC-11, STC-12, STC-13).
+
+Payments and customer refunds wait in Undeposited Funds; the deposit takes each entry of the
+payout out of it (STC-12). Fees and fee refunds are never on a customer refund or credit memo:
+each is a line of the deposit's Other Deposits list (STC-13). Refunds of charges before the
+record sync start date are left out for manual matching, or become deposit lines posted to one
+income account, optionally summarized into one line (STC-11).
+"""
+
+from ._common import check_currency, finish_plan
+from ._errors import ConfigurationError, InvalidInputError
+from ._ids import Role, external_id
+from ._ledger import LedgerView
+from ._models import (
+    BalanceEntry,
+    BalanceEntryKind,
+    DepositRecordKind,
+    LedgerSnapshot,
+    OtherDepositLine,
+    PaymentStatus,
+    Payout,
+    SourceKey,
+)
+from ._money import Money, sum_money
+from ._outcomes import (
+    CreateDeposit,
+    Flow,
+    ManualAction,
+    Outcome,
+    PlannedDepositLine,
+    Reason,
+    RecordRef,
+    Skipped,
+)
+from ._settings import PreStartMode, RefundSettings
+from ._stripe import is_before_sync_start
+
+__all__ = ["decide_payout"]
+
+_FLOW = Flow.PAYOUT
+
+
+def decide_payout(payout: Payout, ledger: LedgerSnapshot, settings: RefundSettings) -> Outcome:  # noqa: C901, PLR0915
+    """Plan the deposit for a payout, or skip it until every refund in it has synced."""
+    view = LedgerView(ledger)
+    key = payout.key
+    payment_lines: list[PlannedDepositLine] = []
+    other_lines: list[OtherDepositLine] = []
+    manual: list[ManualAction] = []
+    pre_start: list[BalanceEntry] = []
+    missing: list[str] = []
+    rules: list[str] = []
+
+    def fee_account() -> str:
+        if settings.fee_account is None:
+            raise ConfigurationError(
+                f"payout {payout.payout_id} has fee entries, but fee_account is not set"
+            )
+        return settings.fee_account
+
+    for entry in payout.entries:
+        match entry.kind:
+            case BalanceEntryKind.CHARGE:
+                payment = view.payment_by_ref(entry.source_ref)
+                if payment is None:
+                    missing.append(f"charge {entry.source_ref}")
+                    continue
+                check_currency(f"payment {payment.internal_id}", entry.amount, payment.amount.currency)
+                if entry.amount != payment.amount:
+                    raise InvalidInputError(
+                        f"payout {payout.payout_id} entry {entry.entry_id} moves {entry.amount}, "
+                        f"but payment {payment.internal_id} is {payment.amount}"
+                    )
+                payment_lines.append(
+                    PlannedDepositLine(
+                        DepositRecordKind.PAYMENT,
+                        RecordRef(internal_id=payment.internal_id),
+                        entry.amount,
+                    )
+                )
+            case BalanceEntryKind.REFUND | BalanceEntryKind.PAYMENT_FAILURE:
+                refunds = view.customer_refunds_for(SourceKey(payout.source, entry.source_ref))
+                if not refunds:
+                    if entry.kind is BalanceEntryKind.REFUND and is_before_sync_start(
+                        entry.charge_created_at, settings
+                    ):
+                        pre_start.append(entry)
+                    else:
+                        missing.append(f"{entry.kind.value} {entry.source_ref}")
+                    continue
+                total = sum_money((cr.amount for cr in refunds), entry.amount.currency)
+                if total != -entry.amount:
+                    raise InvalidInputError(
+                        f"payout {payout.payout_id} entry {entry.entry_id} moves {entry.amount}, "
+                        f"but the customer refunds for {entry.source_ref} total {total}"
+                    )
+                payment_lines.extend(
+                    PlannedDepositLine(
+                        DepositRecordKind.CUSTOMER_REFUND,
+                        RecordRef(internal_id=cr.internal_id),
+                        -cr.amount,
+                    )
+                    for cr in refunds
+                )
+                rules.append("STC-12")
+            case BalanceEntryKind.FEE | BalanceEntryKind.FEE_REFUND:
+                label = "fee refund" if entry.kind is BalanceEntryKind.FEE_REFUND else "fee"
+                other_lines.append(
+                    OtherDepositLine(
+                        account=fee_account(),
+                        amount=entry.amount,
+                        memo=f"Stripe {label} {entry.source_ref}"
+                        + (f": {entry.description}" if entry.description else ""),
+                        source_refs=(entry.entry_id,),
+                    )
+                )
+                if entry.kind is BalanceEntryKind.FEE_REFUND:
+                    rules.append("STC-13")
+    if missing:
+        return Skipped(
+            key=key,
+            flow=_FLOW,
+            code=Reason.REFUND_NOT_SYNCED,
+            message=(
+                f"payout {payout.payout_id} waits for records not in NetSuite yet: "
+                + ", ".join(missing)
+            ),
+            rule_ids=("STC-12",),
+        )
+    if pre_start:
+        rules.append("STC-11")
+        _pre_start_lines(payout, pre_start, settings, other_lines, manual)
+    already = [
+        line.record.internal_id
+        for line in payment_lines
+        if line.kind is DepositRecordKind.PAYMENT
+        and any(
+            p.internal_id == line.record.internal_id and p.status is PaymentStatus.DEPOSITED
+            for p in ledger.payments
+        )
+    ]
+    deposit_id = external_id(key, Role.DEPOSIT, payout.payout_id)
+    if already and deposit_id not in ledger.external_ids():
+        raise InvalidInputError(
+            f"payout {payout.payout_id} includes payments already deposited elsewhere: "
+            + ", ".join(already)
+        )
+    amount = sum_money(
+        (*(line.amount for line in payment_lines), *(line.amount for line in other_lines)),
+        payout.amount.currency,
+    )
+    action = CreateDeposit(
+        external_id=deposit_id,
+        source=key,
+        rule_ids=tuple(dict.fromkeys(("STC-12", *rules))),
+        reason=(
+            f"payout {payout.payout_id} arrived: its refunds and payments leave Undeposited Funds "
+            "for the bank; fees and fee refunds are Other Deposits lines"
+        ),
+        payout_ref=payout.payout_id,
+        account=settings.deposit_account,
+        payment_lines=tuple(payment_lines),
+        other_lines=tuple(other_lines),
+        amount=amount,
+    )
+    excluded = sum_money((entry.amount for entry in pre_start), payout.amount.currency)
+    expected = payout.amount if settings.pre_start_mode is PreStartMode.DEPOSIT_LINE else (
+        payout.amount - excluded
+    )
+    return finish_plan(
+        key=key,
+        flow=_FLOW,
+        summary=f"deposit for payout {payout.payout_id} of {payout.amount}",
+        actions=(action,),
+        manual_actions=manual,
+        ledger=ledger,
+        refund=expected,
+        conserved=(amount,),
+    )
+
+
+def _pre_start_lines(
+    payout: Payout,
+    entries: list[BalanceEntry],
+    settings: RefundSettings,
+    other_lines: list[OtherDepositLine],
+    manual: list[ManualAction],
+) -> None:
+    if settings.pre_start_mode is PreStartMode.SKIP:
+        manual.extend(
+            ManualAction(
+                code=Reason.PRE_START_DATE,
+                message=(
+                    f"manual: refund {entry.source_ref} predates the record sync start date and is "
+                    "left out of the deposit; create credit memo + customer refund and match the "
+                    "bank deposit by hand"
+                ),
+                rule_ids=("STC-11",),
+                amount=entry.amount,
+            )
+            for entry in entries
+        )
+        return
+    account = settings.pre_start_income_account
+    if account is None:  # pragma: no cover - RefundSettings refuses this combination
+        raise ConfigurationError("pre_start_income_account is not set")
+    if settings.summarize_before_backfill:
+        total: Money = sum_money((entry.amount for entry in entries), payout.amount.currency)
+        other_lines.append(
+            OtherDepositLine(
+                account=account,
+                amount=total,
+                memo=f"{len(entries)} refund(s) before the record sync start date, summarized",
+                source_refs=tuple(entry.source_ref for entry in entries),
+            )
+        )
+        return
+    other_lines.extend(
+        OtherDepositLine(
+            account=account,
+            amount=entry.amount,
+            memo=f"refund {entry.source_ref} before the record sync start date",
+            source_refs=(entry.source_ref,),
+        )
+        for entry in entries
+    )
