@@ -7,8 +7,9 @@ __all__ = ["review_account"]
 
 
 def review_account(account: ConnectorAccount) -> AccountReview:
-    """Accept an account that syncs refunds in exactly one direction, warning when it is not the
-    one recommended for its storefront kind.
+    """Accept an account that syncs refunds in exactly one direction, with warnings.
+
+    A warning says when the direction is not the one recommended for the storefront kind (NSC-10).
 
     Raises :class:`ConfigurationError` for an account asking for both directions, or none (NSC-9).
     """

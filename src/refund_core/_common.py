@@ -39,9 +39,7 @@ def check_currency(what: str, refund: Money, currency: Currency) -> None:
         )
 
 
-def _partial_line(
-    item: str, amount: Money, settings: RefundSettings
-) -> CreditLine:
+def _partial_line(item: str, amount: Money, settings: RefundSettings) -> CreditLine:
     # STC-15: with revenue recognition the partial-refund line posts to deferred revenue.
     account = settings.deferred_revenue_account if settings.revenue_recognition else None
     return CreditLine(item=item, amount=amount, account=account)
@@ -140,7 +138,9 @@ def status_outcome(event: RefundEvent, view: LedgerView, flow: Flow) -> Outcome 
         key=event.key,
         flow=flow,
         code=Reason.NOT_SUCCEEDED,
-        message=f"refund {event.refund_id} is {event.status.value}, not succeeded; nothing to sync yet",
+        message=(
+            f"refund {event.refund_id} is {event.status.value}, not succeeded; nothing to sync yet"
+        ),
         rule_ids=("IDM-3",),
     )
 

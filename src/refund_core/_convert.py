@@ -16,8 +16,8 @@ import cattrs
 from cattrs.strategies import configure_tagged_union
 
 from ._errors import DocumentError, FieldProblem, InvalidInputError
-from ._outcomes import Action, Outcome
 from ._money import Currency, Money
+from ._outcomes import Action, Outcome
 from ._scenario import Scenario, ScenarioEvent
 
 __all__ = [
@@ -39,12 +39,12 @@ def _tag(cls: type) -> str:
 def _structure_decimal(value: object, _: type) -> Decimal:
     if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise ValueError(
-            f"expected a decimal string such as \"12.50\", got {type(value).__name__} {value!r}"
+            f'expected a decimal string such as "12.50", got {type(value).__name__} {value!r}'
         )
     try:
         result = Decimal(value)
     except InvalidOperation:
-        raise ValueError(f"expected a decimal string such as \"12.50\", got {value!r}") from None
+        raise ValueError(f'expected a decimal string such as "12.50", got {value!r}') from None
     if not result.is_finite():
         raise ValueError(f"expected a finite decimal, got {value!r}")
     return result
@@ -79,7 +79,10 @@ def _structure_money(value: object, _: type) -> Money:
         raise ValueError(f"unknown money key(s): {', '.join(sorted(extra))}")
     if "amount" not in value or "currency" not in value:
         raise ValueError('money needs both "amount" and "currency"')
-    return Money(_structure_decimal(value["amount"], Decimal), _structure_currency(value["currency"], Currency))
+    return Money(
+        _structure_decimal(value["amount"], Decimal),
+        _structure_currency(value["currency"], Currency),
+    )
 
 
 def _make_converter() -> cattrs.Converter:
@@ -94,7 +97,9 @@ def _make_converter() -> cattrs.Converter:
     conv.register_unstructure_hook(
         Money, lambda value: {"amount": str(value.amount), "currency": value.currency.code}
     )
-    conv.register_unstructure_hook(frozenset, lambda value: sorted(conv.unstructure(v) for v in value))
+    conv.register_unstructure_hook(
+        frozenset, lambda value: sorted(conv.unstructure(v) for v in value)
+    )
     for union in (Action, Outcome, ScenarioEvent):
         configure_tagged_union(union, conv, tag_generator=_tag, tag_name="type")
     return conv
@@ -123,8 +128,8 @@ def _format(exc: BaseException, type_: Any) -> str:
 
 
 def structure(data: object, cls: type[T], *, what: str | None = None) -> T:
-    """Build ``cls`` from JSON-shaped data, or raise :class:`DocumentError` naming every bad path."""
-    what = what or getattr(cls, "__name__", "document")
+    """Build ``cls`` from JSON data, or raise :class:`DocumentError` naming every bad path."""
+    what = what or str(getattr(cls, "__name__", "document"))
     try:
         return converter.structure(data, cls)
     except cattrs.BaseValidationError as exc:
@@ -149,7 +154,11 @@ def loads_scenario(text: str) -> Scenario:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise DocumentError(
-            "scenario", [FieldProblem("$", f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})")]
+            "scenario",
+            [
+                FieldProblem(
+                    "$", f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
+                )
+            ],
         ) from exc
     return structure(data, Scenario, what="scenario")
-

@@ -31,8 +31,8 @@ __all__ = [
     "DocumentError",
     "FieldProblem",
     "FloatAmountError",
-    "InvalidInputError",
     "InternalInvariantError",
+    "InvalidInputError",
     "InvalidRecordError",
     "MoneyError",
     "NonPositiveAmountError",
@@ -129,7 +129,6 @@ class DocumentError(InvalidInputError):
         self.problems: tuple[FieldProblem, ...] = tuple(problems)
         lines = "\n".join(f"  {problem}" for problem in self.problems)
         super().__init__(f"invalid {what}: {len(self.problems)} problem(s)\n{lines}")
-
 
 
 class InternalInvariantError(RefundSyncError, RuntimeError):

@@ -35,7 +35,7 @@ def external_id(source: SourceKey, role: Role, target: str) -> str:
     """The external ID of the record playing ``role`` for ``source`` against ``target``.
 
     >>> external_id(SourceKey("stripe", "re_1"), Role.CREDIT_MEMO, "INV-7")
-    'rs-cm-2e3a0f4b1c5d9e8f7a6b5c4d'
+    'rs-cm-63b44efc703be21875e674a7'
     """
     # Unit separators keep ("a", "bc") and ("ab", "c") apart.
     material = "\x1f".join((source.source, source.event_id, role.value, target))

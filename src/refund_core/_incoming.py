@@ -13,7 +13,14 @@ from ._common import CreditChoice, check_currency, choose_credit_lines, finish_p
 from ._errors import OverRefundError
 from ._ids import Role, external_id
 from ._ledger import Billing, LedgerView
-from ._models import CashSale, CreditLine, LedgerSnapshot, RefundEvent, SalesOrder
+from ._models import (
+    CashSale,
+    CreditLine,
+    LedgerSnapshot,
+    RefundEvent,
+    SalesOrder,
+    TransactionLine,
+)
 from ._money import Money, allocate, sum_money
 from ._outcomes import (
     Action,
@@ -138,7 +145,9 @@ def _check_order_ceiling(event: RefundEvent, order: SalesOrder, view: LedgerView
         )
 
 
-def _unsupported(event: RefundEvent, message: str, code: Reason = Reason.LINE_NOT_BILLED) -> Unsupported:
+def _unsupported(
+    event: RefundEvent, message: str, code: Reason = Reason.LINE_NOT_BILLED
+) -> Unsupported:
     return Unsupported(key=event.key, flow=_FLOW, code=code, message=message, rule_ids=("NSC-5",))
 
 
@@ -161,15 +170,15 @@ def _place_by_lines(
                 "it cannot be refunded before it is billed",
             )
         # How much of the line each holder can still take, by quantity when the source names one.
-        takes: list[tuple[Billing, object, Decimal | None, Money | None]] = []
+        takes: list[tuple[Billing, TransactionLine, Decimal | None, Money]] = []
         if refund_line.quantity is not None:
             wanted = refund_line.quantity
+            by_quantity: list[tuple[Billing, TransactionLine, Decimal]] = []
             for txn, line in holders:
                 _, left = view.line_refundable(txn, line)
-                left = left if left is not None else Decimal(0)
-                take = min(wanted, left)
+                take = min(wanted, left if left is not None else Decimal(0))
                 if take > 0:
-                    takes.append((txn, line, take, None))
+                    by_quantity.append((txn, line, take))
                     wanted -= take
             if wanted > 0:
                 return _unsupported(
@@ -177,8 +186,12 @@ def _place_by_lines(
                     f"order line {refund_line.order_line_ref}: {refund_line.quantity} refunded, "
                     f"but only {refund_line.quantity - wanted} billed and not yet refunded",
                 )
-            shares = allocate(refund_line.amount, [take for _, _, take, _ in takes if take])
-            takes = [(t, ln, q, share) for (t, ln, q, _), share in zip(takes, shares, strict=True)]
+            # MNY-3: the line's amount is split over the holders by quantity, summing exactly.
+            shares = allocate(refund_line.amount, [take for _, _, take in by_quantity])
+            takes = [
+                (txn, line, take, share)
+                for (txn, line, take), share in zip(by_quantity, shares, strict=True)
+            ]
         else:
             wanted_amount = refund_line.amount
             for txn, line in holders:
@@ -194,13 +207,12 @@ def _place_by_lines(
                     f"but only {refund_line.amount - wanted_amount} is billed and not yet refunded",
                 )
         for txn, line, quantity, share in takes:
-            assert share is not None  # noqa: S101 - every branch above sets the share
             lines[txn.internal_id].append(
                 CreditLine(
-                    item=line.item,  # type: ignore[attr-defined]
+                    item=line.item,
                     amount=share,
                     quantity=quantity,
-                    origin_line_id=line.line_id,  # type: ignore[attr-defined]
+                    origin_line_id=line.line_id,
                     order_line_ref=refund_line.order_line_ref,
                 )
             )

@@ -65,7 +65,9 @@ class LedgerView:
 
     def sales_order(self, internal_id: str) -> SalesOrder | None:
         """The sales order with this internal ID."""
-        return next((so for so in self.snapshot.sales_orders if so.internal_id == internal_id), None)
+        return next(
+            (so for so in self.snapshot.sales_orders if so.internal_id == internal_id), None
+        )
 
     def invoice(self, internal_id: str) -> Invoice:
         """The invoice with this internal ID; a snapshot missing it is incomplete input."""
@@ -98,7 +100,7 @@ class LedgerView:
 
     def refund_record(self, internal_id: str) -> CreditMemo | CashRefund | None:
         """The credit memo or cash refund with this internal ID."""
-        for record in (*self.snapshot.credit_memos, *self.snapshot.cash_refunds):
+        for record in self.snapshot.refund_records():
             if record.internal_id == internal_id:
                 return record
         return None
@@ -133,9 +135,7 @@ class LedgerView:
 
     def _credits_from(self, txn_id: str) -> tuple[CreditMemo | CashRefund, ...]:
         return tuple(
-            record
-            for record in (*self.snapshot.credit_memos, *self.snapshot.cash_refunds)
-            if record.created_from == txn_id
+            record for record in self.snapshot.refund_records() if record.created_from == txn_id
         )
 
     def credited(self, txn: Billing) -> Money:
@@ -151,9 +151,7 @@ class LedgerView:
         used = sum_money((r.shipping for r in self._credits_from(txn.internal_id)), txn.currency)
         return (txn.shipping - used).max(Money.zero(txn.currency))
 
-    def line_refundable(
-        self, txn: Billing, line: TransactionLine
-    ) -> tuple[Money, Decimal | None]:
+    def line_refundable(self, txn: Billing, line: TransactionLine) -> tuple[Money, Decimal | None]:
         """Amount and quantity of a billing line not yet credited (quantity None if unknown)."""
         credited_lines = [
             credit_line
@@ -185,7 +183,7 @@ class LedgerView:
         return sum_money(
             (
                 record.amount
-                for record in (*self.snapshot.credit_memos, *self.snapshot.cash_refunds)
+                for record in self.snapshot.refund_records()
                 if record.created_from in ids
             ),
             order.currency,
@@ -194,14 +192,20 @@ class LedgerView:
     def payment_refunded(self, payment: CustomerPayment) -> Money:
         """Customer refunds already made against a payment, by either path (MNY-4)."""
         return sum_money(
-            (cr.amount for cr in self.snapshot.customer_refunds if cr.payment_id == payment.internal_id),
+            (
+                cr.amount
+                for cr in self.snapshot.customer_refunds
+                if cr.payment_id == payment.internal_id
+            ),
             payment.amount.currency,
         )
 
     def payment_unapplied(self, payment: CustomerPayment) -> Money:
         """A payment's balance applied to no invoice and not yet refunded directly (STC-9)."""
         direct = sum_money(
-            _applied_to(self.snapshot.customer_refunds, RefundApplicationKind.PAYMENT, payment.internal_id),
+            _applied_to(
+                self.snapshot.customer_refunds, RefundApplicationKind.PAYMENT, payment.internal_id
+            ),
             payment.amount.currency,
         )
         return payment.amount - payment.applied - direct
@@ -233,7 +237,7 @@ class LedgerView:
         zero = Money.zero(order.currency)
         payment_part, gift_part = zero, zero
         ids = {txn.internal_id for txn in self.billing_for_order(order.internal_id)}
-        for record in (*self.snapshot.credit_memos, *self.snapshot.cash_refunds):
+        for record in self.snapshot.refund_records():
             if record.storefront_sync is None:
                 continue
             if record.order_id == order.internal_id or record.created_from in ids:
@@ -266,7 +270,7 @@ def apply_plan(
     *,
     internal_id_for: Callable[[str], str] = _default_internal_id,
 ) -> LedgerSnapshot:
-    """The snapshot after performing a plan's NetSuite writes; skipped and unsupported change nothing.
+    """The snapshot after a plan's NetSuite writes; skipped and unsupported change nothing.
 
     Storefront actions (refunds, store credit) do not touch NetSuite and are ignored here.
     Writes whose external ID already exists are not repeated, as NetSuite would refuse them.
@@ -288,7 +292,7 @@ def _resolve(snap: LedgerSnapshot, ref: RecordRef) -> str:
     raise InvalidRecordError(f"no record with external ID {ref.external_id} to apply to")
 
 
-def _apply_action(  # noqa: C901 - one branch per action type reads best as a flat dispatch
+def _apply_action(
     snap: LedgerSnapshot,
     action: object,
     internal_id_for: Callable[[str], str],
@@ -393,7 +397,9 @@ def _apply_deposit(
         for line in action.payment_lines
     )
     payment_ids = {line.record_id for line in lines if line.kind is DepositRecordKind.PAYMENT}
-    refund_ids = {line.record_id for line in lines if line.kind is DepositRecordKind.CUSTOMER_REFUND}
+    refund_ids = {
+        line.record_id for line in lines if line.kind is DepositRecordKind.CUSTOMER_REFUND
+    }
     deposit = Deposit(
         internal_id=deposit_id,
         payout_ref=action.payout_ref,
@@ -415,4 +421,3 @@ def _apply_deposit(
             for cr in snap.customer_refunds
         ),
     )
-

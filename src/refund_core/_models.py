@@ -39,8 +39,8 @@ __all__ = [
     "DepositApplication",
     "DepositPaymentLine",
     "DepositRecordKind",
-    "LedgerSnapshot",
     "Invoice",
+    "LedgerSnapshot",
     "OtherDepositLine",
     "PaymentApplication",
     "PaymentFailure",
@@ -287,7 +287,8 @@ class CreditLine:
     """An item line of a credit memo or cash refund.
 
     ``origin_line_id`` is the billing line it credits, if any (a partial-refund item line credits
-    no particular line). ``account`` overrides the item's posting account (deferred revenue, STC-15).
+    no particular line). ``account`` overrides the item's posting account (deferred revenue,
+    STC-15).
     """
 
     item: str = attrs.field(validator=identifier)
@@ -753,12 +754,15 @@ class LedgerSnapshot:
             if record.external_id is not None
         )
 
+    def refund_records(self) -> tuple[CreditMemo | CashRefund, ...]:
+        """Every credit memo and cash refund."""
+        return (*self.credit_memos, *self.cash_refunds)
+
     @property
     def marked_synced(self) -> frozenset[str]:
         """External IDs of outgoing syncs already recorded on credit memos and cash refunds."""
         return frozenset(
             record.storefront_sync.external_id
-            for record in (*self.credit_memos, *self.cash_refunds)
+            for record in self.refund_records()
             if record.storefront_sync is not None
         )
-

@@ -58,13 +58,14 @@ def _check_code(_instance: object, _attribute: object, code: object) -> None:
 class Currency:
     """An active ISO 4217 currency; its exponent (minor unit) comes from the standard's table."""
 
-    code: str = attrs.field(validator=_check_code)
+    code: str = attrs.field(validator=_check_code)  # type: ignore[assignment]
 
     @property
     def exponent(self) -> int:
         """Digits after the decimal point: 0 for JPY, 2 for USD, 3 for KWD."""
         exponent = CURRENCIES[self.code].exponent
-        assert exponent is not None  # noqa: S101 - guaranteed by the validator
+        if exponent is None:  # unreachable: the validator refuses codes without a minor unit
+            raise UnknownCurrencyError(f"{self.code} has no minor unit")
         return exponent
 
     @property
@@ -94,7 +95,9 @@ def _exact_decimal(value: object, *, what: str = "amount") -> Decimal:
         except decimal.InvalidOperation:
             raise MoneyError(f"{what} {value!r} is not a decimal number") from None
     else:
-        raise MoneyError(f"{what} must be a Decimal, an int or a string, got {type(value).__name__}")
+        raise MoneyError(
+            f"{what} must be a Decimal, an int or a string, got {type(value).__name__}"
+        )
     if not result.is_finite():
         raise MoneyError(f"{what} must be finite, got {result}")
     return result

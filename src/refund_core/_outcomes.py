@@ -115,7 +115,9 @@ class CreateCreditMemo(_Action):
     amount: Money = attrs.field(validator=positive_money)
 
     def __attrs_post_init__(self) -> None:
-        total = sum_money((line.amount for line in self.lines), self.amount.currency) + self.shipping
+        total = (
+            sum_money((line.amount for line in self.lines), self.amount.currency) + self.shipping
+        )
         if total != self.amount:
             raise InvalidRecordError(f"credit memo lines add up to {total}, not {self.amount}")
 
@@ -132,7 +134,9 @@ class CreateCashRefund(_Action):
     amount: Money = attrs.field(validator=positive_money)
 
     def __attrs_post_init__(self) -> None:
-        total = sum_money((line.amount for line in self.lines), self.amount.currency) + self.shipping
+        total = (
+            sum_money((line.amount for line in self.lines), self.amount.currency) + self.shipping
+        )
         if total != self.amount:
             raise InvalidRecordError(f"cash refund lines add up to {total}, not {self.amount}")
 

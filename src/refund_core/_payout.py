@@ -40,7 +40,7 @@ __all__ = ["decide_payout"]
 _FLOW = Flow.PAYOUT
 
 
-def decide_payout(payout: Payout, ledger: LedgerSnapshot, settings: RefundSettings) -> Outcome:  # noqa: C901, PLR0915
+def decide_payout(payout: Payout, ledger: LedgerSnapshot, settings: RefundSettings) -> Outcome:
     """Plan the deposit for a payout, or skip it until every refund in it has synced."""
     view = LedgerView(ledger)
     key = payout.key
@@ -65,7 +65,9 @@ def decide_payout(payout: Payout, ledger: LedgerSnapshot, settings: RefundSettin
                 if payment is None:
                     missing.append(f"charge {entry.source_ref}")
                     continue
-                check_currency(f"payment {payment.internal_id}", entry.amount, payment.amount.currency)
+                check_currency(
+                    f"payment {payment.internal_id}", entry.amount, payment.amount.currency
+                )
                 if entry.amount != payment.amount:
                     raise InvalidInputError(
                         f"payout {payout.payout_id} entry {entry.entry_id} moves {entry.amount}, "
@@ -131,7 +133,7 @@ def decide_payout(payout: Payout, ledger: LedgerSnapshot, settings: RefundSettin
         rules.append("STC-11")
         _pre_start_lines(payout, pre_start, settings, other_lines, manual)
     already = [
-        line.record.internal_id
+        str(line.record)
         for line in payment_lines
         if line.kind is DepositRecordKind.PAYMENT
         and any(
@@ -164,8 +166,10 @@ def decide_payout(payout: Payout, ledger: LedgerSnapshot, settings: RefundSettin
         amount=amount,
     )
     excluded = sum_money((entry.amount for entry in pre_start), payout.amount.currency)
-    expected = payout.amount if settings.pre_start_mode is PreStartMode.DEPOSIT_LINE else (
-        payout.amount - excluded
+    expected = (
+        payout.amount
+        if settings.pre_start_mode is PreStartMode.DEPOSIT_LINE
+        else (payout.amount - excluded)
     )
     return finish_plan(
         key=key,

@@ -18,7 +18,14 @@ from ._settings import Policy, RefundSettings, StorefrontCapabilities
 from ._stripe import decide_payment_failure, decide_stripe_refund
 from ._validators import identifier, to_tuple
 
-__all__ = ["OutgoingRefund", "Scenario", "ScenarioEvent", "ScenarioResult", "decide", "plan_scenario"]
+__all__ = [
+    "OutgoingRefund",
+    "Scenario",
+    "ScenarioEvent",
+    "ScenarioResult",
+    "decide",
+    "plan_scenario",
+]
 
 
 @attrs.frozen

@@ -50,16 +50,12 @@ class RefundSettings:
     refund_item: str | None = attrs.field(default=None, validator=optional_identifier)
     partial_refund_item: str | None = attrs.field(default=None, validator=optional_identifier)
     revenue_recognition: bool = False
-    deferred_revenue_account: str | None = attrs.field(
-        default=None, validator=optional_identifier
-    )
+    deferred_revenue_account: str | None = attrs.field(default=None, validator=optional_identifier)
     gift_card_as_store_credit: bool = False
     record_sync_start: datetime | None = attrs.field(default=None, validator=optional_aware)
     pre_start_mode: PreStartMode = attrs.field(default=PreStartMode.SKIP, converter=PreStartMode)
     summarize_before_backfill: bool = False
-    pre_start_income_account: str | None = attrs.field(
-        default=None, validator=optional_identifier
-    )
+    pre_start_income_account: str | None = attrs.field(default=None, validator=optional_identifier)
     fee_account: str | None = attrs.field(default=None, validator=optional_identifier)
     deposit_account: str | None = attrs.field(default=None, validator=optional_identifier)
 

@@ -220,7 +220,9 @@ def _refund_payment(
     direct = rest.min(unapplied)
     if direct.is_positive:
         never_applied = not payment.applications
-        rules = ("STC-1", "STC-2", "STC-8", "STC-9") if never_applied else ("STC-1", "STC-7", "STC-9")
+        rules = (
+            ("STC-1", "STC-2", "STC-8", "STC-9") if never_applied else ("STC-1", "STC-7", "STC-9")
+        )
         why = (
             "the charge is not applied to any invoice"
             if never_applied
@@ -265,7 +267,10 @@ def _refund_payment(
         choice = choose_credit_lines(invoice, take, view, settings, Policy.STRIPE_CONNECTOR)
         if isinstance(choice, str):
             return Unsupported(
-                key=key, flow=_FLOW, code=Reason.NEEDS_REFUND_ITEM, message=choice,
+                key=key,
+                flow=_FLOW,
+                code=Reason.NEEDS_REFUND_ITEM,
+                message=choice,
                 rule_ids=("STC-15",),
             )
         memo_id = external_id(key, Role.CREDIT_MEMO, f"{payment.internal_id}/{invoice.internal_id}")
@@ -355,19 +360,22 @@ def decide_payment_failure(
             key=key,
             flow=flow,
             code=Reason.PAYMENT_NOT_SYNCED,
-            message=f"no customer payment for charge {failure.payment_ref} yet; retry once it syncs",
+            message=(
+                f"no customer payment for charge {failure.payment_ref} yet; retry once it syncs"
+            ),
             rule_ids=("STC-10",),
         )
-    check_currency(f"customer payment {payment.internal_id}", failure.amount, payment.amount.currency)
+    check_currency(
+        f"customer payment {payment.internal_id}", failure.amount, payment.amount.currency
+    )
     if failure.amount != payment.amount:
         raise InvalidInputError(
             f"payment failure {failure.failure_id} is for {failure.amount}, but customer payment "
             f"{payment.internal_id} is {payment.amount}"
         )
     view = full_view.without_source(key)
-    memo = (
-        f"Payment failed at {failure.source}: {failure.failure_code}"
-        + (f" - {failure.failure_message}" if failure.failure_message else "")
+    memo = f"Payment failed at {failure.source}: {failure.failure_code}" + (
+        f" - {failure.failure_message}" if failure.failure_message else ""
     )
     actions: list[Action] = []
     if payment.status is not PaymentStatus.FAILED or payment.applications:
