@@ -171,7 +171,10 @@ def _place_by_lines(
             )
         # How much of the line each holder can still take, by quantity when the source names one.
         takes: list[tuple[Billing, TransactionLine, Decimal | None, Money]] = []
-        if refund_line.quantity is not None:
+        # By quantity only when every holder knows its quantity; otherwise by amount.
+        if refund_line.quantity is not None and all(
+            line.quantity is not None for _, line in holders
+        ):
             wanted = refund_line.quantity
             by_quantity: list[tuple[Billing, TransactionLine, Decimal]] = []
             for txn, line in holders:
