@@ -101,6 +101,7 @@ from ._scenario import (
     decide,
     plan_scenario,
 )
+from ._schema import json_schema
 from ._settings import (
     AccountReview,
     ConnectorAccount,
@@ -212,6 +213,7 @@ __all__ = [
     "decide_stripe_refund",
     "dumps",
     "external_id",
+    "json_schema",
     "loads_scenario",
     "plan_scenario",
     "review_account",

@@ -1,0 +1,259 @@
+"""The ``refund-sync`` command line.
+
+``refund-sync plan SCENARIO.json`` reads a scenario document (:class:`refund_core.Scenario`),
+plans every event in order and prints each outcome as a readable table, or as JSON with
+``--json``. It performs nothing: planning is pure. Bad input prints one
+``refund-sync: error: ...`` message and exits 2, never a traceback.
+"""
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+import refund_core
+from refund_core import (
+    Action,
+    CreateCashRefund,
+    CreateCreditMemo,
+    CreateCustomerRefund,
+    CreateDeposit,
+    IssueStoreCredit,
+    IssueStorefrontRefund,
+    ManualAction,
+    MarkPaymentFailed,
+    MarkRecordSynced,
+    Money,
+    Outcome,
+    Plan,
+    RefundSyncError,
+    Skipped,
+    Unsupported,
+)
+
+__all__ = ["main"]
+
+PROG = "refund-sync"
+EXIT_OK = 0
+EXIT_ERROR = 2
+
+_HEADER = ("record", "from / applied to", "amount", "external ID", "rules")
+
+
+class _UsageError(Exception):
+    """argparse reported bad usage; the message is already printed."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"{self.prog}: error: {message}\n")
+        raise _UsageError(message)
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=PROG,
+        description="Plan refund sync between storefronts, Stripe and NetSuite.",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    plan = commands.add_parser(
+        "plan",
+        help="plan every event of a scenario document and print the outcomes",
+        description=(
+            "Read a scenario document, decide each event against the ledger as the earlier "
+            "plans left it, and print the outcomes. Nothing is written anywhere."
+        ),
+    )
+    plan.add_argument("scenario", metavar="SCENARIO.json", help="the scenario document")
+    plan.add_argument("--json", action="store_true", help='print {"outcomes": [...]} as JSON')
+    return parser
+
+
+def _money(value: Money | None) -> str:
+    return "-" if value is None else str(value)
+
+
+def _action_row(action: Action) -> tuple[str, str, str]:
+    """Record type, created-from / applied-to, amount."""
+    match action:
+        case CreateCreditMemo():
+            return "credit memo", f"from {action.created_from}", _money(action.amount)
+        case CreateCashRefund():
+            return "cash refund", f"from {action.created_from}", _money(action.amount)
+        case CreateCustomerRefund():
+            target = f"payment {action.payment_id}" if action.payment_id else "-"
+            return "customer refund", target, _money(action.amount)
+        case CreateDeposit():
+            return "deposit", f"payout {action.payout_ref}", _money(action.amount)
+        case IssueStorefrontRefund():
+            target = f"{action.storefront} order {action.order_ref} ({action.record})"
+            return "storefront refund", target, _money(action.amount)
+        case IssueStoreCredit():
+            target = f"{action.storefront} order {action.order_ref}"
+            return "store credit", target, _money(action.amount)
+        case MarkPaymentFailed():
+            return "payment failed", f"payment {action.payment_id}", "-"
+        case MarkRecordSynced():
+            target = f"{action.record_kind.value.replace('_', ' ')} {action.record_id}"
+            return "mark synced", target, "-"
+    raise TypeError(f"unknown action {type(action).__name__}")  # pragma: no cover
+
+
+def _detail_lines(action: Action) -> list[str]:
+    """The indented lines under an action: credit lines, applications, deposit lines."""
+    lines: list[str] = []
+    match action:
+        case CreateCreditMemo() | CreateCashRefund():
+            for credit in action.lines:
+                qty = "-" if credit.quantity is None else str(credit.quantity)
+                account = f"  account {credit.account}" if credit.account else ""
+                origin = f"  (line {credit.origin_line_id})" if credit.origin_line_id else ""
+                lines.append(f"line: {credit.item}  qty {qty}  {credit.amount}{account}{origin}")
+            if not action.shipping.is_zero:
+                lines.append(f"shipping: {action.shipping}")
+        case CreateCustomerRefund():
+            for app in action.applications:
+                lines.append(
+                    f"apply: {app.kind.value.replace('_', ' ')} {app.record}  {app.amount}"
+                )
+            if action.memo:
+                lines.append(f"memo: {action.memo}")
+        case CreateDeposit():
+            if action.account:
+                lines.append(f"account: {action.account}")
+            for line in action.payment_lines:
+                kind = line.kind.value.replace("_", " ")
+                lines.append(f"deposit line: {kind} {line.record}  {line.amount}")
+            for other in action.other_lines:
+                memo = f"  {other.memo}" if other.memo else ""
+                refs = f"  [{', '.join(other.source_refs)}]" if other.source_refs else ""
+                lines.append(f"other deposit: {other.account}  {other.amount}{memo}{refs}")
+        case IssueStorefrontRefund():
+            for sline in action.lines:
+                qty = "-" if sline.quantity is None else str(sline.quantity)
+                lines.append(f"line: {sline.order_line_ref}  qty {qty}  {sline.amount}")
+            if not action.shipping.is_zero:
+                lines.append(f"shipping: {action.shipping}")
+        case MarkPaymentFailed():
+            if action.unapply_invoice_ids:
+                lines.append(f"unapply from: {', '.join(action.unapply_invoice_ids)}")
+            if action.memo:
+                lines.append(f"memo: {action.memo}")
+        case MarkRecordSynced():
+            sync = action.sync
+            lines.append(
+                f"synced as {sync.external_id}: payment {sync.payment_part}, "
+                f"gift card {sync.gift_card_part}"
+            )
+        case IssueStoreCredit():
+            lines.append(f"customer: {action.customer_id}")
+    return lines
+
+
+def _table(rows: list[tuple[str, ...]]) -> list[str]:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    out: list[str] = []
+    for number, row in enumerate(rows):
+        out.append(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
+        if number == 0:
+            out.append("  ".join("-" * width for width in widths))
+    return out
+
+
+def _manual_lines(manual_actions: Sequence[ManualAction]) -> list[str]:
+    lines: list[str] = []
+    for manual in manual_actions:
+        amount = f" [{manual.amount}]" if manual.amount is not None else ""
+        rules = f" ({', '.join(manual.rule_ids)})" if manual.rule_ids else ""
+        lines.append(f"  MANUAL: {manual.message}{amount}{rules}")
+    return lines
+
+
+def _render_outcome(number: int, outcome: Outcome) -> list[str]:
+    match outcome:
+        case Plan():
+            kind, text, rules = "PLAN", outcome.summary, outcome.rule_ids
+        case Skipped():
+            kind, text, rules = "SKIPPED", f"{outcome.message} [{outcome.code}]", outcome.rule_ids
+        case Unsupported():
+            kind, text, rules = (
+                "UNSUPPORTED",
+                f"{outcome.message} [{outcome.code}]",
+                outcome.rule_ids,
+            )
+    out = [
+        f"Event {number}: {outcome.key}  flow {outcome.flow.value}  {kind}",
+        f"  {text}",
+    ]
+    if rules:
+        out.append(f"  rules: {', '.join(rules)}")
+    if isinstance(outcome, Plan) and outcome.actions:
+        rows: list[tuple[str, ...]] = [_HEADER]
+        details: list[list[str]] = []
+        for action in outcome.actions:
+            record, target, amount = _action_row(action)
+            rows.append((record, target, amount, action.external_id, ", ".join(action.rule_ids)))
+            details.append(_detail_lines(action))
+        table = _table(rows)
+        out.extend(f"  {line}" for line in table[:2])
+        for row_line, detail in zip(table[2:], details, strict=True):
+            out.append(f"  {row_line}")
+            out.extend(f"      {line}" for line in detail)
+    if isinstance(outcome, Plan | Skipped):
+        out.extend(_manual_lines(outcome.manual_actions))
+    return out
+
+
+def render_text(outcomes: Sequence[Outcome], description: str = "") -> str:
+    """The plain-text report of a scenario's outcomes."""
+    out: list[str] = []
+    if description:
+        out.append(description)
+        out.append("")
+    for number, outcome in enumerate(outcomes, start=1):
+        if number > 1:
+            out.append("")
+        out.extend(_render_outcome(number, outcome))
+    return "\n".join(out) + "\n"
+
+
+def _plan_command(path: str, as_json: bool, stdout: TextIO) -> int:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise RefundSyncError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise RefundSyncError(f"{path}: cannot read: {exc}") from None
+    scenario = refund_core.loads_scenario(text)
+    result = refund_core.plan_scenario(scenario)
+    if as_json:
+        # Through ScenarioResult, so each outcome carries its "type" tag (a union member).
+        document = {"outcomes": refund_core.unstructure(result)["outcomes"]}
+        stdout.write(json.dumps(document, indent=2) + "\n")
+    else:
+        stdout.write(render_text(result.outcomes, scenario.description))
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``refund-sync``; returns the exit code (0 success, 2 bad input or usage)."""
+    parser = _build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except _UsageError:
+        return EXIT_ERROR
+    except SystemExit as exc:  # --help
+        return exc.code if isinstance(exc.code, int) else EXIT_OK
+    if args.command != "plan":  # pragma: no cover - argparse accepts only known commands
+        sys.stderr.write(f"{PROG}: error: unknown command {args.command!r}\n")
+        return EXIT_ERROR
+    try:
+        return _plan_command(args.scenario, args.json, sys.stdout)
+    except RefundSyncError as exc:
+        sys.stderr.write(f"{PROG}: error: {exc}\n")
+        return EXIT_ERROR

@@ -1,0 +1,7 @@
+"""``python -m refund_adapters.cli``: the ``refund-sync`` command."""
+
+import sys
+
+from . import main
+
+sys.exit(main())
