@@ -11,7 +11,9 @@ def test_all_is_sorted_and_complete() -> None:
     names = refund_core.__all__
     # isort style, as ruff's RUF022 keeps it: CONSTANTS, then Classes, then functions.
     kinds = [0 if n.isupper() else 1 if n[0].isupper() else 2 for n in names]
-    assert [(k, n) for k, n in zip(kinds, names, strict=True)] == sorted(zip(kinds, names))
+    assert [(k, n) for k, n in zip(kinds, names, strict=True)] == sorted(
+        zip(kinds, names, strict=True)
+    )
     assert len(set(names)) == len(names)
     for name in names:
         assert hasattr(refund_core, name), name
