@@ -22,7 +22,7 @@ from ._models import (
     RefundApplicationKind,
     RefundEvent,
 )
-from ._money import Money
+from ._money import Money, sum_money
 from ._outcomes import (
     Action,
     CreateCreditMemo,
@@ -84,6 +84,19 @@ def decide_stripe_refund(
                 "supported by the Stripe Connector; nothing is created"
             ),
             rule_ids=("STC-3",),
+        )
+    # IDM-2, MNY-4: once the refund's customer refunds add up to its amount it is fully reflected,
+    # even if the payment's applications changed since; planning it again would refund it twice.
+    synced = sum_money(
+        (cr.amount for cr in full_view.customer_refunds_for(key)), event.amount.currency
+    )
+    if synced == event.amount:
+        return Skipped(
+            key=key,
+            flow=_FLOW,
+            code=Reason.ALREADY_SYNCED,
+            message=f"{key} is already reflected in NetSuite ({synced}); nothing new is created",
+            rule_ids=("IDM-2", "MNY-4"),
         )
     view = full_view.without_source(key)
     payment = view.payment_by_ref(charge)
