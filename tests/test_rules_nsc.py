@@ -2,6 +2,7 @@
 
 from decimal import Decimal
 
+import attrs
 import pytest
 
 import refund_core as rc
@@ -181,6 +182,19 @@ def test_amount_only_refund_fills_invoices_in_creation_order() -> None:
     ]
     assert all(isinstance(a, rc.CreateCreditMemo) for a in plan.actions)
     assert all("NSC-5" in a.rule_ids for a in plan.actions)
+
+
+def test_redelivered_refund_after_billing_changed_creates_nothing_new() -> None:
+    """A synced refund delivered again after its billing changed is not placed again (NSC-4)."""
+    snap = _split_shipment_ledger()
+    event = storefront_refund(amount="50.00")
+    snap = rc.apply_plan(snap, rc.decide_incoming_refund(event, snap, SETTINGS))
+    earlier = invoice("INV-0", (("SKU-Z", "30.00", "OL-9"),), created="2026-02-01")
+    changed = attrs.evolve(snap, invoices=(earlier, *snap.invoices))
+    again = rc.decide_incoming_refund(event, changed, SETTINGS)
+    assert isinstance(again, rc.Skipped)
+    assert again.code is rc.Reason.ALREADY_SYNCED
+    assert rc.apply_plan(changed, again) == changed
 
 
 def test_refund_of_a_line_not_billed_yet_is_unsupported() -> None:

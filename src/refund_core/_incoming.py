@@ -74,6 +74,19 @@ def decide_incoming_refund(
             rule_ids=("NSC-1",),
         )
     check_currency(f"sales order {order.internal_id}", event.amount, order.currency)
+    # IDM-2, NSC-4: once the refund's records add up to its amount it is fully reflected, even if
+    # the order's billing changed since; placing it again could create a second record.
+    synced = sum_money(
+        (r.amount for r in ledger.refund_records() if r.source == key), event.amount.currency
+    )
+    if synced == event.amount:
+        return Skipped(
+            key=key,
+            flow=_FLOW,
+            code=Reason.ALREADY_SYNCED,
+            message=f"{key} is already reflected in NetSuite ({synced}); nothing new is created",
+            rule_ids=("NSC-4", "IDM-2"),
+        )
     resuming = full_view.has_records_for(key)
     view = full_view.without_source(key)
     open_rma = next(
