@@ -1,6 +1,6 @@
 """Pieces every decision shares: which lines a credit carries, and finishing a plan."""
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import attrs
 
@@ -16,6 +16,7 @@ __all__ = [
     "check_currency",
     "choose_credit_lines",
     "finish_plan",
+    "fully_reflected",
     "status_outcome",
 ]
 
@@ -142,6 +143,27 @@ def status_outcome(event: RefundEvent, view: LedgerView, flow: Flow) -> Outcome 
             f"refund {event.refund_id} is {event.status.value}, not succeeded; nothing to sync yet"
         ),
         rule_ids=("IDM-3",),
+    )
+
+
+def fully_reflected(
+    event: RefundEvent, created: Iterable[Money], flow: Flow, rule_id: str
+) -> Skipped | None:
+    """Skip a refund whose records already add up to its amount (IDM-2).
+
+    Planning against the ledger without the event's own records resumes an interrupted plan
+    with the same IDs; but once the refund is *fully* reflected, the ledger around it may have
+    changed since, and a new placement would create records under new IDs: refund it twice.
+    """
+    synced = sum_money(created, event.amount.currency)
+    if synced != event.amount:
+        return None
+    return Skipped(
+        key=event.key,
+        flow=flow,
+        code=Reason.ALREADY_SYNCED,
+        message=f"{event.key} is already reflected in NetSuite ({synced}); nothing new is created",
+        rule_ids=("IDM-2", rule_id),
     )
 
 

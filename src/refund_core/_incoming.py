@@ -9,7 +9,14 @@ from decimal import Decimal
 
 import attrs
 
-from ._common import CreditChoice, check_currency, choose_credit_lines, finish_plan, status_outcome
+from ._common import (
+    CreditChoice,
+    check_currency,
+    choose_credit_lines,
+    finish_plan,
+    fully_reflected,
+    status_outcome,
+)
 from ._errors import OverRefundError
 from ._ids import Role, external_id
 from ._ledger import Billing, LedgerView
@@ -74,19 +81,13 @@ def decide_incoming_refund(
             rule_ids=("NSC-1",),
         )
     check_currency(f"sales order {order.internal_id}", event.amount, order.currency)
-    # IDM-2, NSC-4: once the refund's records add up to its amount it is fully reflected, even if
-    # the order's billing changed since; placing it again could create a second record.
-    synced = sum_money(
-        (r.amount for r in ledger.refund_records() if r.source == key), event.amount.currency
+    # The order's billing may have changed since the sync; placing the refund again could then
+    # create a second record under another external ID.
+    reflected = fully_reflected(
+        event, (r.amount for r in ledger.refund_records() if r.source == key), _FLOW, "NSC-4"
     )
-    if synced == event.amount:
-        return Skipped(
-            key=key,
-            flow=_FLOW,
-            code=Reason.ALREADY_SYNCED,
-            message=f"{key} is already reflected in NetSuite ({synced}); nothing new is created",
-            rule_ids=("NSC-4", "IDM-2"),
-        )
+    if reflected is not None:
+        return reflected
     resuming = full_view.has_records_for(key)
     view = full_view.without_source(key)
     open_rma = next(

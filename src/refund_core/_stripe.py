@@ -9,7 +9,13 @@ supported (STC-3). A failed delayed payment is reversed by a customer refund app
 
 from datetime import datetime
 
-from ._common import check_currency, choose_credit_lines, finish_plan, status_outcome
+from ._common import (
+    check_currency,
+    choose_credit_lines,
+    finish_plan,
+    fully_reflected,
+    status_outcome,
+)
 from ._errors import InvalidInputError, OverRefundError
 from ._ids import Role, external_id
 from ._ledger import LedgerView
@@ -22,7 +28,7 @@ from ._models import (
     RefundApplicationKind,
     RefundEvent,
 )
-from ._money import Money, sum_money
+from ._money import Money
 from ._outcomes import (
     Action,
     CreateCreditMemo,
@@ -85,19 +91,13 @@ def decide_stripe_refund(
             ),
             rule_ids=("STC-3",),
         )
-    # IDM-2, MNY-4: once the refund's customer refunds add up to its amount it is fully reflected,
-    # even if the payment's applications changed since; planning it again would refund it twice.
-    synced = sum_money(
-        (cr.amount for cr in full_view.customer_refunds_for(key)), event.amount.currency
+    # The payment's applications may have changed since the sync (unapplied, failed); planning
+    # the refund again would then refund it twice.
+    reflected = fully_reflected(
+        event, (cr.amount for cr in full_view.customer_refunds_for(key)), _FLOW, "MNY-4"
     )
-    if synced == event.amount:
-        return Skipped(
-            key=key,
-            flow=_FLOW,
-            code=Reason.ALREADY_SYNCED,
-            message=f"{key} is already reflected in NetSuite ({synced}); nothing new is created",
-            rule_ids=("IDM-2", "MNY-4"),
-        )
+    if reflected is not None:
+        return reflected
     view = full_view.without_source(key)
     payment = view.payment_by_ref(charge)
     if payment is None:
