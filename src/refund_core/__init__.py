@@ -31,7 +31,7 @@ from ._errors import (
 )
 from ._ids import Role, external_id
 from ._incoming import decide_incoming_refund
-from ._ledger import LedgerView, apply_plan
+from ._ledger import LedgerView, apply_action, apply_plan
 from ._models import (
     BalanceEntry,
     BalanceEntryKind,
@@ -93,6 +93,20 @@ from ._outcomes import (
 )
 from ._outgoing import NETSUITE_SOURCE, decide_outgoing_refund
 from ._payout import decide_payout
+from ._ports import (
+    DeadLetter,
+    EventState,
+    Journal,
+    Ledger,
+    LedgerAction,
+    LedgerQuery,
+    Page,
+    PayoutSource,
+    RefundSource,
+    SourceEvent,
+    Storefront,
+    WriteReceipt,
+)
 from ._scenario import (
     OutgoingRefund,
     Scenario,
@@ -137,12 +151,14 @@ __all__ = [
     "CustomerDeposit",
     "CustomerPayment",
     "CustomerRefund",
+    "DeadLetter",
     "Deposit",
     "DepositApplication",
     "DepositPaymentLine",
     "DepositRecordKind",
     "Direction",
     "DocumentError",
+    "EventState",
     "FieldProblem",
     "FloatAmountError",
     "Flow",
@@ -152,6 +168,10 @@ __all__ = [
     "Invoice",
     "IssueStoreCredit",
     "IssueStorefrontRefund",
+    "Journal",
+    "Ledger",
+    "LedgerAction",
+    "LedgerQuery",
     "LedgerSnapshot",
     "LedgerView",
     "ManualAction",
@@ -164,10 +184,12 @@ __all__ = [
     "Outcome",
     "OutgoingRefund",
     "OverRefundError",
+    "Page",
     "PaymentApplication",
     "PaymentFailure",
     "PaymentStatus",
     "Payout",
+    "PayoutSource",
     "Plan",
     "PlannedApplication",
     "PlannedDepositLine",
@@ -181,6 +203,7 @@ __all__ = [
     "RefundEvent",
     "RefundLine",
     "RefundSettings",
+    "RefundSource",
     "RefundStatus",
     "RefundSyncError",
     "ReturnAuthorization",
@@ -191,7 +214,9 @@ __all__ = [
     "ScenarioEvent",
     "ScenarioResult",
     "Skipped",
+    "SourceEvent",
     "SourceKey",
+    "Storefront",
     "StorefrontCapabilities",
     "StorefrontKind",
     "StorefrontRefundLine",
@@ -202,7 +227,9 @@ __all__ = [
     "TransactionLine",
     "UnknownCurrencyError",
     "Unsupported",
+    "WriteReceipt",
     "allocate",
+    "apply_action",
     "apply_plan",
     "converter",
     "decide",

@@ -46,7 +46,7 @@ from ._outcomes import (
     SyncedRecordKind,
 )
 
-__all__ = ["LedgerView", "apply_plan"]
+__all__ = ["LedgerView", "apply_action", "apply_plan"]
 
 Billing = Invoice | CashSale
 
@@ -279,7 +279,7 @@ def apply_plan(
         return ledger
     snap = ledger
     for action in outcome.actions:
-        snap = _apply_action(snap, action, internal_id_for)
+        snap = apply_action(snap, action, internal_id_for)
     return snap
 
 
@@ -292,11 +292,12 @@ def _resolve(snap: LedgerSnapshot, ref: RecordRef) -> str:
     raise InvalidRecordError(f"no record with external ID {ref.external_id} to apply to")
 
 
-def _apply_action(
+def apply_action(
     snap: LedgerSnapshot,
     action: object,
-    internal_id_for: Callable[[str], str],
+    internal_id_for: Callable[[str], str] = _default_internal_id,
 ) -> LedgerSnapshot:
+    """The snapshot after one action's NetSuite write (see :func:`apply_plan`)."""
     existing = snap.external_ids()
     match action:
         case CreateCreditMemo() if action.external_id not in existing:

@@ -1,0 +1,252 @@
+"""Ports: the small interfaces the sync engine needs from the world, named without vendor words.
+
+Each is a :class:`typing.Protocol`; adapters (``refund_adapters``) and the in-memory fakes
+(``refund_core.testing``) conform structurally. Network-facing ports are async so the engine can
+overlap calls under a concurrency limit; the journal is local and synchronous.
+
+- :class:`RefundSource`: pages of incoming events (refunds, failed payments) since a time.
+- :class:`PayoutSource`: pages of payouts with their balance entries.
+- :class:`Ledger`: the NetSuite side: batched reads of a whole batch's state, idempotent writes
+  keyed by each action's external ID, lookup by external ID, and the refund records made in
+  NetSuite that still need to go out.
+- :class:`Storefront`: outgoing refunds and store credit, and what the storefront can do.
+- :class:`Journal`: cursors, per-event status, applied actions and dead letters.
+"""
+
+import enum
+from datetime import datetime
+from typing import Generic, Protocol, TypeVar, runtime_checkable
+
+import attrs
+
+from ._models import LedgerSnapshot, PaymentFailure, Payout, RefundEvent, SourceKey
+from ._outcomes import (
+    CreateCashRefund,
+    CreateCreditMemo,
+    CreateCustomerRefund,
+    CreateDeposit,
+    IssueStoreCredit,
+    IssueStorefrontRefund,
+    MarkPaymentFailed,
+    MarkRecordSynced,
+)
+from ._settings import StorefrontCapabilities
+from ._validators import identifier, optional_identifier, to_tuple
+
+__all__ = [
+    "DeadLetter",
+    "EventState",
+    "Journal",
+    "Ledger",
+    "LedgerAction",
+    "LedgerQuery",
+    "Page",
+    "PayoutSource",
+    "RefundSource",
+    "SourceEvent",
+    "Storefront",
+    "WriteReceipt",
+]
+
+T = TypeVar("T")
+
+SourceEvent = RefundEvent | PaymentFailure
+LedgerAction = (
+    CreateCreditMemo
+    | CreateCashRefund
+    | CreateCustomerRefund
+    | MarkPaymentFailed
+    | CreateDeposit
+    | MarkRecordSynced
+)
+
+
+@attrs.frozen
+class Page(Generic[T]):
+    """One page of a listing; ``next_token`` is None on the last page."""
+
+    items: tuple[T, ...] = attrs.field(converter=to_tuple)
+    next_token: str | None = attrs.field(default=None, validator=optional_identifier)
+
+
+@attrs.frozen
+class LedgerQuery:
+    """Everything a batch of events needs read from the ledger, asked for at once."""
+
+    order_refs: frozenset[str] = frozenset()
+    payment_refs: frozenset[str] = frozenset()
+    record_ids: frozenset[str] = frozenset()
+    sources: frozenset[SourceKey] = frozenset()
+
+    @property
+    def is_empty(self) -> bool:
+        """Whether the query asks for nothing."""
+        return not (self.order_refs or self.payment_refs or self.record_ids or self.sources)
+
+
+@attrs.frozen
+class WriteReceipt:
+    """What a write produced: the record's ID there, and whether this call created it.
+
+    ``created`` is False when the write found its external ID already present (a repeat).
+    """
+
+    external_id: str = attrs.field(validator=identifier)
+    record_id: str = attrs.field(validator=identifier)
+    created: bool
+
+
+@runtime_checkable
+class RefundSource(Protocol):
+    """Incoming events from a storefront, marketplace or payment processor."""
+
+    @property
+    def name(self) -> str:
+        """The source system's name, as used in :class:`SourceKey`."""
+        ...
+
+    async def list_events(
+        self, *, since: datetime, page_token: str | None, limit: int
+    ) -> Page[SourceEvent]:
+        """Events created at or after ``since``, oldest first, one page at a time."""
+        ...
+
+
+@runtime_checkable
+class PayoutSource(Protocol):
+    """Payouts from a processor, each with every balance entry it settles."""
+
+    @property
+    def name(self) -> str:
+        """The source system's name."""
+        ...
+
+    async def list_payouts(
+        self, *, since: datetime, page_token: str | None, limit: int
+    ) -> Page[Payout]:
+        """Payouts that arrived at or after ``since``, oldest first."""
+        ...
+
+
+@runtime_checkable
+class Ledger(Protocol):
+    """The NetSuite side of every flow."""
+
+    async def load(self, query: LedgerQuery) -> LedgerSnapshot:
+        """One snapshot with everything the query's orders, payments and records touch."""
+        ...
+
+    async def write(self, action: LedgerAction) -> WriteReceipt:
+        """Perform one write; a repeat of an external ID already present creates nothing."""
+        ...
+
+    async def find_by_external_id(self, external_id: str) -> str | None:
+        """The record ID carrying ``external_id``, if any (resolves lost responses)."""
+        ...
+
+    async def list_unsynced_refunds(
+        self, *, since: datetime, page_token: str | None, limit: int
+    ) -> Page[str]:
+        """IDs of credit memos and cash refunds made in NetSuite and not yet sent out."""
+        ...
+
+
+@runtime_checkable
+class Storefront(Protocol):
+    """A storefront that receives outgoing refunds (NSC-7) and maybe store credit (NSC-8)."""
+
+    @property
+    def capabilities(self) -> StorefrontCapabilities:
+        """Name, kind (marketplace or cart) and store-credit support."""
+        ...
+
+    async def issue_refund(self, action: IssueStorefrontRefund) -> WriteReceipt:
+        """Refund the payment method; the action's external ID makes repeats harmless."""
+        ...
+
+    async def issue_store_credit(self, action: IssueStoreCredit) -> WriteReceipt:
+        """Issue store credit for a gift-card part; repeats are harmless."""
+        ...
+
+
+class EventState(enum.StrEnum):
+    """Where an event stands in the journal."""
+
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    DEAD = "dead"
+
+
+@attrs.frozen
+class DeadLetter:
+    """An event set aside with its reason; it stays retryable.
+
+    ``payload`` is the event as JSON (``refund_core.dumps``), so a retry needs no source call.
+    """
+
+    key: SourceKey
+    code: str = attrs.field(validator=identifier)
+    message: str
+    payload: str
+    attempts: int
+
+
+@runtime_checkable
+class Journal(Protocol):
+    """Durable progress of a sync: what was read, started, finished or set aside.
+
+    Every write to a target is journalled before (``begin_action``) and after
+    (``complete_action``), so a crash at any point resumes with no duplicate and no loss.
+    """
+
+    def acquire(self, owner: str) -> None:
+        """Take the journal for one run; another live run holding it is an error."""
+        ...
+
+    def release(self, owner: str) -> None:
+        """Give the journal back."""
+        ...
+
+    def get_cursor(self, stream: str) -> datetime | None:
+        """Where the last run of ``stream`` got to."""
+        ...
+
+    def set_cursor(self, stream: str, position: datetime) -> None:
+        """Move ``stream``'s cursor; it never moves backwards."""
+        ...
+
+    def event_state(self, key: SourceKey) -> EventState | None:
+        """The event's state, or None if it was never seen."""
+        ...
+
+    def mark_event(self, key: SourceKey, state: EventState, *, code: str = "") -> None:
+        """Record the event's new state, with the outcome code when it is done."""
+        ...
+
+    def begin_action(self, key: SourceKey, external_id: str) -> None:
+        """Note that a write is about to happen."""
+        ...
+
+    def complete_action(self, key: SourceKey, external_id: str, record_id: str) -> None:
+        """Note that a write happened, and the record it produced."""
+        ...
+
+    def completed_actions(self, key: SourceKey) -> frozenset[str]:
+        """External IDs of the event's writes known to have happened."""
+        ...
+
+    def pending_actions(self, key: SourceKey) -> frozenset[str]:
+        """External IDs begun but not completed: their responses may have been lost."""
+        ...
+
+    def add_dead_letter(self, key: SourceKey, *, code: str, message: str, payload: str) -> None:
+        """Set an event aside (again); attempts count up."""
+        ...
+
+    def dead_letters(self) -> tuple[DeadLetter, ...]:
+        """Every event set aside and not yet resolved, oldest first."""
+        ...
+
+    def resolve_dead_letter(self, key: SourceKey) -> None:
+        """Remove an event from the dead letters once a retry succeeded."""
+        ...
