@@ -17,6 +17,7 @@ refund system should accept. Each subclasses the builtin a caller already catche
     |   +-- ConfigurationError           settings or an account that cannot run (NSC-9)
     |   +-- DocumentError                JSON that does not fit the schema, with every bad path
     +-- InternalInvariantError(RuntimeError)  a bug: the library broke one of its own laws
+    +-- JournalBusyError(RuntimeError)   another run holds the journal
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ __all__ = [
     "InternalInvariantError",
     "InvalidInputError",
     "InvalidRecordError",
+    "JournalBusyError",
     "MoneyError",
     "NonPositiveAmountError",
     "OverRefundError",
@@ -133,3 +135,7 @@ class DocumentError(InvalidInputError):
 
 class InternalInvariantError(RefundSyncError, RuntimeError):
     """The library broke one of its own laws (e.g. conservation, MNY-3): a bug to report."""
+
+
+class JournalBusyError(RefundSyncError, RuntimeError):
+    """Another run holds the journal: two syncs of one account must not overlap."""
