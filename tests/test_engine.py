@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter
+from pathlib import Path
 
 import pytest
-from refund_core.testing import FakeLedger, FakeRefundSource, MemoryJournal
 
 import refund_core as rc
 from refund_adapters.engine import EngineConfig, SyncEngine
+from refund_adapters.storage import SqliteJournal
+from refund_core.testing import FakeLedger, FakeRefundSource, MemoryJournal
 from tests.builders import at, invoice, ledger, order, payment, payment_failure, stripe_refund
 
 STRIPE = rc.StorefrontCapabilities("stripe", rc.StorefrontKind.MARKETPLACE)
@@ -88,9 +90,7 @@ def _events() -> list[rc.SourceEvent]:
     ]
 
 
-def _engine(
-    ledger_port: object, journal: MemoryJournal, events: list[rc.SourceEvent]
-) -> SyncEngine:
+def _engine(ledger_port: object, journal: rc.Journal, events: list[rc.SourceEvent]) -> SyncEngine:
     return SyncEngine(
         account=ACCOUNT,
         policy=rc.Policy.STRIPE_CONNECTOR,
@@ -165,6 +165,22 @@ def test_crash_at_every_write_resumes_to_the_same_ledger(after_apply: bool) -> N
         assert fake.snapshot == expected, f"crash at write {crash_at}"
         ids = [r.external_id for r in fake.snapshot.created_records()]
         assert len(ids) == len(set(ids)), f"duplicate external ID after crash at {crash_at}"
+
+
+def test_crash_at_every_write_resumes_with_the_sqlite_journal(tmp_path: Path) -> None:
+    """The crash-and-resume guarantee holds with the SQLite journal across reopenings."""
+    expected = _uninterrupted()
+    for crash_at in range(1, _total_writes() + 1):
+        fake = FakeLedger(_ledger())
+        path = tmp_path / f"journal-{crash_at}.db"
+        with SqliteJournal(path) as journal:
+            crashing = CrashingLedger(fake, crash_at, after_apply=True)
+            with pytest.raises(SimulatedCrash):
+                _engine(crashing, journal, _events()).run(START)
+            journal.release("refund-sync")
+        with SqliteJournal(path) as journal:
+            _engine(fake, journal, _events()).run(START)
+        assert fake.snapshot == expected, f"crash at write {crash_at}"
 
 
 def test_event_on_a_page_boundary_is_not_lost() -> None:

@@ -1,0 +1,454 @@
+"""The SQLite journal: one local file holding a sync's cursors, events, writes and dead letters.
+
+Connection settings, and why:
+
+- ``journal_mode=WAL``: readers never block the writer and a crash mid-write leaves the last
+  committed state intact. It is checked after being set: a file system that cannot do WAL is an
+  error, not a silent fallback.
+- ``synchronous=NORMAL``: with WAL this never corrupts the file; a power loss (not a process
+  crash) may lose the last few commits. That is safe here because every target write is
+  idempotent by its external ID: a lost ``begin``/``complete`` only makes the next run ask the
+  target again or repeat a write the target recognises, never create a duplicate.
+- ``foreign_keys=ON`` so any future references are enforced.
+- Autocommit (``isolation_level=None``) with an explicit ``BEGIN IMMEDIATE`` around each
+  read-modify-write, so the write lock is taken up front and two processes cannot interleave a
+  check and its update; ``busy_timeout_s`` is how long to wait for another writer.
+
+Datetimes are stored as ISO 8601 strings with their UTC offset and returned aware. Bookkeeping
+stamps (``updated_at``, ``first_at`` ...) come from the injected ``clock`` and are stored in UTC
+with microseconds, so ordering by their text is ordering by time.
+
+Concurrent runs: the ``lock`` table holds at most one row (``id = 1``) naming the owner, its
+process ID and host name. ``acquire`` by another owner fails with
+:class:`refund_core.JournalBusyError` while the holder lives. A holder is *stale*, and its lock
+taken over, only when it was on this host and its process no longer exists; a lock taken on
+another host is never judged stale (its process cannot be seen from here), nor is one on Windows,
+where probing a process ID is not harmless.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sqlite3
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Final
+
+from refund_core import (
+    DeadLetter,
+    EventState,
+    InvalidInputError,
+    JournalBusyError,
+    RefundSyncError,
+    SourceKey,
+)
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "JournalError", "SqliteJournal"]
+
+
+class JournalError(RefundSyncError, RuntimeError):
+    """The journal file could not be opened, migrated, read or written.
+
+    ``path`` is the database file and ``operation`` what was being done; the ``sqlite3`` error,
+    when there is one, is the ``__cause__``.
+    """
+
+    def __init__(self, message: str, *, path: str, operation: str) -> None:
+        self.path = path
+        self.operation = operation
+        super().__init__(message)
+
+
+#: Each step takes the schema from version ``i`` to ``i + 1`` (``PRAGMA user_version``); steps
+#: are append-only, never edited once released.
+MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
+    # 1: the tables.
+    (
+        """CREATE TABLE cursors (
+            stream TEXT PRIMARY KEY,
+            position TEXT NOT NULL
+        )""",
+        """CREATE TABLE events (
+            source TEXT NOT NULL,
+            event_id TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('in_progress', 'done', 'dead')),
+            code TEXT NOT NULL DEFAULT '',
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (source, event_id)
+        )""",
+        """CREATE TABLE actions (
+            source TEXT NOT NULL,
+            event_id TEXT NOT NULL,
+            external_id TEXT PRIMARY KEY,
+            state TEXT NOT NULL CHECK (state IN ('begun', 'done')),
+            record_id TEXT,
+            updated_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE dead_letters (
+            source TEXT NOT NULL,
+            event_id TEXT NOT NULL,
+            code TEXT NOT NULL,
+            message TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            attempts INTEGER NOT NULL CHECK (attempts >= 1),
+            first_at TEXT NOT NULL,
+            last_at TEXT NOT NULL,
+            PRIMARY KEY (source, event_id)
+        )""",
+        """CREATE TABLE lock (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            owner TEXT NOT NULL,
+            acquired_at TEXT NOT NULL,
+            pid INTEGER NOT NULL,
+            hostname TEXT NOT NULL
+        )""",
+    ),
+    # 2: indexes for the per-event action lookups and the oldest-first dead-letter listing.
+    (
+        "CREATE INDEX actions_by_event ON actions (source, event_id, state)",
+        "CREATE INDEX dead_letters_by_age ON dead_letters (first_at, source, event_id)",
+    ),
+)
+
+#: The schema version this code writes; older files are migrated up to it when opened.
+SCHEMA_VERSION: Final[int] = len(MIGRATIONS)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _require_aware(what: str, value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise InvalidInputError(f"{what} must be timezone-aware, not {value.isoformat()}")
+    return value
+
+
+def _pid_alive(pid: int) -> bool:
+    """Whether a process with ``pid`` exists on this host (True when it cannot be told)."""
+    if pid <= 0 or sys.platform == "win32":
+        # os.kill on Windows terminates the process; never probe there, assume it lives.
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it exists, owned by someone else
+    except OSError:
+        return True  # e.g. a pid out of range on some systems: do not take the lock on a guess
+    return True
+
+
+class SqliteJournal:
+    """A :class:`refund_core.Journal` in one SQLite file; see the module docstring.
+
+    Opening creates or migrates the file; a file written by a newer version raises
+    :class:`JournalError`. Use it as a context manager, or call :meth:`close`. One instance
+    belongs to one thread (``sqlite3``'s default); other processes may open the same file.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        busy_timeout_s: float = 5.0,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        self._path = os.fspath(path)
+        self._clock = clock
+        with self._translate("open"):
+            self._conn = sqlite3.connect(self._path, timeout=busy_timeout_s, isolation_level=None)
+        try:
+            self._configure()
+            self._migrate()
+        except BaseException:
+            self._conn.close()
+            raise
+
+    # -- life cycle --------------------------------------------------------------------------
+
+    @property
+    def path(self) -> str:
+        """The database file."""
+        return self._path
+
+    def close(self) -> None:
+        """Close the connection; the journal cannot be used afterwards."""
+        with self._translate("close"):
+            self._conn.close()
+
+    def __enter__(self) -> SqliteJournal:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"SqliteJournal({self._path!r})"
+
+    # -- plumbing ----------------------------------------------------------------------------
+
+    @contextmanager
+    def _translate(self, operation: str) -> Iterator[None]:
+        """Raise any ``sqlite3`` error inside as a :class:`JournalError` naming the operation."""
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise JournalError(
+                f"journal {self._path!r}: {operation} failed: {exc}",
+                path=self._path,
+                operation=operation,
+            ) from exc
+
+    @contextmanager
+    def _transaction(self, operation: str) -> Iterator[sqlite3.Connection]:
+        """One ``BEGIN IMMEDIATE`` transaction, committed on success and rolled back otherwise."""
+        with self._translate(operation):
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.rollback()
+                raise
+            self._conn.commit()
+
+    def _fetchall(
+        self, operation: str, sql: str, params: Sequence[object] = ()
+    ) -> list[tuple[object, ...]]:
+        with self._translate(operation):
+            rows: list[tuple[object, ...]] = self._conn.execute(sql, params).fetchall()
+        return rows
+
+    def _execute(self, operation: str, sql: str, params: Sequence[object]) -> None:
+        """One single-statement write (atomic on its own under autocommit)."""
+        with self._translate(operation):
+            self._conn.execute(sql, params)
+
+    def _stamp(self) -> str:
+        now = _require_aware("the journal clock's time", self._clock())
+        return now.astimezone(UTC).isoformat(timespec="microseconds")
+
+    def _configure(self) -> None:
+        with self._translate("configure"):
+            row = self._conn.execute("PRAGMA journal_mode=WAL").fetchone()
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.execute("PRAGMA foreign_keys=ON")
+        mode = str(row[0]).lower() if row else "unknown"
+        if mode != "wal":
+            raise JournalError(
+                f"journal {self._path!r}: could not switch to WAL mode (got {mode!r})",
+                path=self._path,
+                operation="configure",
+            )
+
+    def _migrate(self) -> None:
+        with self._transaction("migrate") as conn:
+            # Read inside the write transaction: another process may have migrated meanwhile.
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            if version > SCHEMA_VERSION:
+                raise JournalError(
+                    f"journal {self._path!r} has schema version {version}, newer than "
+                    f"{SCHEMA_VERSION} which this version of refund-sync understands; "
+                    "upgrade refund-sync to open it",
+                    path=self._path,
+                    operation="migrate",
+                )
+            for statements in MIGRATIONS[version:]:
+                for statement in statements:
+                    conn.execute(statement)
+            if version < SCHEMA_VERSION:
+                # PRAGMA takes no parameters; SCHEMA_VERSION is our own int.
+                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION:d}")
+
+    @property
+    def schema_version(self) -> int:
+        """The schema version of the open file (always :data:`SCHEMA_VERSION` once open)."""
+        rows = self._fetchall("read schema version", "PRAGMA user_version")
+        return int(str(rows[0][0]))
+
+    # -- the lock ----------------------------------------------------------------------------
+
+    def acquire(self, owner: str) -> None:
+        """Take the journal for ``owner``.
+
+        Raises :class:`refund_core.JournalBusyError` if another owner holds it and is alive (or
+        its liveness cannot be told). The same owner may acquire again.
+        """
+        hostname = socket.gethostname()
+        with self._transaction("acquire the lock") as conn:
+            row = conn.execute("SELECT owner, pid, hostname, acquired_at FROM lock").fetchone()
+            if row is not None:
+                held_by, pid, held_on, since = str(row[0]), int(row[1]), str(row[2]), row[3]
+                stale = held_on == hostname and not _pid_alive(pid)
+                if held_by != owner and not stale:
+                    raise JournalBusyError(
+                        f"journal {self._path!r} is held by {held_by!r} "
+                        f"(pid {pid} on {held_on}, since {since}); "
+                        "two runs of one sync must not overlap"
+                    )
+            conn.execute(
+                "INSERT OR REPLACE INTO lock (id, owner, acquired_at, pid, hostname) "
+                "VALUES (1, ?, ?, ?, ?)",
+                (owner, self._stamp(), os.getpid(), hostname),
+            )
+
+    def release(self, owner: str) -> None:
+        """Give the journal back; a no-op unless ``owner`` holds it."""
+        self._execute("release the lock", "DELETE FROM lock WHERE id = 1 AND owner = ?", (owner,))
+
+    def holder(self) -> str | None:
+        """The owner holding the journal, if any (stale or not)."""
+        rows = self._fetchall("read the lock", "SELECT owner FROM lock")
+        return str(rows[0][0]) if rows else None
+
+    # -- cursors -----------------------------------------------------------------------------
+
+    def get_cursor(self, stream: str) -> datetime | None:
+        """Where ``stream`` got to, aware."""
+        rows = self._fetchall(
+            "read a cursor", "SELECT position FROM cursors WHERE stream = ?", (stream,)
+        )
+        return datetime.fromisoformat(str(rows[0][0])) if rows else None
+
+    def set_cursor(self, stream: str, position: datetime) -> None:
+        """Move the cursor forward; an earlier (or equal) position leaves it where it is."""
+        _require_aware("a cursor position", position)
+        with self._transaction("set a cursor") as conn:
+            row = conn.execute(
+                "SELECT position FROM cursors WHERE stream = ?", (stream,)
+            ).fetchone()
+            # Compared as datetimes, not text: positions may carry different offsets.
+            if row is not None and datetime.fromisoformat(str(row[0])) >= position:
+                return
+            conn.execute(
+                "INSERT INTO cursors (stream, position) VALUES (?, ?) "
+                "ON CONFLICT (stream) DO UPDATE SET position = excluded.position",
+                (stream, position.isoformat()),
+            )
+
+    # -- events ------------------------------------------------------------------------------
+
+    def event_state(self, key: SourceKey) -> EventState | None:
+        """The event's state, or None if it was never seen."""
+        rows = self._fetchall(
+            "read an event",
+            "SELECT state FROM events WHERE source = ? AND event_id = ?",
+            (key.source, key.event_id),
+        )
+        return EventState(str(rows[0][0])) if rows else None
+
+    def event_code(self, key: SourceKey) -> str | None:
+        """The outcome code recorded with the event's state, or None if it was never seen."""
+        rows = self._fetchall(
+            "read an event",
+            "SELECT code FROM events WHERE source = ? AND event_id = ?",
+            (key.source, key.event_id),
+        )
+        return str(rows[0][0]) if rows else None
+
+    def mark_event(self, key: SourceKey, state: EventState, *, code: str = "") -> None:
+        """Record the event's new state and outcome code."""
+        self._execute(
+            "mark an event",
+            "INSERT INTO events (source, event_id, state, code, updated_at) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (source, event_id) DO UPDATE SET state = excluded.state, "
+            "code = excluded.code, updated_at = excluded.updated_at",
+            (key.source, key.event_id, EventState(state).value, code, self._stamp()),
+        )
+
+    # -- actions -----------------------------------------------------------------------------
+
+    def begin_action(self, key: SourceKey, external_id: str) -> None:
+        """Note that a write is about to happen (a completed one stays completed)."""
+        self._execute(
+            "begin an action",
+            "INSERT INTO actions (source, event_id, external_id, state, record_id, updated_at) "
+            "VALUES (?, ?, ?, 'begun', NULL, ?) ON CONFLICT (external_id) DO NOTHING",
+            (key.source, key.event_id, external_id, self._stamp()),
+        )
+
+    def complete_action(self, key: SourceKey, external_id: str, record_id: str) -> None:
+        """Note that a write happened, and the record it produced."""
+        self._execute(
+            "complete an action",
+            "INSERT INTO actions (source, event_id, external_id, state, record_id, updated_at) "
+            "VALUES (?, ?, ?, 'done', ?, ?) ON CONFLICT (external_id) DO UPDATE SET "
+            "state = 'done', record_id = excluded.record_id, updated_at = excluded.updated_at",
+            (key.source, key.event_id, external_id, record_id, self._stamp()),
+        )
+
+    def _actions(self, key: SourceKey, state: str) -> frozenset[str]:
+        rows = self._fetchall(
+            "read actions",
+            "SELECT external_id FROM actions WHERE source = ? AND event_id = ? AND state = ?",
+            (key.source, key.event_id, state),
+        )
+        return frozenset(str(row[0]) for row in rows)
+
+    def completed_actions(self, key: SourceKey) -> frozenset[str]:
+        """External IDs of the event's writes known to have happened."""
+        return self._actions(key, "done")
+
+    def pending_actions(self, key: SourceKey) -> frozenset[str]:
+        """External IDs begun but not completed: their responses may have been lost."""
+        return self._actions(key, "begun")
+
+    def action_record(self, external_id: str) -> str | None:
+        """The record ID a completed write produced, if it completed."""
+        rows = self._fetchall(
+            "read an action",
+            "SELECT record_id FROM actions WHERE external_id = ? AND state = 'done'",
+            (external_id,),
+        )
+        return str(rows[0][0]) if rows else None
+
+    # -- dead letters ------------------------------------------------------------------------
+
+    def add_dead_letter(self, key: SourceKey, *, code: str, message: str, payload: str) -> None:
+        """Set an event aside, or count another attempt (keeping when it was first set aside)."""
+        now = self._stamp()
+        self._execute(
+            "add a dead letter",
+            "INSERT INTO dead_letters "
+            "(source, event_id, code, message, payload, attempts, first_at, last_at) "
+            "VALUES (?, ?, ?, ?, ?, 1, ?, ?) ON CONFLICT (source, event_id) DO UPDATE SET "
+            "code = excluded.code, message = excluded.message, payload = excluded.payload, "
+            "attempts = dead_letters.attempts + 1, last_at = excluded.last_at",
+            (key.source, key.event_id, code, message, payload, now, now),
+        )
+
+    def dead_letters(self) -> tuple[DeadLetter, ...]:
+        """Every unresolved dead letter, oldest first (by when first set aside, then key)."""
+        rows = self._fetchall(
+            "list dead letters",
+            "SELECT source, event_id, code, message, payload, attempts FROM dead_letters "
+            "ORDER BY first_at, source, event_id",
+        )
+        return tuple(
+            DeadLetter(
+                SourceKey(str(source), str(event_id)),
+                str(code),
+                str(message),
+                str(payload),
+                int(str(attempts)),
+            )
+            for source, event_id, code, message, payload, attempts in rows
+        )
+
+    def resolve_dead_letter(self, key: SourceKey) -> None:
+        """Remove an event from the dead letters (a no-op if it is not there)."""
+        self._execute(
+            "resolve a dead letter",
+            "DELETE FROM dead_letters WHERE source = ? AND event_id = ?",
+            (key.source, key.event_id),
+        )
