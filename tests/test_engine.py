@@ -226,7 +226,7 @@ def test_unsupported_refund_is_dead_lettered_and_retryable() -> None:
     assert summary.dead_lettered == 1
     (letter,) = journal.dead_letters()
     assert letter.code == rc.Reason.PAYMENT_NOT_SYNCED.value
-    assert rc.structure(json.loads(letter.payload), rc.RefundEvent) == events[0]
+    assert rc.converter.structure(json.loads(letter.payload), rc.ScenarioEvent) == events[0]
 
 
 def test_transient_failures_are_retried_with_backoff() -> None:

@@ -5,6 +5,18 @@ any source, ledger, storefront or journal that conforms can be plugged in (adapt
 by the CLI). It is async inside, with a plain synchronous entry point.
 """
 
-from ._engine import EngineConfig, RunSummary, SyncEngine, TransientError
+from ._engine import (
+    EngineConfig,
+    ReconciliationReport,
+    RunSummary,
+    SyncEngine,
+    TransientError,
+)
 
-__all__ = ["EngineConfig", "RunSummary", "SyncEngine", "TransientError"]
+__all__ = [
+    "EngineConfig",
+    "ReconciliationReport",
+    "RunSummary",
+    "SyncEngine",
+    "TransientError",
+]
