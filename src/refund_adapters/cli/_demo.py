@@ -1,9 +1,10 @@
 """``refund-sync demo``: the whole sync on local stand-ins, with no configuration.
 
-It builds one NetSuite ledger and the events of three connector accounts (Stripe incoming under
-the Stripe Connector policy, Amazon incoming and Shopify outgoing under the NetSuite Connector
-policy), runs them through the engine with an SQLite journal in a temporary folder, prints what
-was created and why (rule IDs), then runs everything again to show that nothing new is created.
+It builds one NetSuite ledger and the events of three connector accounts (Stripe incoming, with
+its payouts, under the Stripe Connector policy; Amazon incoming and Shopify outgoing under the
+NetSuite Connector policy), runs them through the engine with an SQLite journal in a temporary
+folder, prints what was created and why (rule IDs), then runs everything again to show that
+nothing new is created.
 The stand-ins are the in-memory fakes of ``refund_core.testing``; the HTTP stand-ins of the
 adapter issues replace them as they land.
 """
@@ -14,15 +15,16 @@ import itertools
 import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import TextIO
 
 import attrs
 
 import refund_core as rc
-from refund_adapters.engine import SyncEngine
+from refund_adapters.engine import RunSummary, SyncEngine
 from refund_adapters.storage import SqliteJournal
-from refund_core.testing import FakeLedger, FakeRefundSource
+from refund_core.testing import FakeLedger, FakePayoutSource, FakeRefundSource, FakeStorefront
 
 __all__ = ["DemoWorld", "build_world"]
 
@@ -48,12 +50,14 @@ class DemoWorld:
     amazon_events: tuple[rc.SourceEvent, ...]
     stripe_settings: rc.RefundSettings
     amazon_settings: rc.RefundSettings
+    shopify_settings: rc.RefundSettings
+    payouts: tuple[rc.Payout, ...]
 
 
 def build_world() -> DemoWorld:
     """A small but complete world: every incoming rule has an event that exercises it."""
     d = _at
-    invoices = (
+    invoices: tuple[rc.Invoice, ...] = (
         # Stripe side: a multi-line invoice, a single-line one, one paid by two payments.
         rc.Invoice(
             "INV-100",
@@ -85,7 +89,7 @@ def build_world() -> DemoWorld:
             order_id="SO-201",
         ),
     )
-    payments = (
+    payments: tuple[rc.CustomerPayment, ...] = (
         rc.CustomerPayment(
             "PAY-1",
             "C-1",
@@ -137,7 +141,7 @@ def build_world() -> DemoWorld:
             order_id="SO-200",
         ),
     )
-    sales_orders = (
+    sales_orders: tuple[rc.SalesOrder, ...] = (
         rc.SalesOrder(
             "SO-200",
             "C-9",
@@ -156,7 +160,49 @@ def build_world() -> DemoWorld:
             lines=(_line("1", "CHAIR", "90.00", "AMZ-L7"),),
         ),
     )
+    # Shopify side (outgoing): an order paid 80.00 by card and 20.00 by gift card, and a credit
+    # memo of 50.00 made in NetSuite that must reach the storefront (NSC-7, NSC-8).
+    shopify_order = rc.SalesOrder(
+        "SO-300",
+        "C-10",
+        "SHOP-300",
+        lines=(_line("1", "JACKET", "60.00", "SHOP-L1"), _line("2", "SCARF", "40.00", "SHOP-L2")),
+        tenders=(
+            rc.TenderPart(rc.TenderKind.PAYMENT_METHOD, _usd("80.00")),
+            rc.TenderPart(rc.TenderKind.GIFT_CARD, _usd("20.00")),
+        ),
+    )
+    shopify_invoice = rc.Invoice(
+        "INV-300",
+        "C-10",
+        d("2026-02-20"),
+        lines=(_line("1", "JACKET", "60.00", "SHOP-L1"), _line("2", "SCARF", "40.00", "SHOP-L2")),
+        order_id="SO-300",
+    )
+    shopify_credit = rc.CreditMemo(
+        "CM-300",
+        "C-10",
+        "INV-300",
+        _usd("40.00"),
+        lines=(
+            rc.CreditLine(
+                "SCARF",
+                _usd("40.00"),
+                quantity=Decimal(1),
+                origin_line_id="2",
+                order_line_ref="SHOP-L2",
+            ),
+        ),
+        order_id="SO-300",
+    )
+    sales_orders = (*sales_orders, shopify_order)
+    invoices = (*invoices, shopify_invoice)
+    payments = (
+        *payments,
+        rc.CustomerPayment("PAY-6", "C-11", _usd("300.00"), d("2026-03-09"), payment_ref="ch_new"),
+    )
     ledger = rc.LedgerSnapshot(
+        credit_memos=(shopify_credit,),
         sales_orders=sales_orders,
         invoices=invoices,
         cash_sales=cash_sales,
@@ -240,8 +286,37 @@ def build_world() -> DemoWorld:
             revenue_recognition=True,
             deferred_revenue_account="2400 Deferred Revenue",
             record_sync_start=d("2026-01-01"),
+            fee_account="6100 Stripe Fees",
+            deposit_account="1000 Operating Bank",
         ),
         amazon_settings=rc.RefundSettings(partial_refund_item="Partial Refund Item"),
+        shopify_settings=rc.RefundSettings(gift_card_as_store_credit=True),
+        payouts=(
+            # The payout that settles a new charge, two synced refunds, a fee and a fee refund.
+            rc.Payout(
+                "stripe",
+                "po_1",
+                _usd("177.70"),
+                d("2026-03-12"),
+                entries=(
+                    rc.BalanceEntry("txn_1", rc.BalanceEntryKind.CHARGE, _usd("300.00"), "ch_new"),
+                    rc.BalanceEntry("txn_2", rc.BalanceEntryKind.REFUND, _usd("-50.00"), "re_full"),
+                    rc.BalanceEntry(
+                        "txn_3", rc.BalanceEntryKind.REFUND, _usd("-70.00"), "re_no_invoice"
+                    ),
+                    rc.BalanceEntry(
+                        "txn_4", rc.BalanceEntryKind.FEE, _usd("-3.50"), "fee_1", "processing fee"
+                    ),
+                    rc.BalanceEntry(
+                        "txn_5",
+                        rc.BalanceEntryKind.FEE_REFUND,
+                        _usd("1.20"),
+                        "fee_1r",
+                        "fee returned with a refund",
+                    ),
+                ),
+            ),
+        ),
     )
 
 
@@ -254,61 +329,87 @@ def run_demo(out: TextIO, render: Renderer, workdir: Path | None = None) -> int:
     world = build_world()
     ledger = FakeLedger(world.ledger)
     marketplace = rc.StorefrontKind.MARKETPLACE
-    accounts = (
-        (
-            rc.ConnectorAccount(
-                "stripe-acct",
-                rc.StorefrontCapabilities("stripe", marketplace),
-                [rc.Direction.INCOMING],
-                world.stripe_settings,
-            ),
-            rc.Policy.STRIPE_CONNECTOR,
-            FakeRefundSource("stripe", world.stripe_events),
-        ),
-        (
-            rc.ConnectorAccount(
-                "amazon-acct",
-                rc.StorefrontCapabilities("amazon", marketplace),
-                [rc.Direction.INCOMING],
-                world.amazon_settings,
-            ),
-            rc.Policy.NETSUITE_CONNECTOR,
-            FakeRefundSource("amazon", world.amazon_events),
-        ),
+    shopify = FakeStorefront(
+        rc.StorefrontCapabilities("shopify", rc.StorefrontKind.CART, supports_store_credit=True)
+    )
+    stripe_account = rc.ConnectorAccount(
+        "stripe-acct",
+        rc.StorefrontCapabilities("stripe", marketplace),
+        [rc.Direction.INCOMING],
+        world.stripe_settings,
+    )
+    amazon_account = rc.ConnectorAccount(
+        "amazon-acct",
+        rc.StorefrontCapabilities("amazon", marketplace),
+        [rc.Direction.INCOMING],
+        world.amazon_settings,
+    )
+    shopify_account = rc.ConnectorAccount(
+        "shopify-acct", shopify.capabilities, [rc.Direction.OUTGOING], world.shopify_settings
     )
     numbering = itertools.count(1)
 
     def report(outcome: rc.Outcome) -> None:
         out.write("\n".join(render(next(numbering), outcome)) + "\n")
 
+    def passes(journal: rc.Journal) -> tuple[tuple[str, Callable[[], RunSummary]], ...]:
+        stripe = SyncEngine(
+            account=stripe_account,
+            policy=rc.Policy.STRIPE_CONNECTOR,
+            source=FakeRefundSource("stripe", world.stripe_events),
+            payouts=FakePayoutSource("stripe", world.payouts),
+            ledger=ledger,
+            journal=journal,
+            on_outcome=report,
+        )
+        amazon = SyncEngine(
+            account=amazon_account,
+            policy=rc.Policy.NETSUITE_CONNECTOR,
+            source=FakeRefundSource("amazon", world.amazon_events),
+            ledger=ledger,
+            journal=journal,
+            on_outcome=report,
+        )
+        outgoing = SyncEngine(
+            account=shopify_account,
+            policy=rc.Policy.NETSUITE_CONNECTOR,
+            storefront=shopify,
+            ledger=ledger,
+            journal=journal,
+            on_outcome=report,
+        )
+        return (
+            ("Stripe refunds -> NetSuite (Stripe Connector)", lambda: stripe.run(START)),
+            ("Stripe payouts -> NetSuite deposits", lambda: stripe.run_payouts(START)),
+            ("Amazon refunds -> NetSuite (NetSuite Connector)", lambda: amazon.run(START)),
+            ("NetSuite refunds -> Shopify (outgoing)", lambda: outgoing.run_outgoing(START)),
+        )
+
     with tempfile.TemporaryDirectory(prefix="refund-sync-demo-") as tmp:
         journal_path = (workdir or Path(tmp)) / "journal.db"
         out.write(f"refund-sync demo: local stand-ins, SQLite journal at {journal_path}\n")
         for run in (1, 2):
-            before = ledger.snapshot.external_ids()
+            before = ledger.snapshot.external_ids() | ledger.snapshot.marked_synced
+            refunds_before = len(shopify.refunds) + len(shopify.store_credits)
             out.write(f"\n=== run {run} ===\n")
             with SqliteJournal(journal_path) as journal:
-                for account, policy, source in accounts:
-                    out.write(f"\n--- account {account.account_id} ({policy.value}) ---\n")
-                    engine = SyncEngine(
-                        account=account,
-                        policy=policy,
-                        source=source,
-                        ledger=ledger,
-                        journal=journal,
-                        on_outcome=report,
-                    )
-                    summary = engine.run(START)
+                for label, run_pass in passes(journal):
+                    out.write(f"\n--- {label} ---\n")
+                    summary = run_pass()
                     out.write(
-                        f"summary: {summary.events_seen} events, {summary.duplicates} duplicate, "
-                        f"{summary.writes_created} created, {summary.already_synced} already "
-                        f"synced, {summary.skipped} skipped, {summary.unsupported} unsupported, "
-                        f"{summary.dead_lettered} dead-lettered\n"
+                        f"summary: {summary.events_seen} event(s), {summary.duplicates} already "
+                        f"seen, {summary.writes_created} write(s), {summary.skipped} skipped, "
+                        f"{summary.unsupported} unsupported, {summary.dead_lettered} set aside, "
+                        f"{summary.manual_actions} manual\n"
                     )
                 letters = journal.dead_letters()
-            created = ledger.snapshot.external_ids() - before
-            out.write(f"\nrun {run}: {len(created)} NetSuite record(s) created; ")
-            out.write(f"{len(letters)} event(s) set aside for a person (dead letters)\n")
+            created = (ledger.snapshot.external_ids() | ledger.snapshot.marked_synced) - before
+            sent = len(shopify.refunds) + len(shopify.store_credits) - refunds_before
+            out.write(
+                f"\nrun {run}: {len(created)} NetSuite record(s) created, {sent} storefront "
+                f"refund(s) or store credit(s) issued; {len(letters)} event(s) set aside for a "
+                "person (dead letters, retryable)\n"
+            )
         out.write(
             "\nThe second run created nothing: every write carries a deterministic external ID.\n"
         )
