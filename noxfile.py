@@ -80,3 +80,10 @@ def docs(session: nox.Session) -> None:
             site_dir,
             env={"NO_MKDOCS_2_WARNING": "1"},  # silence mkdocs-material's end-of-life banner
         )
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """Run the engine benchmark (not a default session: it takes minutes and CI skips it)."""
+    _sync(session, "test")
+    session.run("python", "benchmarks/bench_engine.py", *session.posargs)
