@@ -58,27 +58,10 @@ class EngineConfig:
     backoff_cap_s: float = 30.0
 
 
-@attrs.frozen
-class RunSummary:
-    """What a run did, for the end-of-run report."""
-
-    events_seen: int = 0
-    duplicates: int = 0
-    planned: int = 0
-    writes_created: int = 0
-    writes_repeated: int = 0
-    already_synced: int = 0
-    skipped: int = 0
-    unsupported: int = 0
-    dead_lettered: int = 0
-    manual_actions: int = 0
-    resolved: int = 0
-    warnings: tuple[str, ...] = ()
-    elapsed_s: float = 0.0
-
-
 @attrs.define
 class _Tally:
+    """The counters of a run, counted as it goes; frozen into a :class:`RunSummary` at the end."""
+
     events_seen: int = 0
     duplicates: int = 0
     planned: int = 0
@@ -90,6 +73,14 @@ class _Tally:
     dead_lettered: int = 0
     manual_actions: int = 0
     resolved: int = 0
+
+
+@attrs.frozen
+class RunSummary(_Tally):
+    """What a run did, for the end-of-run report: the counters, warnings and elapsed time."""
+
+    warnings: tuple[str, ...] = ()
+    elapsed_s: float = 0.0
 
 
 @attrs.frozen
