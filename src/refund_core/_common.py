@@ -197,7 +197,7 @@ def finish_plan(
             flow=flow,
             code=Reason.ALREADY_SYNCED,
             message=f"{key} is already reflected in NetSuite; nothing new is created",
-            rule_ids=("IDM-2", "NSC-4"),
+            rule_ids=("IDM-2",),
         )
     if len(remaining) < len(actions):
         summary = f"{summary} (resuming: {len(actions) - len(remaining)} write(s) already done)"
