@@ -1,0 +1,325 @@
+"""HTTP plumbing every adapter shares: bounded retries, concurrency and rate limits, typed errors.
+
+Adapters differ in what they retry (Stripe's ``Stripe-Should-Retry``, NetSuite's concurrency
+errors, Shopify's THROTTLED) but not in how: :func:`send` builds the request afresh on every
+attempt (so OAuth signatures, nonces and timestamps are new each time), waits a jittered
+exponential backoff that is never shorter than the server's ``Retry-After``, and gives up after a
+bounded number of attempts with a :class:`UpstreamUnavailableError` the engine can retry later.
+
+Only IDs, methods, paths, status codes and timings are logged: never headers, query strings or
+bodies (they carry tokens, signatures and customer data).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+import attrs
+import httpx
+import tenacity
+
+import refund_core as rc
+
+__all__ = [
+    "ConcurrencyLimiter",
+    "RatePacer",
+    "RetryAdvice",
+    "RetryPolicy",
+    "UpstreamAuthError",
+    "UpstreamError",
+    "UpstreamNotFoundError",
+    "UpstreamRejectedError",
+    "UpstreamUnavailableError",
+    "default_advice",
+    "retry_after_seconds",
+    "send",
+]
+
+log = logging.getLogger("refund_sync.http")
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class UpstreamError(rc.RefundSyncError):
+    """A vendor API answered with an error (or not at all); says which, where and why."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        service: str,
+        status: int | None = None,
+        code: str | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        details = ", ".join(
+            part
+            for part in (
+                f"HTTP {status}" if status is not None else "",
+                f"code {code}" if code else "",
+                f"request {request_id}" if request_id else "",
+            )
+            if part
+        )
+        super().__init__(f"{service}: {message}" + (f" ({details})" if details else ""))
+        self.service = service
+        self.status = status
+        self.code = code
+        self.request_id = request_id
+
+
+class UpstreamRejectedError(UpstreamError, rc.InvalidInputError):
+    """The vendor refused the request as invalid (4xx); repeating it unchanged cannot help."""
+
+
+class UpstreamNotFoundError(UpstreamRejectedError, LookupError):
+    """The vendor has no such resource (404)."""
+
+
+class UpstreamAuthError(UpstreamError, PermissionError):
+    """Credentials were refused (401/403): a configuration problem that stops the run."""
+
+
+class UpstreamUnavailableError(UpstreamError, ConnectionError):
+    """Retries ran out on 429/5xx or on connection failures; worth trying again later."""
+
+
+@attrs.frozen
+class RetryPolicy:
+    """How hard :func:`send` tries: attempts in all, and the backoff's base and cap."""
+
+    max_attempts: int = attrs.field(default=5, validator=attrs.validators.ge(1))
+    base_delay_s: float = attrs.field(default=0.25, validator=attrs.validators.ge(0))
+    max_delay_s: float = attrs.field(default=20.0, validator=attrs.validators.ge(0))
+    #: Retry when the connection fails or drops. Safe for reads and for writes that carry an
+    #: idempotency key; a write without one must look for its own effect before repeating.
+    retry_transport_errors: bool = True
+
+
+@attrs.frozen
+class RetryAdvice:
+    """What a response means for retrying: retry or not, and at the earliest after how long."""
+
+    retry: bool
+    delay_s: float | None = None
+
+
+NO_RETRY = RetryAdvice(retry=False)
+
+
+def retry_after_seconds(response: httpx.Response, *, now: datetime | None = None) -> float | None:
+    """The ``Retry-After`` header as seconds (delta-seconds or an HTTP date), if present."""
+    value = response.headers.get("retry-after")
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+def default_advice(response: httpx.Response) -> RetryAdvice:
+    """Retry 429 and 5xx (after ``Retry-After`` when given); never other statuses."""
+    if response.status_code == 429 or response.status_code >= 500:
+        return RetryAdvice(retry=True, delay_s=retry_after_seconds(response))
+    return NO_RETRY
+
+
+class ConcurrencyLimiter:
+    """At most ``limit`` requests in flight, shared by every request an adapter sends.
+
+    Usable across several event loops one after the other (each ``asyncio.run`` gets a fresh
+    semaphore), because the sync entry points of the engine run one loop per call.
+    """
+
+    def __init__(self, limit: int) -> None:
+        if limit < 1:
+            raise rc.ConfigurationError(f"concurrency limit must be at least 1, got {limit}")
+        self.limit = limit
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._semaphore: asyncio.Semaphore | None = None
+        self.in_flight = 0
+        self.peak_in_flight = 0
+
+    def _current(self) -> asyncio.Semaphore:
+        loop = asyncio.get_running_loop()
+        if self._semaphore is None or self._loop is not loop:
+            self._loop = loop
+            self._semaphore = asyncio.Semaphore(self.limit)
+        return self._semaphore
+
+    async def __aenter__(self) -> None:
+        await self._current().acquire()
+        self.in_flight += 1
+        self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.in_flight -= 1
+        self._current().release()
+
+
+class RatePacer:
+    """A token bucket: ``rate`` tokens per second, holding at most ``burst``.
+
+    Amazon's SP-API documents per-operation rates and bursts; Shopify's GraphQL cost budget is a
+    bucket too (``update`` sets it from ``throttleStatus``). The clock and sleep are injectable
+    so tests run instantly.
+    """
+
+    def __init__(
+        self,
+        rate: float,
+        burst: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        if rate <= 0 or burst <= 0:
+            raise rc.ConfigurationError(f"rate and burst must be positive, got {rate}, {burst}")
+        self.rate = rate
+        self.burst = burst
+        self._clock = clock
+        self._sleep = sleep
+        self._tokens = burst
+        self._stamp = clock()
+        self.waited_s = 0.0
+
+    def _refill(self) -> None:
+        now = self._clock()
+        self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
+        self._stamp = now
+
+    async def acquire(self, cost: float = 1.0) -> None:
+        """Wait until ``cost`` tokens are available and take them."""
+        cost = min(cost, self.burst)
+        while True:
+            self._refill()
+            if self._tokens >= cost:
+                self._tokens -= cost
+                return
+            wait = (cost - self._tokens) / self.rate
+            self.waited_s += wait
+            await self._sleep(wait)
+
+    def update(self, *, available: float, rate: float | None = None) -> None:
+        """Take the server's own account of the bucket (e.g. Shopify's ``throttleStatus``)."""
+        self._refill()
+        self._tokens = min(self.burst, max(0.0, available))
+        if rate is not None and rate > 0:
+            self.rate = rate
+
+    def pause(self, seconds: float) -> None:
+        """Empty the bucket so the next ``acquire`` waits at least ``seconds`` (after a 429)."""
+        self._refill()
+        self._tokens = -seconds * self.rate
+
+
+class _RetryableStatus(Exception):  # noqa: N818 - internal signal, never escapes send()
+    def __init__(self, response: httpx.Response, delay_s: float | None) -> None:
+        super().__init__(response.status_code)
+        self.response = response
+        self.delay_s = delay_s
+
+
+def _request_id(response: httpx.Response) -> str | None:
+    for header in ("request-id", "x-request-id", "x-amzn-requestid", "x-shopify-request-id"):
+        if header in response.headers:
+            return str(response.headers[header])
+    return None
+
+
+async def send(
+    client: httpx.AsyncClient,
+    build: Callable[[], httpx.Request],
+    *,
+    service: str,
+    policy: RetryPolicy = RetryPolicy(),
+    advise: Callable[[httpx.Response], RetryAdvice] = default_advice,
+    limiter: ConcurrencyLimiter | None = None,
+    pacer: RatePacer | None = None,
+    sleep: Sleep = asyncio.sleep,
+) -> httpx.Response:
+    """Send ``build()``, retrying as ``advise`` and ``policy`` say; return the final response.
+
+    A response ``advise`` does not retry is returned whatever its status (the adapter maps it to
+    its own errors). When the attempts run out on retryable responses or connection failures,
+    raises :class:`UpstreamUnavailableError` naming the last status and request ID.
+    """
+    backoff = tenacity.wait_random_exponential(
+        multiplier=policy.base_delay_s, max=policy.max_delay_s
+    )
+
+    def wait(state: tenacity.RetryCallState) -> float:
+        delay = backoff(state)
+        outcome = state.outcome
+        exc = outcome.exception() if outcome is not None else None
+        if isinstance(exc, _RetryableStatus) and exc.delay_s is not None:
+            delay = max(delay, exc.delay_s)
+        return float(delay)
+
+    retry_on: tuple[type[BaseException], ...] = (_RetryableStatus,)
+    if policy.retry_transport_errors:
+        retry_on = (_RetryableStatus, httpx.TransportError)
+
+    async def attempt() -> httpx.Response:
+        request = build()
+        if pacer is not None:
+            await pacer.acquire()
+        started = time.perf_counter()
+        if limiter is not None:
+            async with limiter:
+                response = await client.send(request)
+        else:
+            response = await client.send(request)
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        log.debug(
+            "%s %s %s -> %d in %.0f ms (request %s)",
+            service,
+            request.method,
+            request.url.path,
+            response.status_code,
+            elapsed_ms,
+            _request_id(response) or "-",
+        )
+        advice = advise(response)
+        if advice.retry:
+            await response.aread()
+            raise _RetryableStatus(response, advice.delay_s)
+        return response
+
+    retrying = tenacity.AsyncRetrying(
+        stop=tenacity.stop_after_attempt(policy.max_attempts),
+        wait=wait,
+        retry=tenacity.retry_if_exception_type(retry_on),
+        sleep=sleep,
+        reraise=True,
+        before_sleep=lambda state: log.info(
+            "%s: attempt %d failed, retrying", service, state.attempt_number
+        ),
+    )
+    try:
+        return await retrying(attempt)
+    except _RetryableStatus as exc:
+        raise UpstreamUnavailableError(
+            f"gave up after {policy.max_attempts} attempts",
+            service=service,
+            status=exc.response.status_code,
+            request_id=_request_id(exc.response),
+        ) from None
+    except httpx.TransportError as exc:
+        raise UpstreamUnavailableError(
+            f"connection failed ({type(exc).__name__}: {exc})", service=service
+        ) from exc
