@@ -85,8 +85,25 @@ def _structure_money(value: object, _: type) -> Money:
     )
 
 
+def _exactly(kind: type[T]) -> Any:
+    """A hook taking only values already of ``kind``: 3 is no string, "3" no integer, 1 no bool."""
+
+    def hook(value: object, _: object) -> T:
+        if isinstance(value, kind) and (kind is bool or not isinstance(value, bool)):
+            return value
+        raise ValueError(f"expected {_JSON_NAMES[kind]}, got {type(value).__name__} {value!r}")
+
+    return hook
+
+
+_JSON_NAMES: dict[type, str] = {str: "a string", int: "an integer", bool: "true or false"}
+
+
 def _make_converter() -> cattrs.Converter:
     conv = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
+    # cattrs would coerce (str(3), int("3"), bool("no")); a document must say what it means.
+    for kind in (str, int, bool):
+        conv.register_structure_hook(kind, _exactly(kind))
     conv.register_structure_hook(Decimal, _structure_decimal)
     conv.register_unstructure_hook(Decimal, str)
     conv.register_structure_hook(datetime, _structure_datetime)

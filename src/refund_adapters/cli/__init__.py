@@ -3,14 +3,20 @@
 ``refund-sync plan SCENARIO.json`` reads a scenario document (:class:`refund_core.Scenario`),
 plans every event in order and prints each outcome as a readable table, or as JSON with
 ``--json``. It performs nothing: planning is pure. ``refund-sync demo`` runs the whole sync on
-local stand-ins with no configuration. Bad input prints one
-``refund-sync: error: ...`` message and exits 2, never a traceback.
+local stand-ins with no configuration.
+
+``refund-sync sync --config refund-sync.toml [--dry-run]`` runs the configured accounts;
+``status``, ``retry`` and ``reconcile --since DATE`` look after them (see ``_sync`` and
+``_config``). Bad input prints one ``refund-sync: error: ...`` message and exits 2, never a
+traceback; an infrastructure failure exits 3; a run that dead-lettered events exits 1.
 """
 
 import argparse
 import json
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import date
 from pathlib import Path
 from typing import TextIO
 
@@ -34,9 +40,13 @@ from refund_core import (
     Unsupported,
 )
 
+from ._adapters import AdapterRegistry
+from ._config import load_config
 from ._demo import run_demo
+from ._registry import default_registry
+from ._sync import EXIT_FAILED, reconcile, retry, status, sync
 
-__all__ = ["main"]
+__all__ = ["AdapterRegistry", "default_registry", "main"]
 
 PROG = "refund-sync"
 EXIT_OK = 0
@@ -81,7 +91,57 @@ def _build_parser() -> argparse.ArgumentParser:
             "its rule IDs, then runs again to show that nothing new is created."
         ),
     )
+    config_help = "the configuration file (default: refund-sync.toml)"
+    account_help = "only this account (default: every configured account)"
+    sync_cmd = commands.add_parser(
+        "sync",
+        help="one pass over the configured accounts",
+        description=(
+            "Run every configured account once: incoming refunds (and payouts) or outgoing "
+            "NetSuite refunds, through the engine and each account's SQLite journal. Exit "
+            "codes: 0 done, 1 done with dead letters, 2 bad configuration, 3 infrastructure "
+            "failure (the next run resumes)."
+        ),
+    )
+    sync_cmd.add_argument("--config", default="refund-sync.toml", help=config_help)
+    sync_cmd.add_argument("--account", help=account_help)
+    sync_cmd.add_argument(
+        "--dry-run", action="store_true", help="print the plans and write nothing anywhere"
+    )
+    status_cmd = commands.add_parser(
+        "status", help="show each account's journal: cursors, events, dead letters"
+    )
+    status_cmd.add_argument("--config", default="refund-sync.toml", help=config_help)
+    status_cmd.add_argument("--account", help=account_help)
+    retry_cmd = commands.add_parser(
+        "retry", help="decide the dead letters again against the ledger as it is now"
+    )
+    retry_cmd.add_argument("--config", default="refund-sync.toml", help=config_help)
+    retry_cmd.add_argument("--account", help=account_help)
+    reconcile_cmd = commands.add_parser(
+        "reconcile",
+        help="compare the source's refunds since a date with what NetSuite holds",
+        description=(
+            "Reads only. Reports refunds missing in NetSuite, records NetSuite holds that the "
+            "source does not know, and refunds whose amounts differ. Exit code 1 when any."
+        ),
+    )
+    reconcile_cmd.add_argument("--config", default="refund-sync.toml", help=config_help)
+    reconcile_cmd.add_argument("--account", help=account_help)
+    reconcile_cmd.add_argument(
+        "--since", required=True, type=_date, metavar="DATE", help="first day, YYYY-MM-DD (UTC)"
+    )
+    reconcile_cmd.add_argument(
+        "--until", type=_date, metavar="DATE", help="day after the last, YYYY-MM-DD (default: now)"
+    )
     return parser
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
 
 
 def _money(value: Money | None) -> str:
@@ -238,9 +298,9 @@ def _plan_command(path: str, as_json: bool, stdout: TextIO) -> int:
     try:
         text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise RefundSyncError(f"{path}: no such file") from None
+        raise refund_core.InvalidInputError(f"{path}: no such file") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise RefundSyncError(f"{path}: cannot read: {exc}") from None
+        raise refund_core.InvalidInputError(f"{path}: cannot read: {exc}") from None
     scenario = refund_core.loads_scenario(text)
     result = refund_core.plan_scenario(scenario)
     if as_json:
@@ -252,8 +312,53 @@ def _plan_command(path: str, as_json: bool, stdout: TextIO) -> int:
     return EXIT_OK
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``refund-sync``; returns the exit code (0 success, 2 bad input or usage)."""
+def _run(args: argparse.Namespace, registry: AdapterRegistry, environ: Mapping[str, str]) -> int:
+    if args.command == "demo":
+        return run_demo(sys.stdout, _render_outcome)
+    if args.command == "plan":
+        return _plan_command(args.scenario, args.json, sys.stdout)
+    config = load_config(args.config)
+    if args.command == "sync":
+        return sync(
+            config,
+            registry=registry,
+            environ=environ,
+            stdout=sys.stdout,
+            stderr=sys.stderr,
+            dry_run=args.dry_run,
+            account_id=args.account,
+            render_outcome=_render_outcome,
+        )
+    if args.command == "status":
+        return status(config, stdout=sys.stdout, account_id=args.account)
+    if args.command == "retry":
+        return retry(
+            config, registry=registry, environ=environ, stdout=sys.stdout, account_id=args.account
+        )
+    return reconcile(
+        config,
+        registry=registry,
+        environ=environ,
+        stdout=sys.stdout,
+        account_id=args.account,
+        since=args.since,
+        until=args.until,
+    )
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    registry: AdapterRegistry | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> int:
+    """Run ``refund-sync``; returns the exit code.
+
+    0 success; 1 done but with dead letters or reconciliation differences; 2 bad input,
+    configuration or usage; 3 an infrastructure failure stopped the run. ``registry`` adds
+    your own adapters (default: :func:`default_registry`); ``environ`` is where secrets are
+    read from (default: ``os.environ``).
+    """
     parser = _build_parser()
     try:
         args = parser.parse_args(argv)
@@ -262,9 +367,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # --help
         return exc.code if isinstance(exc.code, int) else EXIT_OK
     try:
-        if args.command == "demo":
-            return run_demo(sys.stdout, _render_outcome)
-        return _plan_command(args.scenario, args.json, sys.stdout)
+        return _run(
+            args,
+            registry if registry is not None else default_registry(),
+            os.environ if environ is None else environ,
+        )
     except RefundSyncError as exc:
+        code = EXIT_ERROR if isinstance(exc, refund_core.InvalidInputError) else EXIT_FAILED
         sys.stderr.write(f"{PROG}: error: {exc}\n")
-        return EXIT_ERROR
+        return code
+    except (ConnectionError, TimeoutError, PermissionError) as exc:
+        sys.stderr.write(f"{PROG}: error: {type(exc).__name__}: {exc}\n")
+        return EXIT_FAILED

@@ -7,6 +7,7 @@ by the CLI). It is async inside, with a plain synchronous entry point.
 
 from ._engine import (
     EngineConfig,
+    Progress,
     ReconciliationReport,
     RunSummary,
     SyncEngine,
@@ -15,6 +16,7 @@ from ._engine import (
 
 __all__ = [
     "EngineConfig",
+    "Progress",
     "ReconciliationReport",
     "RunSummary",
     "SyncEngine",

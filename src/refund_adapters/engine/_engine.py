@@ -27,8 +27,11 @@ import attrs
 
 import refund_core as rc
 
+from .._http import ConcurrencyLimiter
+
 __all__ = [
     "EngineConfig",
+    "Progress",
     "ReconciliationReport",
     "RunSummary",
     "SyncEngine",
@@ -56,6 +59,9 @@ class EngineConfig:
     max_attempts: int = 4
     backoff_base_s: float = 0.5
     backoff_cap_s: float = 30.0
+    #: Decide and report, but write nothing anywhere: no ledger or storefront writes, and the
+    #: journal is only read (what a run would record is kept in memory for the run).
+    dry_run: bool = False
 
 
 @attrs.define
@@ -81,6 +87,22 @@ class RunSummary(_Tally):
 
     warnings: tuple[str, ...] = ()
     elapsed_s: float = 0.0
+
+
+@attrs.frozen
+class Progress:
+    """Where a pass stands, reported after every page: for progress bars and log lines.
+
+    ``position`` is the newest event time read so far (None for passes without one); with the
+    pass's start time and the current time it gives the fraction done.
+    """
+
+    pass_name: str
+    started_from: datetime | None
+    position: datetime | None
+    events_seen: int
+    planned: int
+    dead_lettered: int
 
 
 @attrs.frozen
@@ -142,6 +164,7 @@ class SyncEngine:
         sleep: Sleep = asyncio.sleep,
         owner: str = "refund-sync",
         on_outcome: Callable[[rc.Outcome], None] | None = None,
+        on_progress: Callable[[Progress], None] | None = None,
     ) -> None:
         self._review = rc.review_account(account)  # NSC-9: refuse both directions up front
         self._account = account
@@ -150,12 +173,14 @@ class SyncEngine:
         self._storefront = storefront
         self._payouts = payouts
         self._ledger = ledger
-        self._journal = journal
         self._config = config or EngineConfig()
+        self._journal: rc.Journal = _DryRunJournal(journal) if self._config.dry_run else journal
         self._sleep = sleep
         self._owner = owner
         self._on_outcome = on_outcome
-        self._limit = asyncio.Semaphore(self._config.ledger_concurrency)
+        self._on_progress = on_progress
+        # Loop-safe: each asyncio.run of a sync entry point gets a fresh semaphore.
+        self._limit = ConcurrencyLimiter(self._config.ledger_concurrency)
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -199,6 +224,21 @@ class SyncEngine:
             raise rc.ConfigurationError("this pass needs a payout source; none was given")
         return self._payouts
 
+    def _report(
+        self, pass_name: str, start: datetime | None, position: datetime | None, tally: _Tally
+    ) -> None:
+        if self._on_progress is not None:
+            self._on_progress(
+                Progress(
+                    pass_name=pass_name,
+                    started_from=start,
+                    position=position,
+                    events_seen=tally.events_seen,
+                    planned=tally.planned,
+                    dead_lettered=tally.dead_lettered,
+                )
+            )
+
     def _summary(self, tally: _Tally, began: float) -> RunSummary:
         return RunSummary(
             **attrs.asdict(tally),
@@ -234,9 +274,11 @@ class SyncEngine:
                 # every event of a page is done or dead-lettered before the next is fetched.
                 # So memory stays flat however many events a run reads.
                 await self._process_page(page.items, set(), tally)
+                newest: datetime | None = None
                 if page.items:
                     newest = max(_event_time(event) for event in page.items)
                     self._journal.set_cursor(stream, max(newest, since))
+                self._report("incoming", since, newest, tally)
                 if page.next_token is None:
                     break
                 token = page.next_token
@@ -262,7 +304,7 @@ class SyncEngine:
         fresh = self._fresh(events, seen, tally)
         if not fresh:
             return
-        snapshot = await self._ledger.load(_query(fresh))
+        snapshot = await self._load(_query(fresh))
         groups: dict[str, list[rc.SourceEvent]] = {}
         for event in fresh:
             groups.setdefault(_conflict_key(event), []).append(event)
@@ -321,11 +363,12 @@ class SyncEngine:
                 fresh = self._fresh(batch, seen, tally)
                 if not fresh:
                     continue
-                snapshot = await self._ledger.load(
+                snapshot = await self._load(
                     rc.LedgerQuery(record_ids=frozenset(e.record_id for e in fresh))
                 )
                 # Refunds of one order share its tenders (NSC-8): decide them one by one.
                 await self._process_group(fresh, snapshot, tally)
+                self._report("outgoing", None, None, tally)
         finally:
             self._journal.release(self._owner)
         return self._summary(tally, began)
@@ -355,11 +398,13 @@ class SyncEngine:
                 )
                 fresh = self._fresh(page.items, set(), tally)  # across pages: the journal
                 if fresh:
-                    snapshot = await self._ledger.load(_payout_query(fresh))
+                    snapshot = await self._load(_payout_query(fresh))
                     await self._process_group(fresh, snapshot, tally)
+                newest: datetime | None = None
                 if page.items:
                     newest = max(payout.arrival_at for payout in page.items)
                     self._journal.set_cursor(stream, max(newest, since))
+                self._report("payouts", since, newest, tally)
                 if page.next_token is None:
                     break
                 token = page.next_token
@@ -387,10 +432,10 @@ class SyncEngine:
         try:
             for letter in self._journal.dead_letters():
                 event = _load_payload(letter.payload)
-                if isinstance(event, rc.OutgoingRefund):
-                    self._need_storefront()
+                if not self._handles(event):
+                    continue  # another account's or pass's letter: its own engine retries it
                 tally.events_seen += 1
-                snapshot = await self._ledger.load(_query_for(event))
+                snapshot = await self._load(_query_for(event))
                 await self._process_event(event, snapshot, tally)
                 if self._journal.event_state(event.key) is rc.EventState.DONE:
                     self._journal.resolve_dead_letter(event.key)
@@ -399,6 +444,14 @@ class SyncEngine:
         finally:
             self._journal.release(self._owner)
         return self._summary(tally, began)
+
+    def _handles(self, event: rc.ScenarioEvent) -> bool:
+        """Whether this engine's collaborators are the ones that produced ``event``."""
+        if isinstance(event, rc.OutgoingRefund):
+            return self._storefront is not None
+        if isinstance(event, rc.Payout):
+            return self._payouts is not None and self._payouts.name == event.source
+        return self._source is not None and self._source.name == event.source
 
     # ------------------------------------------------------------------------------------------
     # Reconciliation
@@ -435,7 +488,7 @@ class SyncEngine:
             ]
             checked.update(event.key for event in refunds)
             if refunds:
-                snapshot = await self._ledger.load(_query(refunds))
+                snapshot = await self._load(_query(refunds))
                 for event in refunds:
                     records = _records_for(snapshot, event.key)
                     if not records:
@@ -530,7 +583,14 @@ class SyncEngine:
         self._journal.mark_event(event.key, rc.EventState.DEAD, code=code)
         log.info("dead-lettered %s: %s", event.key, code)
 
+    async def _load(self, query: rc.LedgerQuery) -> rc.LedgerSnapshot:
+        return await self._with_retry(functools.partial(self._ledger.load, query))
+
     async def _write(self, action: rc.Action) -> rc.WriteReceipt:
+        if self._config.dry_run:
+            return rc.WriteReceipt(
+                external_id=action.external_id, record_id="dry-run", created=True
+            )
         if isinstance(action, rc.IssueStorefrontRefund):
             return await self._need_storefront().issue_refund(action)
         if isinstance(action, rc.IssueStoreCredit):
@@ -676,3 +736,53 @@ def _records_for(
     snapshot: rc.LedgerSnapshot, key: rc.SourceKey
 ) -> tuple[rc.CreditMemo | rc.CashRefund | rc.CustomerRefund, ...]:
     return tuple(record for record in _records_of(snapshot) if record.source == key)
+
+
+class _DryRunJournal:
+    """A journal for dry runs: reads see the real journal, writes stay in memory for the run."""
+
+    def __init__(self, base: rc.Journal) -> None:
+        self._base = base
+        self._cursors: dict[str, datetime] = {}
+        self._states: dict[rc.SourceKey, rc.EventState] = {}
+        self._completed: dict[rc.SourceKey, set[str]] = {}
+        self._begun: dict[rc.SourceKey, set[str]] = {}
+
+    def acquire(self, owner: str) -> None:
+        """A dry run takes no lock: it writes nothing a live run could trip over."""
+
+    def release(self, owner: str) -> None:
+        """Nothing to give back."""
+
+    def get_cursor(self, stream: str) -> datetime | None:
+        return self._base.get_cursor(stream)  # a dry run always starts where a live run would
+
+    def set_cursor(self, stream: str, position: datetime) -> None:
+        self._cursors[stream] = position
+
+    def event_state(self, key: rc.SourceKey) -> rc.EventState | None:
+        return self._states.get(key) or self._base.event_state(key)
+
+    def mark_event(self, key: rc.SourceKey, state: rc.EventState, *, code: str = "") -> None:
+        self._states[key] = state
+
+    def begin_action(self, key: rc.SourceKey, external_id: str) -> None:
+        self._begun.setdefault(key, set()).add(external_id)
+
+    def complete_action(self, key: rc.SourceKey, external_id: str, record_id: str) -> None:
+        self._completed.setdefault(key, set()).add(external_id)
+
+    def completed_actions(self, key: rc.SourceKey) -> frozenset[str]:
+        return self._base.completed_actions(key) | self._completed.get(key, set())
+
+    def pending_actions(self, key: rc.SourceKey) -> frozenset[str]:
+        return self._base.pending_actions(key) - self._completed.get(key, set())
+
+    def add_dead_letter(self, key: rc.SourceKey, *, code: str, message: str, payload: str) -> None:
+        self._states[key] = rc.EventState.DEAD
+
+    def dead_letters(self) -> tuple[rc.DeadLetter, ...]:
+        return self._base.dead_letters()
+
+    def resolve_dead_letter(self, key: rc.SourceKey) -> None:
+        """Resolved only for this run's reporting; the real letter stays."""

@@ -336,7 +336,20 @@ class SqliteJournal:
                 (stream, position.isoformat()),
             )
 
+    def cursors(self) -> dict[str, datetime]:
+        """Every stream's cursor, by stream name (for ``refund-sync status``)."""
+        rows = self._fetchall("read the cursors", "SELECT stream, position FROM cursors")
+        return {str(stream): datetime.fromisoformat(str(pos)) for stream, pos in sorted(rows)}
+
     # -- events ------------------------------------------------------------------------------
+
+    def event_counts(self) -> dict[str, int]:
+        """How many events stand in each state, with their outcome codes as ``state:code``."""
+        rows = self._fetchall(
+            "count the events",
+            "SELECT state, code, COUNT(*) FROM events GROUP BY state, code ORDER BY state, code",
+        )
+        return {f"{state}:{code}" if code else str(state): int(str(n)) for state, code, n in rows}
 
     def event_state(self, key: SourceKey) -> EventState | None:
         """The event's state, or None if it was never seen."""

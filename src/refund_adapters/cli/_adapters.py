@@ -1,0 +1,80 @@
+"""Which adapter a config name means: a registry of builders, one per (role, adapter name).
+
+The CLI is the composition root: it is the one place that knows every adapter package. A builder
+gets the adapter's table from ``refund-sync.toml`` (plain options), its secrets (read from the
+environment variables the table names) and the account, and returns an object conforming to
+the role's port (``source`` -> RefundSource, ``payouts`` -> PayoutSource, ``ledger`` -> Ledger,
+``storefront`` -> Storefront). Users with their own adapter register it with
+:meth:`AdapterRegistry.register` and call :func:`refund_adapters.cli.main` with that registry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import attrs
+
+import refund_core as rc
+
+from ._config import AccountConfig, AdapterConfig
+
+__all__ = ["AdapterRegistry", "BuildContext", "Builder"]
+
+#: What each role's object must conform to.
+PORTS: Mapping[str, type[Any]] = {
+    "source": rc.RefundSource,
+    "payouts": rc.PayoutSource,
+    "ledger": rc.Ledger,
+    "storefront": rc.Storefront,
+}
+
+
+@attrs.frozen
+class BuildContext:
+    """What a builder may need besides its own table: the account it serves."""
+
+    account: AccountConfig
+
+
+Builder = Callable[[AdapterConfig, Mapping[str, str], BuildContext], object]
+
+
+class AdapterRegistry:
+    """Builders by role and adapter name."""
+
+    def __init__(self) -> None:
+        self._builders: dict[tuple[str, str], Builder] = {}
+
+    def register(self, role: str, name: str, builder: Builder) -> None:
+        """Make ``adapter = "<name>"`` in an account's ``[<role>]`` table build with ``builder``."""
+        if role not in PORTS:
+            raise rc.ConfigurationError(f"unknown role {role!r} (roles: {', '.join(PORTS)})")
+        self._builders[(role, name)] = builder
+
+    def names(self, role: str) -> tuple[str, ...]:
+        """The adapter names registered for ``role``."""
+        return tuple(sorted(name for r, name in self._builders if r == role))
+
+    def build(
+        self,
+        role: str,
+        config: AdapterConfig,
+        environ: Mapping[str, str],
+        context: BuildContext,
+    ) -> Any:
+        """Build the adapter ``config`` names for ``role``, checked against the role's port."""
+        builder = self._builders.get((role, config.adapter))
+        if builder is None:
+            known = ", ".join(self.names(role)) or "none"
+            raise rc.ConfigurationError(
+                f"{config.where}.adapter: no {role} adapter named {config.adapter!r} "
+                f"(known: {known})"
+            )
+        adapter = builder(config, config.secrets(environ), context)
+        if not isinstance(adapter, PORTS[role]):
+            raise rc.ConfigurationError(
+                f"{config.where}: adapter {config.adapter!r} built a "
+                f"{type(adapter).__name__}, which is no {PORTS[role].__name__}"
+            )
+        return adapter

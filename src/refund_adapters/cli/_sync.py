@@ -1,0 +1,416 @@
+"""``refund-sync sync | status | retry | reconcile``: the configured accounts' day-to-day commands.
+
+Each account gets its own SQLite journal (``journal.dir/<account id>.sqlite3``) and its own
+engine, built from the adapters its config table names. ``sync`` runs the account's passes
+(incoming: refunds, then payouts if configured; outgoing: NetSuite refunds to the storefront) and
+ends with a summary table. On a terminal it draws a progress bar (the fraction of the time range
+read so far); otherwise it writes one plain log line per page, for cron and CI logs.
+
+Exit codes: 0 done; 1 done, but some events were dead-lettered (see ``status``, then ``retry``);
+2 bad configuration or usage; 3 the run stopped on an infrastructure failure (the journal lets
+the next run resume where it stopped).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+import attrs
+
+import refund_core as rc
+from refund_core.testing import MemoryJournal
+
+from ..engine import EngineConfig, Progress, RunSummary, SyncEngine
+from ..storage import SqliteJournal
+from ._adapters import AdapterRegistry, BuildContext
+from ._config import AccountConfig, SyncConfig
+
+__all__ = ["EXIT_DEAD_LETTERS", "EXIT_FAILED", "reconcile", "retry", "status", "sync"]
+
+EXIT_OK = 0
+EXIT_DEAD_LETTERS = 1
+EXIT_FAILED = 3
+
+Clock = Callable[[], datetime]
+OutcomePrinter = Callable[[int, rc.Outcome], list[str]]
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@attrs.frozen
+class PassResult:
+    """One pass of one account, for the summary table."""
+
+    account: str
+    pass_name: str
+    summary: RunSummary
+
+
+class ProgressDisplay:
+    """A progress bar on a terminal, plain log lines otherwise."""
+
+    WIDTH = 24
+
+    def __init__(self, stream: TextIO, *, account: str, clock: Clock, tty: bool) -> None:
+        self._stream = stream
+        self._account = account
+        self._clock = clock
+        self._tty = tty
+        self._drawn = False
+
+    def __call__(self, progress: Progress) -> None:
+        """Show one progress report."""
+        counts = (
+            f"{progress.events_seen} events, {progress.planned} planned, "
+            f"{progress.dead_lettered} dead-lettered"
+        )
+        fraction = self._fraction(progress)
+        if self._tty:
+            bar = "-" * self.WIDTH
+            percent = "    "
+            if fraction is not None:
+                filled = round(fraction * self.WIDTH)
+                bar = "#" * filled + "-" * (self.WIDTH - filled)
+                percent = f"{fraction:4.0%}"
+            self._stream.write(
+                f"\r{self._account} {progress.pass_name}: [{bar}] {percent} {counts}\x1b[K"
+            )
+            self._drawn = True
+        else:
+            upto = f", up to {progress.position.isoformat()}" if progress.position else ""
+            self._stream.write(
+                f"refund-sync: {self._account} {progress.pass_name}: {counts}{upto}\n"
+            )
+        self._stream.flush()
+
+    def _fraction(self, progress: Progress) -> float | None:
+        if progress.started_from is None or progress.position is None:
+            return None
+        total = (self._clock() - progress.started_from).total_seconds()
+        if total <= 0:
+            return 1.0
+        done = (progress.position - progress.started_from).total_seconds()
+        return min(1.0, max(0.0, done / total))
+
+    def finish(self) -> None:
+        """End the bar's line so the next output starts clean."""
+        if self._drawn:
+            self._stream.write("\n")
+            self._stream.flush()
+            self._drawn = False
+
+
+@attrs.frozen
+class _Parts:
+    journal: rc.Journal
+    source: Any
+    payouts: Any
+    ledger: Any
+    storefront: Any
+
+
+@contextlib.contextmanager
+def _journal_for(
+    config: SyncConfig, account: AccountConfig, *, dry_run: bool
+) -> Iterator[rc.Journal]:
+    path = config.journal_path(account)
+    if dry_run and not path.exists():
+        # A dry run writes nothing, not even a new journal file: an empty one stands in.
+        yield MemoryJournal()
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    journal = SqliteJournal(path)
+    try:
+        yield journal
+    finally:
+        journal.close()
+
+
+def _build(
+    account: AccountConfig,
+    roles: Sequence[str],
+    registry: AdapterRegistry,
+    environ: Mapping[str, str],
+) -> dict[str, Any]:
+    context = BuildContext(account=account)
+    built: dict[str, Any] = {}
+    for role in roles:
+        config = account.adapters.get(role)
+        if config is None:
+            continue
+        built[role] = registry.build(role, config, environ, context)
+    return built
+
+
+def _require(account: AccountConfig, built: Mapping[str, Any], *roles: str) -> None:
+    for role in roles:
+        if role not in built:
+            raise rc.ConfigurationError(
+                f"{account.where}.{role}: a {account.direction.value} account needs a "
+                f"[{account.where}.{role}] table naming its adapter"
+            )
+
+
+def _engine(
+    account: AccountConfig,
+    built: Mapping[str, Any],
+    journal: rc.Journal,
+    engine_config: EngineConfig,
+    **hooks: Any,
+) -> SyncEngine:
+    return SyncEngine(
+        account=account.account,
+        policy=account.policy,
+        ledger=built["ledger"],
+        journal=journal,
+        source=built.get("source"),
+        storefront=built.get("storefront"),
+        payouts=built.get("payouts"),
+        config=engine_config,
+        **hooks,
+    )
+
+
+def sync(
+    config: SyncConfig,
+    *,
+    registry: AdapterRegistry,
+    environ: Mapping[str, str],
+    stdout: TextIO,
+    stderr: TextIO,
+    dry_run: bool,
+    account_id: str | None,
+    render_outcome: OutcomePrinter,
+    clock: Clock = _utcnow,
+    tty: bool | None = None,
+) -> int:
+    """One pass over every configured account (or the one named); returns the exit code."""
+    began = time.monotonic()
+    results: list[PassResult] = []
+    counter = [0]
+    show_bar = stderr.isatty() if tty is None else tty
+
+    def show(outcome: rc.Outcome) -> None:
+        counter[0] += 1
+        stdout.write("\n".join(render_outcome(counter[0], outcome)) + "\n\n")
+
+    for account in config.account(account_id):
+        name = account.account.account_id
+        built = _build(account, ("source", "payouts", "ledger", "storefront"), registry, environ)
+        _require(account, built, "ledger")
+        if account.direction is rc.Direction.INCOMING:
+            _require(account, built, "source")
+        else:
+            _require(account, built, "storefront")
+        display = ProgressDisplay(stderr, account=name, clock=clock, tty=show_bar)
+        engine_config = attrs.evolve(config.engine, dry_run=dry_run)
+        with _journal_for(config, account, dry_run=dry_run) as journal:
+            engine = _engine(
+                account,
+                built,
+                journal,
+                engine_config,
+                owner=f"refund-sync sync {name}",
+                on_outcome=show if dry_run else None,
+                on_progress=display,
+            )
+            for warning in engine.warnings:  # NSC-10
+                stderr.write(f"refund-sync: warning: {name}: {warning}\n")
+            try:
+                if account.direction is rc.Direction.INCOMING:
+                    results.append(PassResult(name, "incoming", engine.run(account.start)))
+                    if "payouts" in built:
+                        results.append(
+                            PassResult(name, "payouts", engine.run_payouts(account.start))
+                        )
+                else:
+                    results.append(PassResult(name, "outgoing", engine.run_outgoing(account.start)))
+            finally:
+                display.finish()
+    stdout.write(render_summary(results, time.monotonic() - began, dry_run=dry_run))
+    if any(result.summary.dead_lettered for result in results):
+        return EXIT_DEAD_LETTERS
+    return EXIT_OK
+
+
+def render_summary(results: Sequence[PassResult], elapsed_s: float, *, dry_run: bool) -> str:
+    """The end-of-run table: per pass, what was created, skipped, set aside; and the time."""
+    created = "would create" if dry_run else "created"
+    header = (
+        "account",
+        "pass",
+        "events",
+        created,
+        "repeated",
+        "already synced",
+        "skipped",
+        "unsupported",
+        "dead-lettered",
+        "manual",
+        "elapsed",
+    )
+    rows: list[tuple[str, ...]] = [header]
+    for result in results:
+        s = result.summary
+        rows.append(
+            (
+                result.account,
+                result.pass_name,
+                str(s.events_seen - s.duplicates),
+                str(s.writes_created),
+                str(s.writes_repeated),
+                str(s.already_synced),
+                str(s.skipped),
+                str(s.unsupported),
+                str(s.dead_lettered),
+                str(s.manual_actions),
+                f"{s.elapsed_s:.1f}s",
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = ["Summary" + (" (dry run: nothing was written)" if dry_run else "")]
+    for number, row in enumerate(rows):
+        lines.append(
+            "  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+        )
+        if number == 0:
+            lines.append("  " + "  ".join("-" * w for w in widths))
+    total_created = sum(r.summary.writes_created for r in results)
+    total_dead = sum(r.summary.dead_lettered for r in results)
+    lines.append(
+        f"  total: {total_created} {created}, {total_dead} dead-lettered, elapsed {elapsed_s:.1f}s"
+    )
+    for result in results:
+        for warning in result.summary.warnings:
+            lines.append(f"  warning ({result.account}): {warning}")
+    return "\n".join(lines) + "\n"
+
+
+def status(config: SyncConfig, *, stdout: TextIO, account_id: str | None) -> int:
+    """Print each account's journal: cursors, events by state, and the dead letters."""
+    dead_total = 0
+    for account in config.account(account_id):
+        name = account.account.account_id
+        path = config.journal_path(account)
+        stdout.write(f"{name} ({account.policy.value}, {account.direction.value})\n")
+        if not path.exists():
+            stdout.write(f"  journal {path}: not created yet (never run)\n\n")
+            continue
+        journal = SqliteJournal(path)
+        try:
+            holder = journal.holder()
+            stdout.write(f"  journal {path} (schema v{journal.schema_version})\n")
+            stdout.write(f"  running now: {holder}\n" if holder else "  not running\n")
+            for stream, position in journal.cursors().items():
+                stdout.write(f"  cursor {stream}: {position.isoformat()}\n")
+            counts = journal.event_counts()
+            if counts:
+                stdout.write("  events: " + ", ".join(f"{k} {v}" for k, v in counts.items()) + "\n")
+            letters = journal.dead_letters()
+            dead_total += len(letters)
+            stdout.write(f"  dead letters: {len(letters)}\n")
+            for letter in letters:
+                stdout.write(
+                    f"    {letter.key}  [{letter.code}]  attempts {letter.attempts}: "
+                    f"{letter.message}\n"
+                )
+        finally:
+            journal.close()
+        stdout.write("\n")
+    return EXIT_DEAD_LETTERS if dead_total else EXIT_OK
+
+
+def retry(
+    config: SyncConfig,
+    *,
+    registry: AdapterRegistry,
+    environ: Mapping[str, str],
+    stdout: TextIO,
+    account_id: str | None,
+) -> int:
+    """Decide every dead letter again; resolved ones leave the list."""
+    began = time.monotonic()
+    results: list[PassResult] = []
+    remaining = 0
+    for account in config.account(account_id):
+        name = account.account.account_id
+        path = config.journal_path(account)
+        if not path.exists():
+            continue
+        built = _build(account, ("source", "payouts", "ledger", "storefront"), registry, environ)
+        _require(account, built, "ledger")
+        journal = SqliteJournal(path)
+        try:
+            engine = _engine(
+                account, built, journal, config.engine, owner=f"refund-sync retry {name}"
+            )
+            summary = engine.retry()
+            results.append(PassResult(name, "retry", summary))
+            remaining += len(journal.dead_letters())
+            stdout.write(
+                f"{name}: {summary.resolved} of {summary.events_seen} dead letters resolved\n"
+            )
+        finally:
+            journal.close()
+    stdout.write(render_summary(results, time.monotonic() - began, dry_run=False))
+    return EXIT_DEAD_LETTERS if remaining else EXIT_OK
+
+
+def reconcile(
+    config: SyncConfig,
+    *,
+    registry: AdapterRegistry,
+    environ: Mapping[str, str],
+    stdout: TextIO,
+    account_id: str | None,
+    since: date,
+    until: date | None,
+    clock: Clock = _utcnow,
+) -> int:
+    """Compare each incoming account's source refunds in a date range with the ledger."""
+    start = datetime(since.year, since.month, since.day, tzinfo=UTC)
+    end = datetime(until.year, until.month, until.day, tzinfo=UTC) if until is not None else clock()
+    if end <= start:
+        raise rc.ConfigurationError(f"--since {since} must be before the end {end.date()}")
+    unclean = False
+    for account in config.account(account_id):
+        name = account.account.account_id
+        if account.direction is not rc.Direction.INCOMING:
+            stdout.write(f"{name}: outgoing account, nothing to reconcile against a source\n")
+            continue
+        built = _build(account, ("source", "ledger"), registry, environ)
+        _require(account, built, "source", "ledger")
+        engine = SyncEngine(
+            account=account.account,
+            policy=account.policy,
+            ledger=built["ledger"],
+            journal=MemoryJournal(),  # reconciliation only reads; nothing is journalled
+            source=built["source"],
+            config=config.engine,
+        )
+        report = engine.reconcile(start, end)
+        stdout.write(
+            f"{name}: {start.date()} .. {end.isoformat(timespec='seconds')}: "
+            + ("clean" if report.is_clean else "DIFFERENCES")
+            + "\n"
+        )
+        for key in report.missing:
+            stdout.write(f"  missing in NetSuite: {key}\n")
+        for external_id in report.extra:
+            stdout.write(f"  extra in NetSuite (unknown to the source): {external_id}\n")
+        for key, source_amount, ledger_amount in report.mismatched:
+            stdout.write(f"  mismatched: {key}: source {source_amount}, NetSuite {ledger_amount}\n")
+        unclean = unclean or not report.is_clean
+    return EXIT_DEAD_LETTERS if unclean else EXIT_OK
+
+
+def journal_path_for(config: SyncConfig, account: AccountConfig) -> Path:
+    """Where ``account``'s journal lives (for tests and tooling)."""
+    return config.journal_path(account)
