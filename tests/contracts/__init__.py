@@ -1,6 +1,6 @@
-"""Contract tests of the ports: one module per port, run over every implementation of it.
+"""The contracts of the ports (refund_adapters.conformance), run over every implementation.
 
-Each module parametrizes an ``implementation`` fixture over a list of factories (today the
-in-memory fake from ``refund_core.testing``; adapters join by adding one entry), so the fake and
-the real adapter are held to the very same behaviour.
+One module per port; each holds one ``Test*`` subclass of the port's contract per
+implementation (the in-memory fakes of ``refund_core.testing``, the SQLite journal, and every
+adapter over its local stand-in), so the fake and the real adapter meet the very same behaviour.
 """
