@@ -322,11 +322,14 @@ def test_refund_not_succeeded_is_skipped_with_a_reason(status: rc.RefundStatus) 
 
 
 def test_refund_failed_after_sync_is_unsupported_with_a_reason() -> None:
-    """A refund that failed after its records were created is reported, not hidden (IDM-3)."""
-    snap = _two_invoice_stripe_ledger()
-    snap = rc.apply_plan(snap, rc.decide_stripe_refund(stripe_refund(), snap, SETTINGS))
-    failed = stripe_refund(status=rc.RefundStatus.FAILED)
-    outcome = rc.decide_stripe_refund(failed, snap, SETTINGS)
+    """A storefront refund failed after its records were made is reported, not hidden (IDM-3).
+
+    (Under the Stripe Connector policy it is reversed instead: tests/test_rules_refund_failure.py.)
+    """
+    snap = _split_shipment_ledger()
+    snap = rc.apply_plan(snap, rc.decide_incoming_refund(storefront_refund(), snap, SETTINGS))
+    failed = storefront_refund(status=rc.RefundStatus.FAILED)
+    outcome = rc.decide_incoming_refund(failed, snap, SETTINGS)
     assert isinstance(outcome, rc.Unsupported)
     assert outcome.code is rc.Reason.FAILED_AFTER_SYNC
     assert "reversed" in outcome.message

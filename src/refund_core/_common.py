@@ -121,10 +121,18 @@ def choose_credit_lines(
 
 
 def status_outcome(event: RefundEvent, view: LedgerView, flow: Flow) -> Outcome | None:
-    """Skip refunds that have not succeeded; flag ones that failed after they were synced."""
+    """Skip refunds that have not succeeded; flag ones that failed after they were synced.
+
+    The Stripe Connector path reverses a refund that failed after it was synced before it asks
+    here (see ``_stripe._reverse_failed_refund``); only the NetSuite Connector path gets here
+    with one.
+    """
     if event.status is RefundStatus.SUCCEEDED:
         return None
     if event.status is RefundStatus.FAILED and view.has_records_for(event.key):
+        # NetSuite Connector policy: the storefront, not NetSuite, moved the money (NSC-7), and
+        # its records are credits with no customer refund to reverse; what a failed storefront
+        # refund means for the order is the storefront's to say, so a person decides.
         return Unsupported(
             key=event.key,
             flow=flow,

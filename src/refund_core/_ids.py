@@ -26,6 +26,7 @@ class Role(enum.StrEnum):
     CUSTOMER_REFUND = "cr"
     CASH_REFUND = "cs"
     PAYMENT_FAILED = "pf"
+    REVERSAL = "rv"
     DEPOSIT = "dp"
     STOREFRONT_REFUND = "sr"
     STORE_CREDIT = "sc"

@@ -36,6 +36,7 @@ from ._outcomes import (
     CreateCreditMemo,
     CreateCustomerRefund,
     CreateDeposit,
+    CreateRefundReversal,
     IssueStoreCredit,
     IssueStorefrontRefund,
     MarkPaymentFailed,
@@ -109,9 +110,13 @@ class LedgerView:
         """Customer refunds a sync created for one source event."""
         return tuple(cr for cr in self.snapshot.customer_refunds if cr.source == source)
 
+    def reversals_for(self, source: SourceKey) -> tuple[CustomerPayment, ...]:
+        """Payments a sync created to reverse one source event's refund (IDM-3)."""
+        return tuple(p for p in self.snapshot.payments if p.source == source)
+
     def has_records_for(self, source: SourceKey) -> bool:
         """Whether any record was already created for this source event."""
-        return any(
+        return bool(self.reversals_for(source)) or any(
             getattr(record, "source", None) == source for record in self.snapshot.created_records()
         )
 
@@ -128,6 +133,7 @@ class LedgerView:
                 credit_memos=tuple(r for r in snap.credit_memos if r.source != source),
                 cash_refunds=tuple(r for r in snap.cash_refunds if r.source != source),
                 customer_refunds=tuple(r for r in snap.customer_refunds if r.source != source),
+                payments=tuple(p for p in snap.payments if p.source != source),
             )
         )
 
@@ -342,6 +348,19 @@ def apply_action(
                 source=action.source,
             )
             return attrs.evolve(snap, customer_refunds=(*snap.customer_refunds, customer_refund))
+        case CreateRefundReversal() if action.external_id not in existing:
+            # Applied to nothing: the amount is the customer's credit again (IDM-3).
+            reversal = CustomerPayment(
+                internal_id=internal_id_for(action.external_id),
+                customer_id=action.customer_id,
+                amount=action.amount,
+                created_at=action.transaction_date,
+                status=PaymentStatus.UNDEPOSITED,
+                external_id=action.external_id,
+                source=action.source,
+                memo=action.memo,
+            )
+            return attrs.evolve(snap, payments=(*snap.payments, reversal))
         case MarkPaymentFailed():
             return attrs.evolve(
                 snap,

@@ -130,7 +130,8 @@ class RefundEvent:
     ``lines``, ``shipping`` and ``adjustment`` are given when the source names them (carts do,
     Stripe does not). When lines are given, lines + shipping + adjustment equal the amount.
     ``adjustment`` is signed (a restocking fee is negative). ``tenders`` splits the amount by
-    tender when the source reports it (gift card vs payment method).
+    tender when the source reports it (gift card vs payment method). ``failure_reason`` is the
+    source's reason when a refund failed (Stripe's ``failure_reason``), for the reversal's memo.
     """
 
     source: str = attrs.field(validator=identifier)
@@ -145,6 +146,7 @@ class RefundEvent:
     adjustment: Money | None = None
     tenders: tuple[TenderPart, ...] = attrs.field(default=(), converter=to_tuple)
     charge_created_at: datetime | None = attrs.field(default=None, validator=optional_aware)
+    failure_reason: str | None = None
 
     def __attrs_post_init__(self) -> None:
         if not self.amount.is_positive:  # MNY-2
@@ -426,7 +428,11 @@ class PaymentApplication:
 
 @attrs.frozen
 class CustomerPayment:
-    """A customer payment, usually recorded from a processor charge (``payment_ref``)."""
+    """A customer payment, usually recorded from a processor charge (``payment_ref``).
+
+    A payment the sync created itself, the reversal of a refund that failed after it was synced
+    (IDM-3), carries its ``external_id``, the ``source`` event it reverses and its ``memo``.
+    """
 
     internal_id: str = attrs.field(validator=identifier)
     customer_id: str = attrs.field(validator=identifier)
@@ -435,6 +441,9 @@ class CustomerPayment:
     payment_ref: str | None = attrs.field(default=None, validator=optional_identifier)
     status: PaymentStatus = attrs.field(default=PaymentStatus.UNDEPOSITED, converter=PaymentStatus)
     applications: tuple[PaymentApplication, ...] = attrs.field(default=(), converter=to_tuple)
+    external_id: str | None = attrs.field(default=None, validator=optional_identifier)
+    source: SourceKey | None = None
+    memo: str = ""
 
     def __attrs_post_init__(self) -> None:
         what = f"customer payment {self.internal_id}"
@@ -712,7 +721,11 @@ class LedgerSnapshot:
             if internal_id in seen:
                 raise InvalidRecordError(f"ledger holds two records with internal ID {internal_id}")
             seen.add(internal_id)
-        external = [r.external_id for r in self.created_records() if r.external_id is not None]
+        external = [
+            r.external_id
+            for r in (*self.created_records(), *self.payments)
+            if r.external_id is not None
+        ]
         if len(set(external)) != len(external):
             raise InvalidRecordError("ledger holds two records with the same external ID")
 
@@ -750,7 +763,7 @@ class LedgerSnapshot:
         """Every external ID present, for idempotency checks (IDM-2)."""
         return frozenset(
             record.external_id
-            for record in self.created_records()
+            for record in (*self.created_records(), *self.payments)
             if record.external_id is not None
         )
 

@@ -7,6 +7,7 @@ STC-11); they are reported, never performed.
 """
 
 import enum
+from datetime import datetime
 from decimal import Decimal
 
 import attrs
@@ -21,7 +22,7 @@ from ._models import (
     StorefrontSync,
 )
 from ._money import Money, sum_money
-from ._validators import identifier, optional_identifier, positive_money, to_tuple
+from ._validators import aware, identifier, optional_identifier, positive_money, to_tuple
 
 __all__ = [
     "Action",
@@ -29,6 +30,7 @@ __all__ = [
     "CreateCreditMemo",
     "CreateCustomerRefund",
     "CreateDeposit",
+    "CreateRefundReversal",
     "Flow",
     "IssueStoreCredit",
     "IssueStorefrontRefund",
@@ -175,6 +177,26 @@ class MarkPaymentFailed(_Action):
     memo: str
 
 
+@attrs.frozen(kw_only=True)
+class CreateRefundReversal(_Action):
+    """Reverse a synced refund that failed at its source: an unapplied customer payment (IDM-3).
+
+    NetSuite has no void for a customer refund, so the failed refund's effect is reversed by a
+    new customer payment to Undeposited Funds for what its customer refunds paid out, applied
+    to nothing: the customer holds that credit again (the credit memos stay). ``memo`` carries
+    the source's failure reason (as STC-10's memo does); ``reversed_refund_ids`` are the
+    customer refunds it reverses, for the audit trail; ``transaction_date`` is the failed
+    event's time (the core reads no clock).
+    """
+
+    customer_id: str = attrs.field(validator=identifier)
+    amount: Money = attrs.field(validator=positive_money)
+    memo: str
+    reversed_refund_ids: tuple[str, ...] = attrs.field(converter=to_tuple)
+    transaction_date: datetime = attrs.field(validator=aware)
+    account: str = attrs.field(default="undeposited_funds", validator=identifier)
+
+
 @attrs.frozen
 class PlannedDepositLine:
     """A payment or customer refund the planned deposit takes out of Undeposited Funds."""
@@ -261,6 +283,7 @@ Action = (
     | CreateCashRefund
     | CreateCustomerRefund
     | MarkPaymentFailed
+    | CreateRefundReversal
     | CreateDeposit
     | IssueStorefrontRefund
     | IssueStoreCredit

@@ -25,6 +25,7 @@ from ._outcomes import (
     CreateCreditMemo,
     CreateCustomerRefund,
     CreateDeposit,
+    CreateRefundReversal,
     IssueStoreCredit,
     IssueStorefrontRefund,
     MarkPaymentFailed,
@@ -56,6 +57,7 @@ LedgerAction = (
     | CreateCashRefund
     | CreateCustomerRefund
     | MarkPaymentFailed
+    | CreateRefundReversal
     | CreateDeposit
     | MarkRecordSynced
 )

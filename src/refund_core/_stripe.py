@@ -4,7 +4,8 @@ A refund consumes the payment's unapplied balance first (a customer refund appli
 payment, STC-7/8), then its invoice applications, most recent first, each as a credit memo plus a
 customer refund the memo is applied to (STC-4/5/9). A charge that paid a cash sale is not
 supported (STC-3). A failed delayed payment is reversed by a customer refund applied to it
-(STC-10).
+(STC-10). A refund that fails after it was synced is reversed by an unapplied customer payment
+that gives the customer the credit back (IDM-3; NetSuite cannot void a customer refund).
 """
 
 from datetime import datetime
@@ -22,17 +23,20 @@ from ._ledger import LedgerView
 from ._models import (
     CustomerDeposit,
     CustomerPayment,
+    CustomerRefund,
     LedgerSnapshot,
     PaymentFailure,
     PaymentStatus,
     RefundApplicationKind,
     RefundEvent,
+    RefundStatus,
 )
-from ._money import Money
+from ._money import Money, sum_money
 from ._outcomes import (
     Action,
     CreateCreditMemo,
     CreateCustomerRefund,
+    CreateRefundReversal,
     Flow,
     ManualAction,
     MarkPaymentFailed,
@@ -64,6 +68,8 @@ def decide_stripe_refund(
     Raises :class:`OverRefundError` when the refund exceeds what the payment has left (MNY-4).
     """
     full_view = LedgerView(ledger)
+    if event.status is RefundStatus.FAILED and full_view.has_records_for(event.key):
+        return _reverse_failed_refund(event, full_view, ledger)
     early = status_outcome(event, full_view, _FLOW)
     if early is not None:
         return early
@@ -113,6 +119,70 @@ def decide_stripe_refund(
         )
     check_currency(f"customer payment {payment.internal_id}", event.amount, payment.amount.currency)
     return _refund_payment(event, payment, view, ledger, settings)
+
+
+def _reverse_failed_refund(event: RefundEvent, view: LedgerView, ledger: LedgerSnapshot) -> Outcome:
+    """Reverse a refund that failed at Stripe after it was synced (IDM-3).
+
+    NetSuite has no void for a customer refund, so the reversal is a new customer payment to
+    Undeposited Funds (STC-12) for what the refund's customer refunds paid out, applied to
+    nothing: the customer holds that credit again, and the credit memos stay. Its memo carries
+    Stripe's failure reason, as STC-10's does. A sync interrupted before any customer refund
+    paid anything out has nothing to reverse: its credit memos already leave the customer the
+    credit. One reversal per customer (normally one), under an ID fixed by the refund and the
+    customer, so a repeated failure delivery finds it done (IDM-2).
+    """
+    key = event.key
+    refunds = view.customer_refunds_for(key)
+    if not refunds:
+        return Skipped(
+            key=key,
+            flow=_FLOW,
+            code=Reason.NOTHING_TO_REVERSE,
+            message=(
+                f"refund {event.refund_id} failed at {event.source} before any customer refund "
+                "was created for it; its credit memos already leave the customer the credit"
+            ),
+            rule_ids=("IDM-3",),
+        )
+    by_customer: dict[str, list[CustomerRefund]] = {}
+    for refund in refunds:
+        check_currency(
+            f"customer refund {refund.internal_id}", event.amount, refund.amount.currency
+        )
+        by_customer.setdefault(refund.customer_id, []).append(refund)
+    memo = f"Refund {event.refund_id} failed at {event.source}: " + (
+        event.failure_reason or "no reason given"
+    )
+    actions: list[Action] = []
+    for customer_id in sorted(by_customer):
+        reversed_refunds = sorted(by_customer[customer_id], key=lambda cr: cr.internal_id)
+        amount = sum_money((cr.amount for cr in reversed_refunds), event.amount.currency)
+        ids = tuple(cr.internal_id for cr in reversed_refunds)
+        actions.append(
+            CreateRefundReversal(
+                external_id=external_id(key, Role.REVERSAL, customer_id),
+                source=key,
+                rule_ids=("IDM-3", "STC-10", "STC-12"),
+                reason=(
+                    f"refund {event.refund_id} failed after customer refund(s) "
+                    f"{', '.join(ids)} paid out {amount}: an unapplied customer payment of "
+                    f"{amount} gives customer {customer_id} the credit back (no void exists)"
+                ),
+                customer_id=customer_id,
+                amount=amount,
+                memo=memo,
+                reversed_refund_ids=ids,
+                transaction_date=event.created_at,
+            )
+        )
+    return finish_plan(
+        key=key,
+        flow=_FLOW,
+        summary=f"reverse failed Stripe refund {event.refund_id}",
+        actions=actions,
+        ledger=ledger,
+    )
 
 
 def _pre_start(event: RefundEvent, settings: RefundSettings) -> Outcome:

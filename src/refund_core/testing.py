@@ -37,6 +37,7 @@ from ._outcomes import (
     CreateCreditMemo,
     CreateCustomerRefund,
     CreateDeposit,
+    CreateRefundReversal,
     IssueStoreCredit,
     IssueStorefrontRefund,
     MarkPaymentFailed,
@@ -185,6 +186,7 @@ def _restrict(snap: LedgerSnapshot, query: LedgerQuery) -> LedgerSnapshot:
     ids |= {
         r.internal_id for r in snap.created_records() if getattr(r, "source", None) in query.sources
     }
+    ids |= {p.internal_id for p in snap.payments if p.source in query.sources}  # reversals
     ids |= orders
 
     while True:
@@ -295,7 +297,7 @@ class FakeLedger:
         return None
 
     def _find(self, external_id: str) -> str | None:
-        for record in self._snapshot.created_records():
+        for record in (*self._snapshot.created_records(), *self._snapshot.payments):
             if record.external_id == external_id:
                 return record.internal_id
         if external_id in self._marks:
@@ -333,7 +335,13 @@ class FakeLedger:
             case MarkRecordSynced():
                 self._marks[action.external_id] = action.record_id
                 return action.record_id
-            case CreateCreditMemo() | CreateCashRefund() | CreateCustomerRefund() | CreateDeposit():
+            case (
+                CreateCreditMemo()
+                | CreateCashRefund()
+                | CreateCustomerRefund()
+                | CreateDeposit()
+                | CreateRefundReversal()
+            ):
                 found = self._find(action.external_id)
                 if found is None:  # pragma: no cover - apply_action always creates it
                     raise InvalidInputError(f"write {action.external_id} created no record")

@@ -27,6 +27,7 @@ from refund_core import (
     CreateCreditMemo,
     CreateCustomerRefund,
     CreateDeposit,
+    CreateRefundReversal,
     IssueStoreCredit,
     IssueStorefrontRefund,
     ManualAction,
@@ -168,6 +169,8 @@ def _action_row(action: Action) -> tuple[str, str, str]:
             return "store credit", target, _money(action.amount)
         case MarkPaymentFailed():
             return "payment failed", f"payment {action.payment_id}", "-"
+        case CreateRefundReversal():  # an unapplied payment: the customer's credit again
+            return "customer payment", f"customer {action.customer_id}", _money(action.amount)
         case MarkRecordSynced():
             target = f"{action.record_kind.value.replace('_', ' ')} {action.record_id}"
             return "mark synced", target, "-"
@@ -222,6 +225,9 @@ def _detail_lines(action: Action) -> list[str]:
             )
         case IssueStoreCredit():
             lines.append(f"customer: {action.customer_id}")
+        case CreateRefundReversal():
+            lines.append(f"unapplied, reverses: {', '.join(action.reversed_refund_ids)}")
+            lines.append(f"memo: {action.memo}")
     return lines
 
 

@@ -131,6 +131,12 @@ def _event_time(event: rc.SourceEvent) -> datetime:
     return event.created_at if isinstance(event, rc.RefundEvent) else event.failed_at
 
 
+def _reports_failure(event: object) -> bool:
+    # A refund that fails after it was synced comes back under its done key; the core reverses
+    # it (IDM-3), and a repeated delivery is then already synced (IDM-2).
+    return isinstance(event, rc.RefundEvent) and event.status is rc.RefundStatus.FAILED
+
+
 def _conflict_key(event: rc.SourceEvent) -> str:
     # Events touching the same payment or order must be decided one after the other.
     if isinstance(event, rc.PaymentFailure):
@@ -291,6 +297,8 @@ class SyncEngine:
         for event in events:
             tally.events_seen += 1
             state = self._journal.event_state(event.key)
+            if state is rc.EventState.DONE and _reports_failure(event):
+                state = None  # news about a done event: decide it again (a repeat plans nothing)
             if event.key in seen or state in (rc.EventState.DONE, rc.EventState.DEAD):
                 tally.duplicates += 1
                 continue
@@ -655,6 +663,7 @@ _LEDGER_ACTIONS = (
     rc.CreateCashRefund,
     rc.CreateCustomerRefund,
     rc.MarkPaymentFailed,
+    rc.CreateRefundReversal,
     rc.CreateDeposit,
     rc.MarkRecordSynced,
 )
