@@ -1,0 +1,259 @@
+"""Stripe as a :class:`refund_core.PayoutSource`: paid payouts with every balance entry they settle.
+
+Intent: each paid payout becomes one :class:`refund_core.Payout` whose entries add up to it, so
+the core can plan the NetSuite deposit (STC-12) with fees and fee refunds as Other Deposits
+lines (STC-13) and pre-start refunds as deposit lines (STC-11).
+
+- ``GET /v1/payouts?status=paid&arrival_date[gte]=since``: Stripe orders payouts by creation,
+  the port wants them by arrival. Payouts are few (about one a day), so the window is read whole
+  and sorted by ``(arrival_date, id)``; the page token is the last ``(arrival_date, id)``
+  delivered, so pages stay stable while new payouts arrive.
+- ``GET /v1/balance_transactions?payout=po_...``: "for automatic Stripe payouts only" (A7), paged
+  to the end, listed oldest first. Mapping by ``type``:
+  ``charge``/``payment`` -> a charge entry (gross) plus a fee entry (``-fee``) when Stripe kept a
+  fee; ``refund``/``payment_refund`` -> a refund entry plus a fee-refund entry when Stripe gave
+  fees back (a negative ``fee``); ``payment_failure_refund`` -> a payment-failure entry whose
+  ``source_ref`` is the balance transaction's own ID (the failed charge's
+  ``failure_balance_transaction``, which is the ``failure_id`` of the
+  :class:`refund_core.PaymentFailure`); ``stripe_fee``, ``application_fee``, ``tax_fee``,
+  ``stripe_fx_fee`` -> fee entries, and ``application_fee_refund`` -> fee refunds, by sign.
+  The payout's own ``payout`` transaction is left out. Any other type (disputes, adjustments,
+  refund failures) has no place in a deposit plan yet: it is an
+  :class:`UnsupportedBalanceTransactionError` naming it, never a silently short deposit.
+- Refund entries carry the refunded charge's date (``GET /v1/refunds/{id}?expand[]=charge``) for
+  the record sync start date (STC-11).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from datetime import datetime
+from typing import Any
+
+import refund_core as rc
+
+from ._client import StripeClient
+from ._refunds import SOURCE_NAME
+from ._wire import (
+    StripeBalanceTransaction,
+    StripeCharge,
+    StripePayloadError,
+    StripePayout,
+    StripeRefund,
+    read,
+    stripe_money,
+    stripe_time,
+)
+
+__all__ = ["StripePayoutSource", "UnsupportedBalanceTransactionError"]
+
+_PAGE = 100
+_CHARGE_TYPES = frozenset({"charge", "payment"})
+_REFUND_TYPES = frozenset({"refund", "payment_refund"})
+_FEE_TYPES = frozenset({"stripe_fee", "application_fee", "tax_fee", "stripe_fx_fee"})
+_FEE_REFUND_TYPES = frozenset({"application_fee_refund"})
+
+
+class UnsupportedBalanceTransactionError(rc.InvalidInputError):
+    """A payout holds a balance transaction no deposit line represents (e.g. a dispute)."""
+
+
+class StripePayoutSource:
+    """Paid Stripe payouts, oldest arrival first, each with its balance entries."""
+
+    def __init__(self, client: StripeClient) -> None:
+        self._client = client
+
+    @property
+    def name(self) -> str:
+        """``stripe``."""
+        return SOURCE_NAME
+
+    async def list_payouts(
+        self, *, since: datetime, page_token: str | None, limit: int
+    ) -> rc.Page[rc.Payout]:
+        """Payouts that arrived at or after ``since``, by ``(arrival_date, id)``."""
+        if limit < 1:
+            raise rc.InvalidInputError(f"page limit must be at least 1, not {limit}")
+        if since.utcoffset() is None:
+            raise rc.InvalidInputError(f"since must be an aware datetime, got {since!r}")
+        epoch = _ceil(since)
+        after = None if page_token is None else _decode(page_token, epoch)
+        payouts = await self._paid_since(epoch)
+        ordered = sorted(payouts, key=lambda p: (p.arrival_date, p.id))
+        rest = [p for p in ordered if after is None or (p.arrival_date, p.id) > after]
+        chosen = rest[:limit]
+        items = tuple([await self._payout(p) for p in chosen])
+        token = None
+        if len(rest) > limit:
+            last = chosen[-1]
+            token = _encode(epoch, (last.arrival_date, last.id))
+        return rc.Page(items, token)
+
+    async def _paid_since(self, epoch: int) -> list[StripePayout]:
+        found: list[StripePayout] = []
+        cursor: str | None = None
+        while True:
+            params: dict[str, Any] = {
+                "status": "paid",
+                "arrival_date": {"gte": epoch},
+                "limit": _PAGE,
+            }
+            if cursor is not None:
+                params["starting_after"] = cursor
+            body = await self._client.get("/v1/payouts", params)
+            data = _data(body, "/v1/payouts")
+            found.extend(read(raw, StripePayout, where=f"payout {raw.get('id')}") for raw in data)
+            if not data or not body.get("has_more"):
+                return found
+            cursor = found[-1].id
+
+    async def _transactions(self, payout_id: str) -> list[StripeBalanceTransaction]:
+        found: list[StripeBalanceTransaction] = []
+        cursor: str | None = None
+        while True:
+            params: dict[str, Any] = {"payout": payout_id, "limit": _PAGE}
+            if cursor is not None:
+                params["starting_after"] = cursor
+            body = await self._client.get("/v1/balance_transactions", params)
+            data = _data(body, "/v1/balance_transactions")
+            found.extend(
+                read(raw, StripeBalanceTransaction, where=f"balance transaction {raw.get('id')}")
+                for raw in data
+            )
+            if not data or not body.get("has_more"):
+                return list(reversed(found))  # oldest first
+            cursor = found[-1].id
+
+    async def _charge_created(self, refund_id: str) -> datetime | None:
+        raw = await self._client.get(f"/v1/refunds/{refund_id}", {"expand": ["charge"]})
+        refund = read(raw, StripeRefund, where=f"refund {refund_id}")
+        return (
+            stripe_time(refund.charge.created) if isinstance(refund.charge, StripeCharge) else None
+        )
+
+    async def _payout(self, payout: StripePayout) -> rc.Payout:
+        entries: list[rc.BalanceEntry] = []
+        for txn in await self._transactions(payout.id):
+            entries.extend(await self._entries(payout, txn))
+        amount = stripe_money(payout.amount, payout.currency, where=f"payout {payout.id} amount")
+        try:
+            return rc.Payout(
+                source=SOURCE_NAME,
+                payout_id=payout.id,
+                amount=amount,
+                arrival_at=stripe_time(payout.arrival_date),
+                entries=entries,
+            )
+        except rc.InvalidInputError as exc:
+            raise StripePayloadError(
+                f"payout {payout.id} (reconciliation {payout.reconciliation_status or 'unknown'}) "
+                f"does not match its balance transactions: {exc}"
+            ) from exc
+
+    async def _entries(
+        self, payout: StripePayout, txn: StripeBalanceTransaction
+    ) -> list[rc.BalanceEntry]:
+        where = f"payout {payout.id} balance transaction {txn.id}"
+
+        def money(minor: int, field: str) -> rc.Money:
+            return stripe_money(minor, txn.currency, where=f"{where} {field}")
+
+        source_ref = txn.source_id or txn.id
+        description = txn.description or ""
+        kind = rc.BalanceEntryKind
+        entries: list[rc.BalanceEntry] = []
+        if txn.type == "payout":
+            return entries
+        if txn.type in _CHARGE_TYPES:
+            entries.append(
+                rc.BalanceEntry(
+                    txn.id, kind.CHARGE, money(txn.amount, "amount"), source_ref, description
+                )
+            )
+        elif txn.type in _REFUND_TYPES:
+            entries.append(
+                rc.BalanceEntry(
+                    txn.id,
+                    kind.REFUND,
+                    money(txn.amount, "amount"),
+                    source_ref,
+                    description,
+                    charge_created_at=await self._charge_created(source_ref),
+                )
+            )
+        elif txn.type == "payment_failure_refund":
+            entries.append(
+                rc.BalanceEntry(
+                    txn.id, kind.PAYMENT_FAILURE, money(txn.amount, "amount"), txn.id, description
+                )
+            )
+        elif txn.type in _FEE_TYPES or txn.type in _FEE_REFUND_TYPES:
+            if txn.net:
+                fee_kind = kind.FEE if txn.net < 0 else kind.FEE_REFUND
+                entries.append(
+                    rc.BalanceEntry(
+                        txn.id, fee_kind, money(txn.net, "net"), source_ref, description
+                    )
+                )
+            return entries
+        else:
+            raise UnsupportedBalanceTransactionError(
+                f"{where} has type {txn.type!r} ({txn.net} {txn.currency} net), which no deposit "
+                "line represents; reconcile this payout by hand"
+            )
+        if txn.fee:
+            # Stripe kept a fee (positive) or gave one back with a refund (negative).
+            fee_kind = kind.FEE if txn.fee > 0 else kind.FEE_REFUND
+            label = _fee_label(txn)
+            entries.append(
+                rc.BalanceEntry(
+                    f"{txn.id}-fee", fee_kind, money(-txn.fee, "fee"), source_ref, label
+                )
+            )
+        return entries
+
+
+def _fee_label(txn: StripeBalanceTransaction) -> str:
+    return ", ".join(d.description for d in txn.fee_details if d.description)
+
+
+def _data(body: dict[str, Any], path: str) -> list[dict[str, Any]]:
+    data = body.get("data")
+    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
+        raise rc.InvalidInputError(f"stripe: {path} answered without a list of objects in data")
+    return data
+
+
+def _ceil(moment: datetime) -> int:
+    whole = int(moment.timestamp())
+    return whole if whole >= moment.timestamp() else whole + 1
+
+
+def _encode(since: int, after: tuple[int, str]) -> str:
+    raw = json.dumps({"v": 1, "since": since, "after": list(after)}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode(token: str, since: int) -> tuple[int, str]:
+    try:
+        document = json.loads(base64.urlsafe_b64decode((token + "=" * (-len(token) % 4)).encode()))
+    except (ValueError, binascii.Error):
+        raise rc.InvalidInputError(f"not a page token of the Stripe payouts: {token!r}") from None
+    after = document.get("after") if isinstance(document, dict) else None
+    if (
+        not isinstance(document, dict)
+        or document.get("v") != 1
+        or not isinstance(after, list)
+        or len(after) != 2
+        or not isinstance(after[0], int)
+        or not isinstance(after[1], str)
+    ):
+        raise rc.InvalidInputError(f"not a page token of the Stripe payouts: {token!r}")
+    if document.get("since") != since:
+        raise rc.InvalidInputError(
+            f"page token {token!r} was issued for another 'since'; start the listing again"
+        )
+    return after[0], after[1]

@@ -1,0 +1,233 @@
+"""Stripe as a :class:`refund_core.RefundSource`: refunds, refund failures and failed payments.
+
+Intent: one oldest-first stream of source events, merged from two Stripe lists (see
+:mod:`._listing` for the paging and its token):
+
+- ``GET /v1/refunds?created[gte]=since&expand[]=data.charge``: every refund created since the
+  time, in its *current* state. The expanded charge gives ``payment_ref`` (the charge ID, which
+  the NetSuite payment holds) and ``charge_created_at`` (for the record sync start date, STC-11).
+- ``GET /v1/events?types[]=charge.failed&types[]=refund.failed&types[]=refund.updated``: things
+  that happen *to older objects*, which a list by creation time cannot see. A delayed-notification
+  payment (ACH ``us_bank_account`` and other debits) fails days after its charge was created,
+  and a refund can fail after it succeeded; the events carry the time it happened. Stripe keeps
+  events for 30 days, so a sync must run at least that often (webhooks, :mod:`._webhooks`, give
+  the same events as they happen).
+
+Mapping:
+
+- refund -> :class:`refund_core.RefundEvent`; amounts via :func:`._wire.stripe_money`; status
+  ``succeeded``/``pending``/``failed``/``canceled`` as is, ``requires_action`` as pending;
+  Stripe's ``failure_reason`` kept for the reversal's memo.
+- ``refund.failed`` (and ``refund.updated`` to canceled) -> the same
+  refund again (same ID, so the same :class:`refund_core.SourceKey`) with that status; the core
+  decides the reversal (FAILED_AFTER_SYNC). Its ``created_at`` stays the refund's creation time;
+  it is listed at the event's time.
+- ``charge.failed`` of a charge that had reached the balance (it has a
+  ``failure_balance_transaction``) or was paid by a delayed-notification method ->
+  :class:`refund_core.PaymentFailure` (STC-10), ``failure_id`` the failure balance transaction
+  (the same ID the payout's ``payment_failure_refund`` entry carries, so the deposit finds it),
+  or the event ID when Stripe made none. A card decline at checkout is skipped: no payment was
+  ever recorded for it.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from datetime import datetime
+from typing import Any
+
+import refund_core as rc
+
+from ._client import StripeClient
+from ._listing import Stream, merged_page
+from ._wire import (
+    StripeCharge,
+    StripeEvent,
+    StripePayloadError,
+    StripeRefund,
+    read,
+    stripe_money,
+    stripe_time,
+)
+
+__all__ = [
+    "DELAYED_NOTIFICATION_METHODS",
+    "SOURCE_NAME",
+    "StripeRefundSource",
+    "failure_from_event",
+    "refund_event",
+    "source_event_from",
+]
+
+log = logging.getLogger("refund_sync.stripe")
+
+SOURCE_NAME = "stripe"
+
+#: Payment method types whose success is only known days later (bank debits).
+DELAYED_NOTIFICATION_METHODS = frozenset(
+    {
+        "us_bank_account",
+        "ach_debit",
+        "sepa_debit",
+        "bacs_debit",
+        "au_becs_debit",
+        "acss_debit",
+        "nz_bank_account",
+    }
+)
+
+_STATUS = {
+    "succeeded": rc.RefundStatus.SUCCEEDED,
+    "pending": rc.RefundStatus.PENDING,
+    "requires_action": rc.RefundStatus.PENDING,
+    "failed": rc.RefundStatus.FAILED,
+    "canceled": rc.RefundStatus.CANCELED,
+}
+
+_EVENT_TYPES = ("charge.failed", "refund.failed", "refund.updated")
+
+#: Which refund events re-deliver a refund, and in which status. ``refund.failed`` is sent for
+#: every refund since 2024-10-28.acacia; a cancellation has no event of its own, so it comes as
+#: ``refund.updated`` (a failure also sends ``refund.updated``: that one is not repeated).
+_REFUND_CHANGES = {
+    "refund.failed": rc.RefundStatus.FAILED,
+    "refund.updated": rc.RefundStatus.CANCELED,
+}
+
+
+def _status(refund: StripeRefund) -> rc.RefundStatus:
+    status = _STATUS.get(refund.status or "")
+    if status is None:
+        # An open enum: a status we do not know is not a success, so nothing is synced yet.
+        log.warning("stripe refund %s has unknown status %r", refund.id, refund.status)
+        return rc.RefundStatus.PENDING
+    return status
+
+
+def refund_event(refund: StripeRefund) -> rc.RefundEvent:
+    """Our event for a Stripe refund in its current state."""
+    where = f"refund {refund.id}"
+    charge = refund.charge if isinstance(refund.charge, StripeCharge) else None
+    try:
+        return rc.RefundEvent(
+            source=SOURCE_NAME,
+            refund_id=refund.id,
+            amount=stripe_money(refund.amount, refund.currency, where=f"{where} amount"),
+            created_at=stripe_time(refund.created),
+            status=_status(refund),
+            payment_ref=refund.charge_id,
+            charge_created_at=stripe_time(charge.created) if charge is not None else None,
+            failure_reason=refund.failure_reason,
+        )
+    except StripePayloadError:
+        raise
+    except rc.InvalidInputError as exc:
+        raise StripePayloadError(f"stripe {where} cannot be read as a refund: {exc}") from exc
+
+
+def failure_from_event(event: StripeEvent) -> rc.PaymentFailure | None:
+    """A failed delayed payment from a ``charge.failed`` event, or None for a plain decline."""
+    charge = read(event.object, StripeCharge, where=f"event {event.id} data.object")
+    method = charge.payment_method_details.type if charge.payment_method_details else None
+    if charge.failure_balance_transaction is None and method not in DELAYED_NOTIFICATION_METHODS:
+        return None
+    return rc.PaymentFailure(
+        source=SOURCE_NAME,
+        failure_id=charge.failure_balance_transaction or event.id,
+        payment_ref=charge.id,
+        amount=stripe_money(charge.amount, charge.currency, where=f"charge {charge.id} amount"),
+        failed_at=stripe_time(event.created),
+        failure_code=charge.failure_code or "payment_failed",
+        failure_message=charge.failure_message or "",
+    )
+
+
+def source_event_from(event: StripeEvent) -> rc.SourceEvent | None:
+    """Our event for a Stripe event, or None when it changes nothing we sync.
+
+    ``refund.*`` events give the refund only when it is now failed or canceled (a reversal to
+    decide); creations come from the refund list (or :meth:`StripeRefundSource.refund`), which
+    carries the charge's date. ``charge.failed`` gives a :class:`refund_core.PaymentFailure`.
+    """
+    if event.type == "charge.failed":
+        return failure_from_event(event)
+    if event.type in _REFUND_CHANGES:
+        refund = read(event.object, StripeRefund, where=f"event {event.id} data.object")
+        mapped = refund_event(refund)
+        if mapped.status is _REFUND_CHANGES[event.type]:
+            return mapped
+    return None
+
+
+def _read_refund(raw: dict[str, Any]) -> tuple[int, rc.SourceEvent | None]:
+    refund = read(raw, StripeRefund, where=f"refund {raw.get('id')}")
+    return refund.created, refund_event(refund)
+
+
+def _read_event(raw: dict[str, Any]) -> tuple[int, rc.SourceEvent | None]:
+    event = read(raw, StripeEvent, where=f"event {raw.get('id')}")
+    return event.created, source_event_from(event)
+
+
+class StripeRefundSource:
+    """Refunds, refund failures and failed delayed payments from Stripe, oldest first.
+
+    ``since`` is used as given (the engine subtracts its own overlap). Page tokens encode the
+    window and a cursor per Stripe list (see :mod:`refund_adapters.stripe._listing`).
+    ``include_events=False`` lists refunds only: no failed payments, no later refund failures
+    (for keys without access to ``/v1/events``).
+    """
+
+    def __init__(self, client: StripeClient, *, include_events: bool = True) -> None:
+        self._client = client
+        streams: list[Stream[rc.SourceEvent]] = [
+            Stream(
+                name="refunds",
+                path="/v1/refunds",
+                filters={"expand": ["data.charge"]},
+                read=_read_refund,
+            )
+        ]
+        if include_events:
+            streams.append(
+                Stream(
+                    name="events",
+                    path="/v1/events",
+                    filters={"types": list(_EVENT_TYPES)},
+                    read=_read_event,
+                )
+            )
+        self._streams = tuple(streams)
+
+    @property
+    def name(self) -> str:
+        """``stripe``, as in every :class:`refund_core.SourceKey` this source makes."""
+        return SOURCE_NAME
+
+    async def list_events(
+        self, *, since: datetime, page_token: str | None, limit: int
+    ) -> rc.Page[rc.SourceEvent]:
+        """Events at or after ``since``, oldest first, ``limit`` per page."""
+        if since.utcoffset() is None:
+            raise rc.InvalidInputError(f"since must be an aware datetime, got {since!r}")
+        return await merged_page(
+            self._client,
+            self._streams,
+            since=_ceil_epoch(since),
+            page_token=page_token,
+            limit=limit,
+        )
+
+    async def refund(self, refund_id: str) -> rc.RefundEvent:
+        """One refund in its current state, with its charge (``GET /v1/refunds/{id}``).
+
+        Webhook intake uses it: an event's snapshot may be stale and carries no charge date.
+        """
+        raw = await self._client.get(f"/v1/refunds/{refund_id}", {"expand": ["charge"]})
+        return refund_event(read(raw, StripeRefund, where=f"refund {refund_id}"))
+
+
+def _ceil_epoch(moment: datetime) -> int:
+    # Stripe's times are whole seconds: an object at 10:00:00 is not "at or after" 10:00:00.5.
+    return math.ceil(moment.timestamp())

@@ -1,0 +1,267 @@
+"""Stripe's JSON objects as small vendor-shaped attrs classes, read by a tolerant converter.
+
+Intent: the adapter reads only the fields it needs, and reads them strictly where it matters
+(amounts are integers, IDs are strings) but tolerantly everywhere else: unknown keys are ignored,
+because Stripe adds fields in every release. A payload that breaks a needed field becomes a
+:class:`StripePayloadError` naming the object and the JSON path, never a bare ``KeyError``.
+
+Money: Stripe sends integer amounts in the currency's smallest unit. :func:`stripe_money` turns
+them into :class:`refund_core.Money` with the ISO 4217 exponent (JPY 0, USD 2, KWD 3), except
+where Stripe's API deliberately differs from ISO: ISK stays a two-decimal currency in the API
+("an ISK amount of 100 will continue to represent 1 krona"), although ISO gives it no decimals.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import attrs
+import cattrs
+import cattrs.gen
+
+import refund_core as rc
+
+__all__ = [
+    "StripeBalanceTransaction",
+    "StripeCharge",
+    "StripeEvent",
+    "StripeFeeDetail",
+    "StripePayloadError",
+    "StripePayout",
+    "StripeRefund",
+    "read",
+    "stripe_money",
+    "stripe_time",
+]
+
+T = TypeVar("T")
+
+#: Currencies whose Stripe API minor unit differs from ISO 4217's (Stripe keeps ISK two-decimal:
+#: https://support.stripe.com/questions/deprecation-of-fractional-isk-charges-and-refunds).
+_STRIPE_EXPONENT_OVERRIDES = {"ISK": 2}
+
+
+class StripePayloadError(rc.InvalidInputError):
+    """A Stripe object lacks a field we need, or holds a value we cannot read; says where."""
+
+
+def stripe_exponent(currency: rc.Currency) -> int:
+    """How many decimal places Stripe's integer amounts of ``currency`` carry."""
+    return _STRIPE_EXPONENT_OVERRIDES.get(currency.code, currency.exponent)
+
+
+def stripe_money(minor: int, currency: str, *, where: str) -> rc.Money:
+    """An exact :class:`refund_core.Money` from Stripe's integer amount and lowercase currency.
+
+    Raises :class:`StripePayloadError` naming ``where`` for an unknown currency or an amount
+    that is not whole in the ISO currency (e.g. fractional ISK).
+    """
+    if isinstance(minor, bool) or not isinstance(minor, int):
+        raise StripePayloadError(f"{where}: amount must be an integer, got {minor!r}")
+    try:
+        cur = rc.Currency(currency.upper())
+    except rc.InvalidInputError as exc:
+        raise StripePayloadError(f"{where}: unknown currency {currency!r}") from exc
+    try:
+        return rc.Money(Decimal(minor).scaleb(-stripe_exponent(cur)), cur)
+    except rc.InvalidInputError as exc:
+        raise StripePayloadError(f"{where}: amount {minor} {cur.code} is not exact: {exc}") from exc
+
+
+def stripe_time(epoch: int) -> datetime:
+    """A Unix timestamp as Stripe sends it, as an aware UTC datetime."""
+    return datetime.fromtimestamp(epoch, tz=UTC)
+
+
+@attrs.frozen
+class StripePaymentMethodDetails:
+    """Only the type of the payment method (``card``, ``us_bank_account``, ...)."""
+
+    type: str | None = None
+
+
+@attrs.frozen
+class StripeCharge:
+    """A charge (``ch_``/``py_``): what was paid, when, and why it failed if it did."""
+
+    id: str
+    amount: int
+    currency: str
+    created: int
+    status: str | None = None
+    failure_code: str | None = None
+    failure_message: str | None = None
+    failure_balance_transaction: str | None = None
+    payment_method_details: StripePaymentMethodDetails | None = None
+
+
+@attrs.frozen
+class StripeRefund:
+    """A refund (``re_``/``pyr_``); ``charge`` is an ID, or the charge when expanded."""
+
+    id: str
+    amount: int
+    currency: str
+    created: int
+    status: str | None = None
+    charge: str | StripeCharge | None = None
+    failure_reason: str | None = None
+
+    @property
+    def charge_id(self) -> str | None:
+        """The refunded charge's ID, expanded or not."""
+        return self.charge.id if isinstance(self.charge, StripeCharge) else self.charge
+
+
+@attrs.frozen
+class StripeEvent:
+    """An event (``evt_``); ``object`` is ``data.object`` as raw JSON, read per ``type``."""
+
+    id: str
+    type: str
+    created: int
+    object: dict[str, Any]
+
+
+@attrs.frozen
+class StripePayout:
+    """A payout (``po_``) to the bank."""
+
+    id: str
+    amount: int
+    currency: str
+    arrival_date: int
+    created: int
+    status: str | None = None
+    reconciliation_status: str | None = None
+
+
+@attrs.frozen
+class StripeFeeDetail:
+    """One fee of a balance transaction."""
+
+    amount: int
+    currency: str
+    type: str | None = None
+    description: str | None = None
+
+
+@attrs.frozen
+class StripeBalanceTransaction:
+    """A balance transaction (``txn_``): ``amount`` is gross, ``net`` = amount - fee.
+
+    ``source`` is the ID of what moved (charge, refund, fee ...), or the object when expanded.
+    """
+
+    id: str
+    type: str
+    amount: int
+    fee: int
+    net: int
+    currency: str
+    created: int
+    description: str | None = None
+    source: str | dict[str, Any] | None = None
+    fee_details: tuple[StripeFeeDetail, ...] = ()
+
+    @property
+    def source_id(self) -> str | None:
+        """The source's ID, expanded or not."""
+        if isinstance(self.source, dict):
+            value = self.source.get("id")
+            return value if isinstance(value, str) else None
+        return self.source
+
+
+def _id_of(value: Any, _type: object) -> str | None:
+    """An expandable field we only need the ID of."""
+    if value is None:
+        return None
+    if isinstance(value, dict) and isinstance(value.get("id"), str):
+        return str(value["id"])
+    if isinstance(value, str):
+        return value
+    raise ValueError(f"expected an ID or an object with an id, got {type(value).__name__}")
+
+
+def _strict_str(value: Any, _type: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"expected a string, got {type(value).__name__}")
+    return value
+
+
+def _strict_int(value: Any, _type: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"expected an integer, got {value!r}")
+    return value
+
+
+def _make_converter() -> cattrs.Converter:
+    # Private and tolerant of unknown keys; strict about the types of the fields we read.
+    conv = cattrs.Converter(forbid_extra_keys=False)
+    conv.register_structure_hook(str, _strict_str)
+    conv.register_structure_hook(int, _strict_int)
+    conv.register_structure_hook_func(
+        lambda t: t == (str | None), lambda v, t: None if v is None else _strict_str(v, t)
+    )
+    conv.register_structure_hook_func(lambda t: t == dict[str, Any], _raw_object)
+
+    def charge_or_id(value: Any, _type: object) -> str | StripeCharge | None:
+        if value is None or isinstance(value, str):
+            return value
+        if isinstance(value, dict):
+            return conv.structure(value, StripeCharge)
+        raise ValueError(f"expected a charge ID or a charge, got {type(value).__name__}")
+
+    def source_or_id(value: Any, _type: object) -> str | dict[str, Any] | None:
+        if value is None or isinstance(value, str | dict):
+            return value
+        raise ValueError(f"expected a source ID or object, got {type(value).__name__}")
+
+    def event(value: Any, _type: object) -> StripeEvent:
+        if not isinstance(value, dict):
+            raise ValueError("an event must be a JSON object")
+        data = value.get("data")
+        obj = data.get("object") if isinstance(data, dict) else None
+        if not isinstance(obj, dict):
+            raise ValueError("event has no data.object")
+        return StripeEvent(
+            id=_strict_str(value.get("id"), str),
+            type=_strict_str(value.get("type"), str),
+            created=_strict_int(value.get("created"), int),
+            object=obj,
+        )
+
+    conv.register_structure_hook_func(lambda t: t == (str | StripeCharge | None), charge_or_id)
+    conv.register_structure_hook_func(lambda t: t == (str | dict[str, Any] | None), source_or_id)
+    conv.register_structure_hook(StripeEvent, event)
+    # failure_balance_transaction is expandable too; we need its ID only.
+    base_charge = cattrs.gen.make_dict_structure_fn(
+        StripeCharge,
+        conv,
+        failure_balance_transaction=cattrs.gen.override(struct_hook=_id_of),
+    )
+    conv.register_structure_hook(StripeCharge, base_charge)
+    return conv
+
+
+def _raw_object(value: Any, _type: object) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ValueError(f"expected a JSON object, got {type(value).__name__}")
+    return value
+
+
+_CONVERTER = _make_converter()
+
+
+def read(payload: Any, cls: type[T], *, where: str) -> T:
+    """Structure one Stripe object into ``cls``; errors name ``where`` and the JSON path."""
+    try:
+        return _CONVERTER.structure(payload, cls)
+    except cattrs.BaseValidationError as exc:
+        details = "; ".join(cattrs.transform_error(exc, path=where))
+        raise StripePayloadError(f"unreadable Stripe {cls.__name__}: {details}") from exc
+    except (ValueError, TypeError) as exc:
+        raise StripePayloadError(f"{where}: unreadable Stripe {cls.__name__}: {exc}") from exc

@@ -1,0 +1,1 @@
+"""Tests of the Stripe adapter (refund and payout sources, client, webhooks)."""
