@@ -1,0 +1,488 @@
+"""The NetSuite Ledger: batched SuiteQL reads and idempotent REST record writes.
+
+Reads: :meth:`NetSuiteLedger.load` finds the records a batch names (orders by storefront ref,
+payments / cash sales / customer deposits by charge, records by ID, records a sync created by
+source event) and closes over every link a decision follows, the same closure as
+``refund_core.testing.FakeLedger``: a fixed set of query shapes per batch (one seed query, one
+expand query per link hop, one for lines, one for links), each chunked by IN-list size, never
+one query per event.
+
+Writes: each :data:`refund_core.LedgerAction` becomes one REST call carrying the action's
+external ID: credit memos and cash refunds by transform from the invoice, cash sale or RMA
+(``!transform``), customer refunds, deposits and refund reversals by create, status writes by
+PATCH with a custom-field mark (see ``docs/netsuite-standin.md``). A repeat creates nothing:
+NetSuite's duplicate-external-ID error resolves to the existing record, and a write whose
+answer was lost is resolved by looking its external ID up before it is sent again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+from collections.abc import Callable, Coroutine, Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote as url_quote
+
+import httpx
+
+import refund_core as rc
+from refund_adapters._http import UpstreamRejectedError, UpstreamUnavailableError
+
+from . import _json
+from . import _suiteql as q
+from ._client import SERVICE, LostWriteError, NetSuiteClient, NetSuiteNotFoundError
+from ._client import NetSuiteRejectedError as _Rejected
+from ._fields import (
+    DUPLICATE_RECORD,
+    REST_TYPES,
+    TRANSFORMS,
+    UNDEPOSITED_FUNDS,
+    Custom,
+    TranType,
+)
+from ._read import Row, build_snapshot, forward_refs, source_text
+
+__all__ = ["NetSuiteLedger"]
+
+log = logging.getLogger("refund_sync.netsuite")
+
+#: Record types remembered (from loads and writes) before the memory is emptied.
+TYPE_CACHE_SIZE = 10_000
+
+#: How often a create whose answer was lost is looked up and, when absent, sent again.
+LOST_WRITE_ATTEMPTS = 3
+
+
+class NetSuiteLedger:
+    """A :class:`refund_core.Ledger` over NetSuite's REST record service and SuiteQL.
+
+    ``client`` sends every request (one concurrency limiter, retries, error mapping).
+    ``in_list_limit`` caps the IDs of one SuiteQL IN-list (Oracle's limit is 1000).
+    """
+
+    def __init__(self, client: NetSuiteClient, *, in_list_limit: int = q.MAX_IN_LIST) -> None:
+        if not 1 <= in_list_limit <= q.MAX_IN_LIST:
+            raise rc.ConfigurationError(
+                f"IN-list limit must be 1..{q.MAX_IN_LIST}, got {in_list_limit}"
+            )
+        self.client = client
+        self.in_list_limit = in_list_limit
+        self._types: dict[str, TranType] = {}
+        self._currency_ids: dict[str, str] | None = None
+
+    # -- reads -----------------------------------------------------------------------------
+
+    async def _rows(self, build: Callable[[tuple[str, ...]], str], ids: Iterable[str]) -> list[Row]:
+        rows: list[Row] = []
+        for chunk in q.chunks(ids, self.in_list_limit):
+            rows.extend(await self.client.suiteql(build(chunk)))
+        return rows
+
+    async def _seed_rows(self, query: rc.LedgerQuery) -> list[Row]:
+        # One query holds one chunk of every criterion, so a batch whose lists each fit in an
+        # IN-list is found with a single query.
+        criteria = {
+            "record_ids": list(q.chunks(query.record_ids, self.in_list_limit)),
+            "order_refs": list(q.chunks(query.order_refs, self.in_list_limit)),
+            "payment_refs": list(q.chunks(query.payment_refs, self.in_list_limit)),
+            "sources": list(
+                q.chunks((source_text(key) for key in query.sources), self.in_list_limit)
+            ),
+        }
+        rows: list[Row] = []
+        for index in range(max(len(chunks) for chunks in criteria.values())):
+            terms = {
+                name: chunks[index] for name, chunks in criteria.items() if index < len(chunks)
+            }
+            rows.extend(await self.client.suiteql(q.seed_query(**terms)))
+        return rows
+
+    async def load(self, query: rc.LedgerQuery) -> rc.LedgerSnapshot:
+        """Every record the query names, closed over the links decisions follow."""
+        if query.is_empty:
+            return rc.LedgerSnapshot()
+        headers: dict[str, Row] = {}
+        expanded: set[str] = set()
+
+        def take(rows: Iterable[Row]) -> set[str]:
+            found: set[str] = set()
+            for row in rows:
+                record_id = str(row["id"])
+                headers.setdefault(record_id, row)
+                found.update((record_id, *forward_refs(row)))
+            return found - expanded
+
+        pending = take(await self._seed_rows(query))
+        while pending:
+            expanded |= pending
+            pending = take(await self._rows(q.expand_query, pending))
+        lines = await self._rows(q.lines_query, headers)
+        links = await self._rows(q.links_query, headers)
+        for record_id, row in headers.items():
+            self._remember(record_id, row.get("type"))
+        return build_snapshot(dict(sorted(headers.items())), lines, links)
+
+    def _remember(self, record_id: str, type_code: object) -> None:
+        if len(self._types) >= TYPE_CACHE_SIZE:  # keep a long run's memory flat
+            self._types.clear()
+        with contextlib.suppress(ValueError):  # a type no write needs (journal, fulfilment...)
+            self._types[record_id] = TranType(str(type_code))
+
+    async def _type_of(self, record_id: str) -> TranType:
+        if record_id not in self._types:
+            for row in await self.client.suiteql(q.types_query((record_id,))):
+                self._remember(str(row["id"]), row.get("type"))
+        if record_id not in self._types:
+            raise NetSuiteNotFoundError(f"no transaction with internal ID {record_id}", details=())
+        return self._types[record_id]
+
+    async def _currency_id(self, money: rc.Money) -> str:
+        if self._currency_ids is None:
+            rows = await self.client.suiteql(q.currencies_query())
+            self._currency_ids = {str(row["symbol"]): str(row["id"]) for row in rows}
+        code = money.currency.code
+        if code not in self._currency_ids:
+            raise UpstreamRejectedError(
+                f"currency {code} is not set up in this NetSuite account", service=SERVICE
+            )
+        return self._currency_ids[code]
+
+    async def find_by_external_id(self, external_id: str) -> str | None:
+        """The record carrying ``external_id`` (as its external ID or a status-write mark)."""
+        rows = await self.client.suiteql(q.find_query(external_id))
+        if not rows:
+            return None
+        self._remember(str(rows[0]["id"]), rows[0].get("type"))
+        return str(rows[0]["id"])
+
+    async def list_unsynced_refunds(
+        self, *, since: datetime, page_token: str | None, limit: int
+    ) -> rc.Page[str]:
+        """Credit memos and cash refunds made in NetSuite and not yet synced out, by ID.
+
+        The page token is the last ID of the previous page (keyset paging), so records marked
+        synced between pages never shift the listing.
+        """
+        if limit < 1:
+            raise rc.InvalidInputError(f"page limit must be at least 1, not {limit}")
+        size = min(limit, q.MAX_IN_LIST)
+        page = await self.client.suiteql_page(
+            q.unsynced_query(since=since, after=page_token), limit=size, offset=0
+        )
+        ids = tuple(str(row["id"]) for row in page.items)
+        return rc.Page(ids, ids[-1] if page.has_more and ids else None)
+
+    # -- writes ----------------------------------------------------------------------------
+
+    async def write(self, action: rc.LedgerAction) -> rc.WriteReceipt:
+        """Perform one action; a repeat of an external ID already present creates nothing."""
+        handlers: dict[type, Callable[[Any], Coroutine[Any, Any, rc.WriteReceipt]]] = {
+            rc.CreateCreditMemo: self._credit_memo,
+            rc.CreateCashRefund: self._cash_refund,
+            rc.CreateCustomerRefund: self._customer_refund,
+            rc.MarkPaymentFailed: self._payment_failed,
+            rc.CreateDeposit: self._deposit,
+            rc.MarkRecordSynced: self._record_synced,
+            rc.CreateRefundReversal: self._refund_reversal,
+        }
+        handler = handlers.get(type(action))
+        if handler is None:
+            raise rc.InvalidInputError(f"not a NetSuite write: {type(action).__name__}")
+        receipt = await handler(action)
+        log.info(
+            "netsuite write %s -> %s (%s)",
+            action.external_id,
+            receipt.record_id,
+            "created" if receipt.created else "already present",
+        )
+        return receipt
+
+    async def _resolve(self, ref: rc.RecordRef) -> str:
+        if ref.internal_id is not None:
+            return ref.internal_id
+        external_id = ref.external_id or ""
+        found = await self.find_by_external_id(external_id)
+        if found is None:
+            raise rc.InvalidInputError(
+                f"no NetSuite record with external ID {external_id} to apply to"
+            )
+        return found
+
+    async def _lookup(self, target: TranType, external_id: str) -> str | None:
+        path = f"record/v1/{REST_TYPES[target]}/eid:{url_quote(external_id, safe='')}"
+        try:
+            response = await self.client.request(
+                "GET", path, what=f"look up {external_id}", repeatable=True
+            )
+        except NetSuiteNotFoundError:
+            return None
+        record_id = str(_json_body(response).get("id", ""))
+        if not record_id:
+            return None
+        self._remember(record_id, target)
+        return record_id
+
+    async def _post(
+        self,
+        path: str,
+        body: dict[str, Any],
+        *,
+        target: TranType,
+        external_id: str,
+        params: Mapping[str, str] | None = None,
+    ) -> rc.WriteReceipt:
+        """POST a create or transform; resolve duplicates and lost answers by external ID."""
+        for _attempt in range(LOST_WRITE_ATTEMPTS):
+            try:
+                response = await self.client.request(
+                    "POST",
+                    path,
+                    what=f"write {external_id}",
+                    params=params,
+                    body=body,
+                    repeatable=False,
+                )
+            except LostWriteError:
+                found = await self._lookup(target, external_id)
+                if found is not None:
+                    return rc.WriteReceipt(external_id, found, created=True)
+                log.info("netsuite write %s: answer lost, nothing written; sending again", path)
+                continue
+            except _Rejected as exc:
+                if exc.code == DUPLICATE_RECORD:
+                    found = await self._lookup(target, external_id)
+                    if found is not None:
+                        return rc.WriteReceipt(external_id, found, created=False)
+                raise
+            record_id = _location_id(response) or await self._lookup(target, external_id)
+            if record_id is None:
+                raise UpstreamUnavailableError(
+                    f"write {external_id} succeeded but named no record", service=SERVICE
+                )
+            self._remember(record_id, target)
+            return rc.WriteReceipt(external_id, record_id, created=True)
+        raise UpstreamUnavailableError(
+            f"write {external_id}: no answer after {LOST_WRITE_ATTEMPTS} attempts and no "
+            "record with its external ID",
+            service=SERVICE,
+        )
+
+    async def _transform(
+        self,
+        source_id: str,
+        target: TranType,
+        allowed: tuple[TranType, ...],
+        external_id: str,
+        body: dict[str, Any],
+    ) -> rc.WriteReceipt:
+        source_type = await self._type_of(source_id)
+        if source_type not in allowed or (source_type, target) not in TRANSFORMS:
+            raise rc.InvalidInputError(
+                f"cannot make a {REST_TYPES[target]} from {REST_TYPES[source_type]} {source_id}"
+            )
+        path = f"record/v1/{REST_TYPES[source_type]}/{source_id}/!transform/{REST_TYPES[target]}"
+        # replace=item: the body's item lines replace the lines copied from the source.
+        return await self._post(
+            path, body, target=target, external_id=external_id, params={"replace": "item"}
+        )
+
+    def _credit_body(
+        self,
+        action: rc.CreateCreditMemo | rc.CreateCashRefund,
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "externalId": action.external_id,
+            Custom.SOURCE.value: source_text(action.source),
+            Custom.SHIPPING.value: action.shipping.amount,
+            "item": {"items": [_credit_line(line) for line in action.lines]},
+        }
+        if action.order_id is not None:
+            body[Custom.SALES_ORDER.value] = action.order_id
+        return body
+
+    async def _credit_memo(self, action: rc.CreateCreditMemo) -> rc.WriteReceipt:
+        body = self._credit_body(action)
+        if action.refunded_payment_id is not None:
+            body[Custom.PAYMENT.value] = action.refunded_payment_id
+        return await self._transform(
+            action.created_from,
+            TranType.CREDIT_MEMO,
+            (TranType.INVOICE, TranType.RETURN_AUTHORIZATION),
+            action.external_id,
+            body,
+        )
+
+    async def _cash_refund(self, action: rc.CreateCashRefund) -> rc.WriteReceipt:
+        return await self._transform(
+            action.created_from,
+            TranType.CASH_REFUND,
+            (TranType.CASH_SALE, TranType.RETURN_AUTHORIZATION),
+            action.external_id,
+            self._credit_body(action),
+        )
+
+    async def _customer_refund(self, action: rc.CreateCustomerRefund) -> rc.WriteReceipt:
+        items = [
+            {
+                "doc": {"id": await self._resolve(app.record)},
+                "apply": True,
+                "amount": app.amount.amount,
+            }
+            for app in action.applications
+        ]
+        body: dict[str, Any] = {
+            "externalId": action.external_id,
+            "customer": {"id": action.customer_id},
+            "currency": {"id": await self._currency_id(action.amount)},
+            "undepFunds": True,
+            "memo": action.memo,
+            Custom.SOURCE.value: source_text(action.source),
+            "apply": {"items": items},
+        }
+        if action.payment_id is not None:
+            body[Custom.PAYMENT.value] = action.payment_id
+        return await self._post(
+            "record/v1/customerRefund",
+            body,
+            target=TranType.CUSTOMER_REFUND,
+            external_id=action.external_id,
+        )
+
+    async def _deposit(self, action: rc.CreateDeposit) -> rc.WriteReceipt:
+        payments = [
+            {
+                "id": await self._resolve(line.record),
+                "deposit": True,
+                "paymentAmount": line.amount.amount,
+            }
+            for line in action.payment_lines
+        ]
+        other = []
+        for line in action.other_lines:
+            entry: dict[str, Any] = {
+                "account": {"id": line.account},
+                "amount": line.amount.amount,
+                "memo": line.memo,
+            }
+            if line.source_refs:
+                entry[Custom.SOURCE_REFS.value] = _json_list(line.source_refs)
+            other.append(entry)
+        body: dict[str, Any] = {
+            "externalId": action.external_id,
+            "currency": {"id": await self._currency_id(action.amount)},
+            Custom.PAYOUT_REF.value: action.payout_ref,
+            "payment": {"items": payments},
+            "other": {"items": other},
+        }
+        if action.account is not None:
+            body["account"] = {"id": action.account}
+        return await self._post(
+            "record/v1/deposit", body, target=TranType.DEPOSIT, external_id=action.external_id
+        )
+
+    async def _refund_reversal(self, action: rc.CreateRefundReversal) -> rc.WriteReceipt:
+        body: dict[str, Any] = {
+            "externalId": action.external_id,
+            "customer": {"id": action.customer_id},
+            "currency": {"id": await self._currency_id(action.amount)},
+            "payment": action.amount.amount,
+            "autoApply": False,
+            "memo": action.memo,
+            "tranDate": action.transaction_date.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+            Custom.SOURCE.value: source_text(action.source),
+            "apply": {"items": []},
+        }
+        if action.account == UNDEPOSITED_FUNDS:
+            body["undepFunds"] = True
+        else:
+            body["account"] = {"id": action.account}
+        return await self._post(
+            "record/v1/customerPayment",
+            body,
+            target=TranType.PAYMENT,
+            external_id=action.external_id,
+        )
+
+    async def _payment_failed(self, action: rc.MarkPaymentFailed) -> rc.WriteReceipt:
+        # STC-10: the payment's failed flag and mark, and its invoice applications removed; the
+        # customer refund that reverses its effect is a separate action of the same plan.
+        if await self.client.suiteql(q.failure_query(action.external_id)):
+            return rc.WriteReceipt(action.external_id, action.payment_id, created=False)
+        body = {
+            Custom.FAILURE_MARK.value: action.external_id,
+            Custom.PAYMENT_FAILED.value: True,
+            "apply": {
+                "items": [
+                    {"doc": {"id": invoice_id}, "apply": False}
+                    for invoice_id in action.unapply_invoice_ids
+                ]
+            },
+        }
+        await self.client.request(
+            "PATCH",
+            f"record/v1/customerPayment/{action.payment_id}",
+            what=f"write {action.external_id}",
+            body=body,
+            repeatable=True,
+        )
+        return rc.WriteReceipt(action.external_id, action.payment_id, created=True)
+
+    async def _record_synced(self, action: rc.MarkRecordSynced) -> rc.WriteReceipt:
+        # NSC-7: the outgoing marker lives in custom body fields of the memo / cash refund.
+        if await self.client.suiteql(q.synced_query(action.external_id, action.sync.external_id)):
+            return rc.WriteReceipt(action.external_id, action.record_id, created=False)
+        kind = (
+            TranType.CREDIT_MEMO
+            if action.record_kind is rc.SyncedRecordKind.CREDIT_MEMO
+            else TranType.CASH_REFUND
+        )
+        body = {
+            Custom.SYNCED_MARK.value: action.external_id,
+            Custom.SYNCED_ID.value: action.sync.external_id,
+            Custom.SYNCED_PAYMENT.value: action.sync.payment_part.amount,
+            Custom.SYNCED_GIFT_CARD.value: action.sync.gift_card_part.amount,
+        }
+        await self.client.request(
+            "PATCH",
+            f"record/v1/{REST_TYPES[kind]}/{action.record_id}",
+            what=f"write {action.external_id}",
+            body=body,
+            repeatable=True,
+        )
+        return rc.WriteReceipt(action.external_id, action.record_id, created=True)
+
+
+def _credit_line(line: rc.CreditLine) -> dict[str, Any]:
+    entry: dict[str, Any] = {"item": {"id": line.item}, "amount": line.amount.amount}
+    if line.quantity is not None:
+        entry["quantity"] = line.quantity
+    if line.origin_line_id is not None:
+        entry[Custom.ORIGIN_LINE.value] = line.origin_line_id
+    if line.order_line_ref is not None:
+        entry[Custom.ORDER_LINE_REF.value] = line.order_line_ref
+    if line.account is not None:
+        entry[Custom.ACCOUNT.value] = line.account
+    return entry
+
+
+def _json_list(values: Iterable[str]) -> str:
+    return json.dumps(list(values))
+
+
+def _json_body(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = _json.loads(response.content)
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _location_id(response: httpx.Response) -> str | None:
+    """The new record's ID from the ``Location`` header (``.../record/v1/<type>/<id>``)."""
+    location = response.headers.get("location")
+    if not location:
+        return None
+    last = httpx.URL(location).path.rstrip("/").rsplit("/", 1)[-1]
+    return last or None

@@ -1,0 +1,1 @@
+"""Tests of the NetSuite ledger adapter and its stand-in."""

@@ -1,0 +1,201 @@
+"""Batched SuiteQL reads: what load returns, how many queries it takes, paging and chunking."""
+
+from __future__ import annotations
+
+import json
+
+import attrs
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+import refund_core as rc
+from refund_adapters.netsuite import NetSuiteRejectedError
+from tests.builders import at, credit_memo, invoice, ledger, order, payment
+from tests.contracts._run import run
+from tests.netsuite.factories import (
+    everything,
+    normalized,
+    rich_snapshot,
+    rig,
+    suiteql_requests,
+)
+from tests.strategies import stripe_ledgers
+
+
+def test_stand_in_reads_back_exactly_its_seed() -> None:
+    """A stand-in seeded from a snapshot gives the same snapshot back."""
+    snapshot = rich_snapshot()
+    assert rig(snapshot).standin.snapshot() == snapshot
+
+
+def test_batched_load_of_every_record_equals_the_seed() -> None:
+    """Loading every record by ID over SuiteQL gives the seed, every field intact."""
+    snapshot = rich_snapshot()
+    loaded = run(rig(snapshot).ledger.load(everything(snapshot)))
+    assert normalized(loaded) == normalized(snapshot)
+
+
+def test_load_by_order_ref_closes_over_every_link() -> None:
+    """An order asked for brings its billing, payments, credits, refunds and their deposit."""
+    snapshot = rich_snapshot()
+    loaded = run(rig(snapshot).ledger.load(rc.LedgerQuery(order_refs=frozenset({"1001"}))))
+    assert {r.internal_id for r in loaded.all_records()} == {
+        r.internal_id for r in snapshot.all_records() if not r.internal_id.endswith("-9")
+    }
+
+
+def test_load_by_source_finds_the_records_a_sync_made() -> None:
+    """A source event asked for brings the records created for it."""
+    snapshot = rich_snapshot()
+    query = rc.LedgerQuery(sources=frozenset({rc.SourceKey("stripe", "re_7")}))
+    loaded = run(rig(snapshot).ledger.load(query))
+    assert "CUR-1" in {r.internal_id for r in loaded.customer_refunds}
+
+
+def test_empty_query_reads_nothing() -> None:
+    """An empty query sends no request and returns an empty snapshot."""
+    setup = rig(rich_snapshot())
+    assert run(setup.ledger.load(rc.LedgerQuery())) == rc.LedgerSnapshot()
+    assert setup.standin.requests == []
+
+
+@settings(max_examples=30, suppress_health_check=[HealthCheck.too_slow])
+@given(stripe_ledgers())
+def test_load_round_trips_any_stripe_ledger(snapshot: rc.LedgerSnapshot) -> None:
+    """For any generated ledger (any currency), seed then load by charge gives it back (MNY-1)."""
+    query = rc.LedgerQuery(payment_refs=frozenset(p.payment_ref or "" for p in snapshot.payments))
+    loaded = run(rig(snapshot).ledger.load(query))
+    expected = rc.LedgerSnapshot(
+        invoices=tuple(
+            inv
+            for inv in snapshot.invoices
+            if any(
+                app.invoice_id == inv.internal_id
+                for p in snapshot.payments
+                for app in p.applications
+            )
+        ),
+        payments=snapshot.payments,
+    )
+    assert normalized(loaded) == normalized(expected)
+
+
+def _orders(count: int) -> rc.LedgerSnapshot:
+    return ledger(
+        sales_orders=[order(f"SO-{n}", f"{1000 + n}") for n in range(count)],
+        invoices=[invoice(f"INV-{n}", order_id=f"SO-{n}") for n in range(count)],
+        payments=[
+            payment(f"PAY-{n}", ref=f"ch_{n}", applied={f"INV-{n}": "100.00"}) for n in range(count)
+        ],
+        credit_memos=[
+            credit_memo(f"CM-{n}", f"INV-{n}", "10.00", order_id=f"SO-{n}") for n in range(count)
+        ],
+    )
+
+
+def _reads_for(count: int) -> int:
+    snapshot = _orders(40)
+    setup = rig(snapshot)
+    refs = frozenset(f"{1000 + n}" for n in range(count))
+    loaded = run(setup.ledger.load(rc.LedgerQuery(order_refs=refs)))
+    assert len(loaded.sales_orders) == count
+    return len(suiteql_requests(setup.standin))
+
+
+def test_reads_per_batch_do_not_grow_with_the_batch() -> None:
+    """One order or forty: the same number of SuiteQL queries (no query per event)."""
+    assert _reads_for(1) == _reads_for(40)
+    assert _reads_for(40) <= 8
+
+
+def test_suiteql_is_posted_as_netsuite_expects() -> None:
+    """SuiteQL goes as POST /query/v1/suiteql with Prefer: transient, {"q"} and limit/offset."""
+    setup = rig(rich_snapshot())
+    run(setup.ledger.load(rc.LedgerQuery(order_refs=frozenset({"1001"}))))
+    for request in suiteql_requests(setup.standin):
+        assert request.method == "POST"
+        assert request.url.path == "/services/rest/query/v1/suiteql"
+        assert request.headers["prefer"] == "transient"
+        assert set(json.loads(request.content)) == {"q"}
+        assert {"limit", "offset"} <= set(request.url.params)
+
+
+def test_paging_follows_has_more() -> None:
+    """With a page of 2 rows, load pages through hasMore and still gets everything."""
+    snapshot = rich_snapshot()
+    setup = rig(snapshot, page_size=2)
+    loaded = run(setup.ledger.load(everything(snapshot)))
+    assert normalized(loaded) == normalized(snapshot)
+    offsets = {int(r.url.params["offset"]) for r in suiteql_requests(setup.standin)}
+    assert {0, 2, 4} <= offsets
+    assert all(r.url.params["limit"] == "2" for r in suiteql_requests(setup.standin))
+
+
+def test_in_lists_are_chunked() -> None:
+    """With an IN-list limit of 3, no query lists more than 3 IDs, and nothing is lost."""
+    snapshot = rich_snapshot()
+    setup = rig(snapshot, in_list_limit=3)
+    loaded = run(setup.ledger.load(everything(snapshot)))
+    assert normalized(loaded) == normalized(snapshot)
+    for request in suiteql_requests(setup.standin):
+        query = json.loads(request.content)["q"]
+        for in_list in query.split(" IN (")[1:]:
+            literals = in_list.split(")")[0]
+            if not literals.startswith("SELECT"):
+                assert literals.count(",") <= 2, query
+
+
+def test_unsynced_refunds_page_by_keyset() -> None:
+    """Hand-made credit records are listed by ID, a page at a time, synced ones left out."""
+    rich = rich_snapshot()
+    extra = credit_memo("CM-3", "INV-1", "5.00")
+    setup = rig(attrs.evolve(rich, credit_memos=(*rich.credit_memos, extra)))
+    pages = []
+    token = None
+    while True:
+        page = run(
+            setup.ledger.list_unsynced_refunds(since=at("2026-01-01"), page_token=token, limit=1)
+        )
+        pages.append(page.items)
+        token = page.next_token
+        if token is None:
+            break
+    assert pages == [("CM-1",), ("CM-3",)]
+
+
+def test_unsynced_refunds_respect_since() -> None:
+    """A hand-made record dated before ``since`` is not listed."""
+    rich = rich_snapshot()
+    memo = attrs.evolve(rich.credit_memos[0], created_at=at("2025-12-01"))
+    setup = rig(rc.LedgerSnapshot(invoices=rich.invoices[:1], credit_memos=(memo,)))
+    page = run(setup.ledger.list_unsynced_refunds(since=at("2026-01-01"), page_token=None, limit=5))
+    assert page.items == ()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "DELETE FROM transaction",
+        "SELECT id FROM transaction LIMIT 5",
+        "SELECT id FROM transaction; SELECT 1",
+        "SELECT strftime('%Y', trandate) FROM transaction",
+        "SELECT TO_CHAR(t.trandate, 'DD.MM.YYYY') FROM transaction t",
+        "SELECT nosuchcolumn FROM transaction",
+    ],
+)
+def test_stand_in_refuses_what_suiteql_would_not_run(query: str) -> None:
+    """Non-SELECTs, SQLite-isms and bad columns are refused with NetSuite's error shape."""
+    setup = rig(rich_snapshot())
+    with pytest.raises(NetSuiteRejectedError) as caught:
+        run(setup.client.suiteql(query))
+    assert caught.value.status == 400
+    assert caught.value.code == "INVALID_PARAMETER"
+    assert caught.value.error_path == "q"
+
+
+def test_offset_must_be_a_multiple_of_limit() -> None:
+    """The stand-in refuses an offset that is not a multiple of the limit, naming offset."""
+    setup = rig(rich_snapshot())
+    with pytest.raises(NetSuiteRejectedError) as caught:
+        run(setup.client.suiteql_page("SELECT t.id FROM transaction t", limit=10, offset=5))
+    assert caught.value.error_path == "offset"
