@@ -1,0 +1,376 @@
+"""A small Shopify Admin GraphQL client: one POST per operation, paced by query cost.
+
+Shopify budgets GraphQL calls per app and store as a leaky bucket of cost points: every response
+carries ``extensions.cost`` (``requestedQueryCost``, ``actualQueryCost`` and ``throttleStatus``
+with ``maximumAvailable``, ``currentlyAvailable`` and ``restoreRate``). The client keeps a
+:class:`~refund_adapters._http.RatePacer` in step with ``throttleStatus`` and waits before an
+operation whose last known cost the bucket cannot pay. A throttled call comes back as HTTP 200
+with ``errors[].extensions.code == "THROTTLED"`` (some reports say 429: both are handled) and is
+retried after the time the bucket needs to refill, through :func:`refund_adapters._http.send`.
+
+Errors map to the shared tree: 401/403 -> :class:`UpstreamAuthError`, other 4xx and GraphQL
+request errors -> :class:`UpstreamRejectedError`, retries run out ->
+:class:`UpstreamUnavailableError`. A mutation's ``userErrors`` become
+:class:`ShopifyUserError`, naming each field path. The access token is sent in
+``X-Shopify-Access-Token`` and never logged or shown in a ``repr``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import time
+import weakref
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+import attrs
+import httpx
+
+from .._http import (
+    ConcurrencyLimiter,
+    RatePacer,
+    RetryAdvice,
+    RetryPolicy,
+    UpstreamAuthError,
+    UpstreamNotFoundError,
+    UpstreamRejectedError,
+    UpstreamUnavailableError,
+    default_advice,
+    send,
+)
+
+__all__ = [
+    "API_VERSION",
+    "SERVICE",
+    "ShopifyAdminClient",
+    "ShopifyUserError",
+    "UserErrorDetail",
+]
+
+log = logging.getLogger("refund_sync.shopify")
+
+#: The Admin API version the adapter speaks. The 2026-01 schema is the one the stand-in validates
+#: every query against; the adapter always sends ``@idempotent``, which 2026-04 makes mandatory.
+API_VERSION = "2026-01"
+SERVICE = "shopify"
+
+#: A first guess of an operation's cost before Shopify has told us (then its last requested cost).
+_DEFAULT_COST_ESTIMATE = 50.0
+#: Shopify's documented bucket for the standard plan, until ``throttleStatus`` says otherwise.
+_DEFAULT_BUCKET = 2000.0
+_DEFAULT_RESTORE_RATE = 100.0
+
+_DEFAULT_POLICY = RetryPolicy()
+#: Request-level error codes that mean "not now" rather than "never".
+_TRY_LATER_CODES = frozenset({"IDEMPOTENCY_CONCURRENT_REQUEST", "INTERNAL_SERVER_ERROR"})
+_SHOP_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+@attrs.frozen
+class UserErrorDetail:
+    """One of a mutation's ``userErrors``: the input field path and Shopify's message."""
+
+    field: tuple[str, ...]
+    message: str
+
+    @property
+    def path(self) -> str:
+        """The field path as ``input.refundLineItems.0.quantity`` (``-`` when none)."""
+        return ".".join(self.field) if self.field else "-"
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+class ShopifyUserError(UpstreamRejectedError):
+    """A mutation answered with ``userErrors``: the input was refused, field by field."""
+
+    def __init__(
+        self, mutation: str, errors: Sequence[UserErrorDetail], *, request_id: str | None = None
+    ) -> None:
+        self.mutation = mutation
+        self.errors = tuple(errors)
+        listed = "; ".join(str(error) for error in self.errors)
+        super().__init__(
+            f"{mutation} refused: {listed}",
+            service=SERVICE,
+            status=200,
+            code="USER_ERRORS",
+            request_id=request_id,
+        )
+
+
+def _shop_host(shop: str) -> str:
+    name = shop.strip().lower().removesuffix(".myshopify.com")
+    if not _SHOP_NAME.match(name):
+        raise UpstreamRejectedError(
+            f"shop must be a shop name like 'my-store' or 'my-store.myshopify.com', got {shop!r}",
+            service=SERVICE,
+        )
+    return f"{name}.myshopify.com"
+
+
+def _json(response: httpx.Response) -> Any:
+    # Shopify sends money as strings; parse any JSON number exactly anyway (MNY-1).
+    return json.loads(response.content or b"null", parse_float=Decimal)
+
+
+def _request_id(response: httpx.Response) -> str | None:
+    value = response.headers.get("x-request-id")
+    return str(value) if value is not None else None
+
+
+def _errors(body: Any) -> list[Mapping[str, Any]]:
+    errors = body.get("errors") if isinstance(body, Mapping) else None
+    if isinstance(errors, list):
+        return [error for error in errors if isinstance(error, Mapping)]
+    return []
+
+
+def _error_code(error: Mapping[str, Any]) -> str | None:
+    extensions = error.get("extensions")
+    if isinstance(extensions, Mapping):
+        code = extensions.get("code")
+        return str(code) if code is not None else None
+    return None
+
+
+@attrs.frozen
+class _Cost:
+    requested: float | None
+    maximum: float
+    available: float
+    restore_rate: float
+
+
+def _cost(body: Any) -> _Cost | None:
+    try:
+        cost = body["extensions"]["cost"]
+        status = cost["throttleStatus"]
+        requested = cost.get("requestedQueryCost")
+        return _Cost(
+            requested=float(requested) if requested is not None else None,
+            maximum=float(status["maximumAvailable"]),
+            available=float(status["currentlyAvailable"]),
+            restore_rate=float(status["restoreRate"]),
+        )
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+class ShopifyAdminClient:
+    """POSTs GraphQL operations to one shop's Admin API, paced, retried and error-mapped.
+
+    ``client_factory`` builds the :class:`httpx.AsyncClient`; one is made lazily per running
+    event loop (the engine's sync entry points run one ``asyncio.run`` per call, and a client's
+    connection pool belongs to the loop that made it). ``base_url`` replaces
+    ``https://{shop}.myshopify.com`` (a stand-in's loopback address, say). ``sleep`` and
+    ``clock`` are injectable so pacing and retries run instantly in tests.
+    """
+
+    def __init__(
+        self,
+        *,
+        shop: str,
+        access_token: str,
+        api_version: str = API_VERSION,
+        base_url: str | None = None,
+        client_factory: Callable[[], httpx.AsyncClient] | None = None,
+        policy: RetryPolicy = _DEFAULT_POLICY,
+        limiter: ConcurrencyLimiter | None = None,
+        sleep: Sleep = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        if not access_token or access_token != access_token.strip():
+            raise UpstreamRejectedError("access token must be a non-empty string", service=SERVICE)
+        self.shop = _shop_host(shop)
+        self.api_version = api_version
+        root = (base_url or f"https://{self.shop}").rstrip("/")
+        self.endpoint = f"{root}/admin/api/{api_version}/graphql.json"
+        self.__token = access_token
+        self._client_factory = client_factory or (lambda: httpx.AsyncClient(timeout=30.0))
+        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._policy = policy
+        self._limiter = limiter
+        self._sleep = sleep
+        self.pacer = RatePacer(_DEFAULT_RESTORE_RATE, _DEFAULT_BUCKET, clock=clock, sleep=sleep)
+        self._estimates: dict[str, float] = {}
+        #: Times an operation was answered THROTTLED (each then retried after the refill time).
+        self.throttled = 0
+
+    def __repr__(self) -> str:
+        return f"ShopifyAdminClient(shop={self.shop!r}, api_version={self.api_version!r})"
+
+    def _client(self) -> httpx.AsyncClient:
+        loop = asyncio.get_running_loop()
+        client = self._clients.get(loop)
+        if client is None:
+            client = self._client_factory()
+            self._clients[loop] = client
+        return client
+
+    async def aclose(self) -> None:
+        """Close the HTTP client of the running loop, if one was made."""
+        client = self._clients.pop(asyncio.get_running_loop(), None)
+        if client is not None:
+            await client.aclose()
+
+    def _observe(self, body: Any) -> _Cost | None:
+        cost = _cost(body)
+        if cost is not None:
+            # The server's own account of the bucket is the truth; ours was an estimate.
+            self.pacer.burst = cost.maximum
+            self.pacer.update(available=cost.available, rate=cost.restore_rate)
+        return cost
+
+    def _advise(self, response: httpx.Response) -> RetryAdvice:
+        if response.status_code != 200:
+            return default_advice(response)
+        try:
+            body = _json(response)
+        except ValueError:
+            return RetryAdvice(retry=False)
+        cost = self._observe(body)
+        if any(_error_code(error) == "THROTTLED" for error in _errors(body)):
+            self.throttled += 1
+            delay = 1.0
+            if cost is not None and cost.restore_rate > 0:
+                needed = (cost.requested or cost.maximum) - cost.available
+                delay = max(needed, 0.0) / cost.restore_rate
+            log.info("shopify: throttled, retrying in %.2f s", delay)
+            return RetryAdvice(retry=True, delay_s=delay)
+        return RetryAdvice(retry=False)
+
+    async def execute(
+        self, document: str, variables: Mapping[str, Any], *, operation: str
+    ) -> Mapping[str, Any]:
+        """Run the named operation of ``document``; return its ``data`` or raise a typed error."""
+        estimate = self._estimates.get(operation, _DEFAULT_COST_ESTIMATE)
+        await self.pacer.acquire(estimate)
+        content = json.dumps(
+            {"query": document, "variables": variables, "operationName": operation},
+            default=_jsonable,
+        ).encode()
+        headers = {
+            "content-type": "application/json",
+            "accept": "application/json",
+            "x-shopify-access-token": self.__token,
+        }
+
+        def build() -> httpx.Request:
+            return httpx.Request("POST", self.endpoint, headers=headers, content=content)
+
+        response = await send(
+            self._client(),
+            build,
+            service=SERVICE,
+            policy=self._policy,
+            advise=self._advise,
+            limiter=self._limiter,
+            sleep=self._sleep,
+        )
+        request_id = _request_id(response)
+        status = response.status_code
+        if status in (401, 403):
+            raise UpstreamAuthError(
+                f"{operation}: access token refused",
+                service=SERVICE,
+                status=status,
+                request_id=request_id,
+            )
+        if status == 404:
+            raise UpstreamNotFoundError(
+                f"{operation}: no such shop or API version ({self.api_version})",
+                service=SERVICE,
+                status=status,
+                request_id=request_id,
+            )
+        if status != 200:
+            raise UpstreamRejectedError(
+                f"{operation}: unexpected HTTP status",
+                service=SERVICE,
+                status=status,
+                request_id=request_id,
+            )
+        try:
+            body = _json(response)
+        except ValueError as exc:
+            raise UpstreamRejectedError(
+                f"{operation}: response is not JSON",
+                service=SERVICE,
+                status=status,
+                request_id=request_id,
+            ) from exc
+        cost = _cost(body)
+        if cost is not None and cost.requested is not None:
+            self._estimates[operation] = cost.requested
+        errors = _errors(body)
+        if errors:
+            first = errors[0]
+            messages = "; ".join(_describe_error(error) for error in errors)
+            if _error_code(first) in _TRY_LATER_CODES:
+                # The first attempt with this key is still running (or Shopify failed inside):
+                # the same request later is safe and may succeed; the engine retries it.
+                raise UpstreamUnavailableError(
+                    f"{operation}: {messages}",
+                    service=SERVICE,
+                    status=status,
+                    code=_error_code(first),
+                    request_id=request_id,
+                )
+            raise UpstreamRejectedError(
+                f"{operation}: {messages}",
+                service=SERVICE,
+                status=status,
+                code=_error_code(first),
+                request_id=request_id,
+            )
+        data = body.get("data") if isinstance(body, Mapping) else None
+        if not isinstance(data, Mapping):
+            raise UpstreamRejectedError(
+                f"{operation}: response has no data",
+                service=SERVICE,
+                status=status,
+                request_id=request_id,
+            )
+        log.debug("shopify %s ok (request %s)", operation, request_id or "-")
+        return data
+
+
+def _describe_error(error: Mapping[str, Any]) -> str:
+    message = str(error.get("message", "error"))
+    path = error.get("path")
+    if isinstance(path, list) and path:
+        return f"{'.'.join(str(part) for part in path)}: {message}"
+    return message
+
+
+def _jsonable(value: object) -> object:
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} cannot be sent to Shopify")
+
+
+def user_errors(
+    payload: Mapping[str, Any], mutation: str, *, request_id: str | None = None
+) -> None:
+    """Raise :class:`ShopifyUserError` when a mutation payload lists ``userErrors``."""
+    raw = payload.get("userErrors") or []
+    details = [
+        UserErrorDetail(
+            field=tuple(str(part) for part in (error.get("field") or ())),
+            message=str(error.get("message", "")),
+        )
+        for error in raw
+        if isinstance(error, Mapping)
+    ]
+    if details:
+        raise ShopifyUserError(mutation, details, request_id=request_id)

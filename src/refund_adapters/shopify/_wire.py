@@ -1,0 +1,290 @@
+"""Shopify's answers read into small vendor-shaped records, tolerant of fields we do not use.
+
+Reading is strict about what the adapter relies on and says where a response is malformed by
+its JSON path (``data.order.transactions[2].amountSet``), so a schema change upstream shows up as
+a clear error rather than a wrong refund. Amounts come as decimal strings and become
+:class:`refund_core.Money` in the presentment (customer's) currency, which is the currency of
+the order in NetSuite and the one ``refundCreate`` takes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+import refund_core as rc
+
+from .._http import UpstreamRejectedError
+from ._client import SERVICE
+
+__all__ = [
+    "WireLineItem",
+    "WireOrder",
+    "WireRefundDetail",
+    "WireRefundRef",
+    "WireSuggestion",
+    "WireTransaction",
+    "gid_tail",
+    "read_order",
+    "read_refund_detail",
+    "read_suggestion",
+]
+
+
+class MalformedResponseError(UpstreamRejectedError):
+    """A Shopify response lacks a field the adapter relies on, or holds the wrong kind of value."""
+
+    def __init__(self, path: str, problem: str) -> None:
+        self.path = path
+        super().__init__(f"malformed response at {path}: {problem}", service=SERVICE)
+
+
+def gid_tail(gid: str) -> str:
+    """The last segment of ``gid://shopify/Refund/123`` (``123``): Shopify's numeric ID."""
+    return gid.rsplit("/", 1)[-1]
+
+
+def _get(obj: Any, key: str, path: str) -> Any:
+    if not isinstance(obj, Mapping):
+        raise MalformedResponseError(path, "expected an object")
+    if key not in obj:
+        raise MalformedResponseError(f"{path}.{key}", "missing")
+    return obj[key]
+
+
+def _str(obj: Any, key: str, path: str) -> str:
+    value = _get(obj, key, path)
+    if not isinstance(value, str) or not value:
+        raise MalformedResponseError(f"{path}.{key}", f"expected a non-empty string, got {value!r}")
+    return value
+
+
+def _opt_str(obj: Any, key: str, path: str) -> str | None:
+    value = obj.get(key) if isinstance(obj, Mapping) else None
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise MalformedResponseError(f"{path}.{key}", f"expected a string, got {value!r}")
+    return value
+
+
+def _int(obj: Any, key: str, path: str) -> int:
+    value = _get(obj, key, path)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise MalformedResponseError(f"{path}.{key}", f"expected an integer, got {value!r}")
+    return value
+
+
+def _list(obj: Any, key: str, path: str) -> Sequence[Any]:
+    value = _get(obj, key, path)
+    if not isinstance(value, list):
+        raise MalformedResponseError(f"{path}.{key}", "expected a list")
+    return value
+
+
+def _nodes(obj: Any, key: str, path: str) -> Sequence[Any]:
+    return _list(_get(obj, key, path), "nodes", f"{path}.{key}")
+
+
+def _time(obj: Any, key: str, path: str) -> datetime:
+    text = _str(obj, key, path)
+    try:
+        value = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise MalformedResponseError(f"{path}.{key}", f"not a date-time: {text!r}") from None
+    if value.tzinfo is None:
+        raise MalformedResponseError(f"{path}.{key}", f"date-time without offset: {text!r}")
+    return value
+
+
+def _money(obj: Any, key: str, path: str) -> rc.Money:
+    """The presentment amount of the MoneyBag at ``obj[key]``."""
+    where = f"{path}.{key}.presentmentMoney"
+    money = _get(_get(obj, key, path), "presentmentMoney", f"{path}.{key}")
+    amount = _get(money, "amount", where)
+    currency = _str(money, "currencyCode", where)
+    try:
+        return rc.Money.of(str(amount), currency)
+    except rc.InvalidInputError as exc:
+        raise MalformedResponseError(where, str(exc)) from None
+
+
+@attrs.frozen
+class WireLineItem:
+    """An order's line item: its GID, SKU and how many can still be refunded."""
+
+    id: str
+    sku: str | None
+    quantity: int
+    refundable_quantity: int
+
+
+@attrs.frozen
+class WireTransaction:
+    """An order transaction (sale, capture, refund ...) in presentment currency."""
+
+    id: str
+    kind: str
+    status: str
+    gateway: str
+    parent_id: str | None
+    amount: rc.Money
+
+
+@attrs.frozen
+class WireRefundRef:
+    """An earlier refund of the order: its GID, note (carries our key) and time."""
+
+    id: str
+    note: str
+    created_at: datetime | None
+
+
+@attrs.frozen
+class WireOrder:
+    """An order as the refund needs it."""
+
+    id: str
+    name: str
+    shop_currency: str
+    presentment_currency: str
+    customer_id: str | None
+    line_items: tuple[WireLineItem, ...]
+    transactions: tuple[WireTransaction, ...]
+    refunds: tuple[WireRefundRef, ...]
+
+
+def _transaction(raw: Any, path: str) -> WireTransaction:
+    parent = raw.get("parentTransaction") if isinstance(raw, Mapping) else None
+    return WireTransaction(
+        id=_str(raw, "id", path),
+        kind=_str(raw, "kind", path),
+        status=_str(raw, "status", path),
+        gateway=_opt_str(raw, "gateway", path) or "",
+        parent_id=_str(parent, "id", f"{path}.parentTransaction") if parent else None,
+        amount=_money(raw, "amountSet", path),
+    )
+
+
+def read_order(raw: Any, path: str) -> WireOrder:
+    """Read the ``RefundSyncOrderFields`` fragment at ``path``."""
+    customer = raw.get("customer") if isinstance(raw, Mapping) else None
+    lines = tuple(
+        WireLineItem(
+            id=_str(item, "id", f"{path}.lineItems.nodes[{n}]"),
+            sku=_opt_str(item, "sku", f"{path}.lineItems.nodes[{n}]"),
+            quantity=_int(item, "quantity", f"{path}.lineItems.nodes[{n}]"),
+            refundable_quantity=_int(item, "refundableQuantity", f"{path}.lineItems.nodes[{n}]"),
+        )
+        for n, item in enumerate(_nodes(raw, "lineItems", path))
+    )
+    transactions = tuple(
+        _transaction(item, f"{path}.transactions[{n}]")
+        for n, item in enumerate(_list(raw, "transactions", path))
+    )
+    refunds = tuple(
+        WireRefundRef(
+            id=_str(item, "id", f"{path}.refunds[{n}]"),
+            note=_opt_str(item, "note", f"{path}.refunds[{n}]") or "",
+            created_at=(
+                _time(item, "createdAt", f"{path}.refunds[{n}]") if item.get("createdAt") else None
+            ),
+        )
+        for n, item in enumerate(_list(raw, "refunds", path))
+    )
+    return WireOrder(
+        id=_str(raw, "id", path),
+        name=_str(raw, "name", path),
+        shop_currency=_str(raw, "currencyCode", path),
+        presentment_currency=_str(raw, "presentmentCurrencyCode", path),
+        customer_id=_str(customer, "id", f"{path}.customer") if customer else None,
+        line_items=lines,
+        transactions=transactions,
+        refunds=refunds,
+    )
+
+
+@attrs.frozen
+class WireSuggestion:
+    """What ``suggestedRefund`` says: the amount for the lines asked, and the most refundable."""
+
+    amount: rc.Money
+    maximum_refundable: rc.Money
+    total_refunded: rc.Money
+
+
+def read_suggestion(raw: Any, path: str) -> WireSuggestion:
+    """Read the ``order`` of the suggested-refund query at ``path``."""
+    suggested = _get(raw, "suggestedRefund", path)
+    where = f"{path}.suggestedRefund"
+    if suggested is None:
+        raise MalformedResponseError(where, "Shopify suggested no refund for this order")
+    return WireSuggestion(
+        amount=_money(suggested, "amountSet", where),
+        maximum_refundable=_money(suggested, "maximumRefundableSet", where),
+        total_refunded=_money(raw, "totalRefundedSet", path),
+    )
+
+
+@attrs.frozen
+class WireRefundLine:
+    """A refunded line: the order line's GID and SKU, quantity, and amount with tax."""
+
+    line_item_id: str
+    sku: str | None
+    quantity: int
+    amount: rc.Money
+
+
+@attrs.frozen
+class WireRefundDetail:
+    """A refund as the refund source reports it."""
+
+    id: str
+    created_at: datetime
+    order_id: str
+    order_legacy_id: str
+    total: rc.Money
+    lines: tuple[WireRefundLine, ...]
+    shipping: rc.Money | None
+    transactions: tuple[WireTransaction, ...]
+
+
+def read_refund_detail(raw: Any, path: str) -> WireRefundDetail:
+    """Read the ``refund`` of the refund-detail query at ``path``."""
+    total = _money(raw, "totalRefundedSet", path)
+    lines = []
+    for n, item in enumerate(_nodes(raw, "refundLineItems", path)):
+        where = f"{path}.refundLineItems.nodes[{n}]"
+        line_item = _get(item, "lineItem", where)
+        lines.append(
+            WireRefundLine(
+                line_item_id=_str(line_item, "id", f"{where}.lineItem"),
+                sku=_opt_str(line_item, "sku", f"{where}.lineItem"),
+                quantity=_int(item, "quantity", where),
+                amount=_money(item, "subtotalSet", where) + _money(item, "totalTaxSet", where),
+            )
+        )
+    shipping: rc.Money | None = None
+    for n, item in enumerate(_nodes(raw, "refundShippingLines", path)):
+        where = f"{path}.refundShippingLines.nodes[{n}]"
+        part = _money(item, "subtotalAmountSet", where) + _money(item, "taxAmountSet", where)
+        shipping = part if shipping is None else shipping + part
+    transactions = tuple(
+        _transaction(item, f"{path}.transactions.nodes[{n}]")
+        for n, item in enumerate(_nodes(raw, "transactions", path))
+    )
+    order = _get(raw, "order", path)
+    return WireRefundDetail(
+        id=_str(raw, "id", path),
+        created_at=_time(raw, "createdAt", path),
+        order_id=_str(order, "id", f"{path}.order"),
+        order_legacy_id=str(_get(order, "legacyResourceId", f"{path}.order")),
+        total=total,
+        lines=tuple(lines),
+        shipping=shipping,
+        transactions=transactions,
+    )
