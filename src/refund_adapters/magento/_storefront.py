@@ -54,6 +54,7 @@ from .._http import (
     send,
 )
 from ._wire import (
+    SERVICE,
     CreditMemo,
     CreditMemoComment,
     Invoice,
@@ -79,7 +80,6 @@ __all__ = [
 
 log = logging.getLogger("refund_sync.magento")
 
-SERVICE = "magento"
 #: The first line of every credit memo comment the adapter writes is this plus the external ID.
 MARKER_PREFIX = "refund-sync:"
 #: Magento's offline payment methods (refunded by order); any other method is refunded online.
@@ -624,7 +624,9 @@ def _json_or_raise(response: httpx.Response) -> Any:
         try:
             return loads(response.content)
         except ValueError as exc:
-            raise MagentoResponseError(f"Magento answered invalid JSON: {exc}") from exc
+            raise MagentoResponseError(
+                f"answered invalid JSON: {exc}", status=response.status_code
+            ) from exc
     raise _upstream_error(response)
 
 

@@ -20,7 +20,10 @@ from typing import Any, TypeVar
 import attrs
 import cattrs
 
+from .._http import UpstreamRejectedError
+
 __all__ = [
+    "SERVICE",
     "CreditMemo",
     "CreditMemoComment",
     "Invoice",
@@ -37,9 +40,20 @@ __all__ = [
 
 T = TypeVar("T")
 
+SERVICE = "magento"
 
-class MagentoResponseError(ValueError):
-    """A Magento response did not have the shape the adapter relies on; says where."""
+
+class MagentoResponseError(UpstreamRejectedError):
+    """A Magento response did not have the shape the adapter relies on; says where.
+
+    Like every answer the adapter cannot use, it is an
+    :class:`~refund_adapters._http.UpstreamRejectedError` (so a
+    :class:`refund_core.InvalidInputError`): the engine sets aside the one event it belongs to
+    and goes on with the run.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message, service=SERVICE, status=status)
 
 
 @attrs.frozen
@@ -168,7 +182,7 @@ def read(payload: object, kind: type[T], *, what: str) -> T:
             problems = "; ".join(cattrs.transform_error(exc, path=what))
         else:
             problems = f"{what}: {exc}"
-        raise MagentoResponseError(f"unexpected Magento response: {problems}") from exc
+        raise MagentoResponseError(f"unexpected response: {problems}") from exc
 
 
 def loads(text: str | bytes) -> Any:
