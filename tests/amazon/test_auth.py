@@ -7,10 +7,16 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from refund_adapters._http import UpstreamAuthError, UpstreamRejectedError
+from refund_adapters._http import (
+    RetryPolicy,
+    UpstreamAuthError,
+    UpstreamRejectedError,
+    UpstreamUnavailableError,
+)
 from refund_adapters.amazon import (
     LWA_TOKEN_URL,
     AccessTokenCache,
+    AmazonPayloadError,
     AmazonRefundSource,
     LwaCredentials,
     Region,
@@ -149,4 +155,50 @@ def test_token_cache_refuses_a_response_without_a_token() -> None:
             return await AccessTokenCache(CREDENTIALS, clock=clock.now).access_token(client)
 
     with pytest.raises(UpstreamRejectedError, match="no access_token"):
+        run(fetch())
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "expected"),
+    [
+        (400, b"<html><body>Bad Request</body></html>", UpstreamAuthError),
+        (401, b"", UpstreamAuthError),
+        (403, b"Forbidden", UpstreamAuthError),
+        (404, b"<html>Not Found</html>", UpstreamRejectedError),
+        (502, b"<html>Bad Gateway</html>", UpstreamUnavailableError),
+    ],
+)
+def test_an_lwa_error_that_is_not_json_is_still_typed_by_its_status(
+    status: int, body: bytes, expected: type[Exception]
+) -> None:
+    """A refusal with an HTML or empty body (a proxy's page) is typed by status, not as bad JSON."""
+    clock = FakeClock()
+
+    async def fetch() -> str:
+        transport = httpx.MockTransport(
+            lambda _: httpx.Response(status, content=body, headers={"content-type": "text/html"})
+        )
+        async with httpx.AsyncClient(transport=transport) as client:
+            cache = AccessTokenCache(
+                CREDENTIALS, clock=clock.now, policy=RetryPolicy(max_attempts=1)
+            )
+            return await cache.access_token(client)
+
+    with pytest.raises(expected) as caught:
+        run(fetch())
+    assert type(caught.value) is expected
+    assert caught.value.status == status  # type: ignore[attr-defined]
+    assert caught.value.code is None  # type: ignore[attr-defined]
+
+
+def test_a_malformed_200_from_lwa_is_a_payload_error() -> None:
+    """A 200 whose body is not JSON is still Amazon's payload error, naming the token response."""
+    clock = FakeClock()
+
+    async def fetch() -> str:
+        transport = httpx.MockTransport(lambda _: httpx.Response(200, content=b"<html/>"))
+        async with httpx.AsyncClient(transport=transport) as client:
+            return await AccessTokenCache(CREDENTIALS, clock=clock.now).access_token(client)
+
+    with pytest.raises(AmazonPayloadError, match="LWA token response"):
         run(fetch())

@@ -30,7 +30,7 @@ from refund_adapters._http import (
     send,
 )
 
-from ._wire import parse_json
+from ._wire import AmazonPayloadError, parse_json
 
 _DEFAULT_POLICY = RetryPolicy()
 
@@ -141,9 +141,10 @@ class AccessTokenCache:
             client, build, service=_SERVICE, policy=self._policy, sleep=self._sleep
         )
         request_id = response.headers.get("x-amzn-requestid")
-        body = parse_json(response.content, where="LWA token response") if response.content else {}
         if response.status_code != 200:
-            code = body.get("error") if isinstance(body, dict) else None
+            # The status decides; the body only adds LWA's error code when it is LWA's JSON (a
+            # proxy or load balancer in between answers with HTML or nothing at all).
+            code = _error_code(response.content)
             # LWA says invalid_grant / invalid_client / unauthorized_client for bad credentials.
             error_type: type[UpstreamRejectedError | UpstreamAuthError | UpstreamUnavailableError]
             if response.status_code in (400, 401, 403):
@@ -156,9 +157,10 @@ class AccessTokenCache:
                 "could not exchange the refresh token for an access token",
                 service=_SERVICE,
                 status=response.status_code,
-                code=str(code) if code else None,
+                code=code,
                 request_id=request_id,
             )
+        body = parse_json(response.content, where="LWA token response") if response.content else {}
         if not isinstance(body, dict):
             raise UpstreamRejectedError(
                 "token response is not an object", service=_SERVICE, request_id=request_id
@@ -178,3 +180,13 @@ class AccessTokenCache:
         self.fetches += 1
         log.debug("amazon: fetched an LWA access token valid %d s", expires_in)
         return _Token(value=value, expires_at=now + timedelta(seconds=expires_in))
+
+
+def _error_code(content: bytes) -> str | None:
+    """LWA's ``error`` code (``invalid_grant``...) when the body is its JSON; else None."""
+    try:
+        body = parse_json(content, where="LWA error response")
+    except AmazonPayloadError:
+        return None
+    code = body.get("error") if isinstance(body, dict) else None
+    return code if isinstance(code, str) and code else None
