@@ -20,6 +20,7 @@ from refund_adapters._http import (
     UpstreamUnavailableError,
 )
 from refund_adapters.amazon import (
+    DEFAULT_CAPABILITIES,
     MAX_WINDOW,
     AmazonRefundSource,
     AmazonStandIn,
@@ -345,6 +346,24 @@ def test_only_refund_transactions_are_listed_and_marketplace_is_sent() -> None:
     )
     assert len(listed.items) == 1
     assert all(q["marketplaceId"] == "ATVPDKIKX0DER" for q in _finances_queries(amazon))
+
+
+def test_amazon_declares_itself_a_marketplace() -> None:
+    """NSC-10: Amazon's kind is marketplace, so its recommended direction is incoming."""
+    assert (
+        rc.StorefrontCapabilities(
+            "amazon", rc.StorefrontKind.MARKETPLACE, supports_store_credit=False
+        )
+        == DEFAULT_CAPABILITIES
+    )
+    assert DEFAULT_CAPABILITIES.kind.recommended_direction is rc.Direction.INCOMING
+    assert AmazonRefundSource(CREDENTIALS).capabilities == DEFAULT_CAPABILITIES
+    named = AmazonRefundSource(CREDENTIALS, name="amazon-eu").capabilities
+    assert named == rc.StorefrontCapabilities("amazon-eu", rc.StorefrontKind.MARKETPLACE)
+    review = rc.review_account(
+        rc.ConnectorAccount("acct-amazon", DEFAULT_CAPABILITIES, ["outgoing"])
+    )
+    assert review.warnings
 
 
 def test_source_rejects_bad_configuration() -> None:

@@ -4,6 +4,8 @@ Intent: Amazon is a marketplace, so refunds flow in (NSC-10): a refund made in S
 becomes a :class:`refund_core.RefundEvent` that the NetSuite Connector policy turns into a cash
 refund or credit memo. There is no refund-create API to call; this package only reads.
 
+- :data:`DEFAULT_CAPABILITIES`: Amazon declares itself a marketplace (NSC-10: incoming by
+  default); :attr:`AmazonRefundSource.capabilities` says the same under the source's name.
 - :class:`AmazonRefundSource`: the :class:`refund_core.RefundSource` (Login with Amazon, regional
   hosts, Finances 2024-06-19 ``listTransactions`` by default or v0 ``listFinancialEvents`` until
   its removal on 2027-08-27, 180-day windows, pacing at the documented rate, typed errors).
@@ -23,6 +25,7 @@ from ._mapping import (
     v0_refund_id,
 )
 from ._source import (
+    DEFAULT_CAPABILITIES,
     MAX_WINDOW,
     MIN_SETTLE_DELAY,
     USAGE_PLANS,
@@ -36,6 +39,7 @@ from ._standin import AmazonStandIn, SeededItem, SeededRefund
 from ._wire import AmazonPayloadError
 
 __all__ = [
+    "DEFAULT_CAPABILITIES",
     "LINE_CHARGE_TYPES",
     "LWA_TOKEN_URL",
     "MAX_WINDOW",

@@ -61,6 +61,7 @@ from ._wire import AmazonPayloadError, parse_json, read_financial_events, read_t
 _DEFAULT_POLICY = RetryPolicy()
 
 __all__ = [
+    "DEFAULT_CAPABILITIES",
     "MAX_WINDOW",
     "MIN_SETTLE_DELAY",
     "USAGE_PLANS",
@@ -82,6 +83,11 @@ MAX_WINDOW = timedelta(days=180)
 MIN_SETTLE_DELAY = timedelta(minutes=2)
 #: Finances v0 list operations are removed on this day.
 V0_REMOVAL_DATE = "2027-08-27"
+#: Amazon is a marketplace: refunds are made there and flow in (NSC-10). Nothing is ever written
+#: to Amazon, so it takes no store credit either.
+DEFAULT_CAPABILITIES = rc.StorefrontCapabilities(
+    "amazon", rc.StorefrontKind.MARKETPLACE, supports_store_credit=False
+)
 
 
 class FinancesApi(enum.StrEnum):
@@ -269,6 +275,11 @@ class AmazonRefundSource:
     def name(self) -> str:
         """The source system's name, as used in :class:`refund_core.SourceKey`."""
         return self._name
+
+    @property
+    def capabilities(self) -> rc.StorefrontCapabilities:
+        """A marketplace (NSC-10) named as this source, without store credit."""
+        return attrs.evolve(DEFAULT_CAPABILITIES, name=self._name)
 
     @property
     def api(self) -> FinancesApi:
