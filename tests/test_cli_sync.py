@@ -429,3 +429,43 @@ def test_unknown_account_is_named(tmp_path: Path) -> None:
     assert code == 2
     assert "no account 'x'" in err
     assert "known: acme" in err
+
+
+def test_adapters_are_built_inside_the_run_loop_and_their_clients_closed_after(
+    tmp_path: Path,
+) -> None:
+    """Builders run in the account's event loop; the HTTP clients they took are closed at the end."""
+    import asyncio
+
+    world = World()
+    registry = world.registry()
+    clients = []
+
+    def source(config: AdapterConfig, secrets: Mapping[str, str], ctx: BuildContext) -> object:
+        asyncio.get_running_loop()  # raises outside a running loop
+        clients.append(ctx.http_client())
+        return world.source
+
+    registry.register("source", "memory-source", source)
+    out, err = io.StringIO(), io.StringIO()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr("sys.stdout", out)
+        mp.setattr("sys.stderr", err)
+        code = main(
+            ["sync", "--config", str(_config(tmp_path))],
+            registry=registry,
+            environ={"TEST_STRIPE_KEY": SECRET},
+        )
+    assert code == 1
+    assert len(clients) == 1
+    assert clients[0].is_closed
+
+
+def test_verbose_sync_prints_every_outcome_with_its_rules(tmp_path: Path) -> None:
+    """sync --verbose writes and prints each outcome with its rule IDs (STC-4)."""
+    world = World()
+    code, out, _ = _run(world, "sync", "--config", str(_config(tmp_path)), "--verbose")
+    assert code == 1
+    assert "Event 1: stripe:re_1" in out
+    assert "STC-4" in out
+    assert len(world.ledger.snapshot.customer_refunds) == 2

@@ -109,6 +109,9 @@ def _build_parser() -> argparse.ArgumentParser:
     sync_cmd.add_argument(
         "--dry-run", action="store_true", help="print the plans and write nothing anywhere"
     )
+    sync_cmd.add_argument(
+        "-v", "--verbose", action="store_true", help="print every outcome with its rules"
+    )
     status_cmd = commands.add_parser(
         "status", help="show each account's journal: cursors, events, dead letters"
     )
@@ -334,6 +337,7 @@ def _run(args: argparse.Namespace, registry: AdapterRegistry, environ: Mapping[s
             dry_run=args.dry_run,
             account_id=args.account,
             render_outcome=_render_outcome,
+            verbose=args.verbose,
         )
     if args.command == "status":
         return status(config, stdout=sys.stdout, account_id=args.account)

@@ -6,6 +6,10 @@ environment variables the table names) and the account, and returns an object co
 the role's port (``source`` -> RefundSource, ``payouts`` -> PayoutSource, ``ledger`` -> Ledger,
 ``storefront`` -> Storefront). Users with their own adapter register it with
 :meth:`AdapterRegistry.register` and call :func:`refund_adapters.cli.main` with that registry.
+
+Builders run inside the event loop that will drive the account's passes, so an adapter may hold
+one ``httpx.AsyncClient`` for the whole run: take it from :meth:`BuildContext.http_client`, which
+closes every client it made when the account's run ends.
 """
 
 from __future__ import annotations
@@ -14,12 +18,13 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
+import httpx
 
 import refund_core as rc
 
 from ._config import AccountConfig, AdapterConfig
 
-__all__ = ["AdapterRegistry", "BuildContext", "Builder"]
+__all__ = ["AdapterRegistry", "BuildContext", "Builder", "HttpClients"]
 
 #: What each role's object must conform to.
 PORTS: Mapping[str, type[Any]] = {
@@ -30,11 +35,35 @@ PORTS: Mapping[str, type[Any]] = {
 }
 
 
+class HttpClients:
+    """The HTTP clients of one account's run: made on demand, all closed together at the end."""
+
+    def __init__(self) -> None:
+        self._clients: list[httpx.AsyncClient] = []
+
+    def new(self, *, timeout_s: float = 30.0) -> httpx.AsyncClient:
+        """A new pooled client (call it inside the run's event loop)."""
+        client = httpx.AsyncClient(timeout=httpx.Timeout(timeout_s))
+        self._clients.append(client)
+        return client
+
+    async def aclose(self) -> None:
+        """Close every client made so far."""
+        clients, self._clients = self._clients, []
+        for client in clients:
+            await client.aclose()
+
+
 @attrs.frozen
 class BuildContext:
-    """What a builder may need besides its own table: the account it serves."""
+    """What a builder may need besides its own table: the account it serves, its HTTP clients."""
 
     account: AccountConfig
+    clients: HttpClients = attrs.field(factory=HttpClients)
+
+    def http_client(self, *, timeout_s: float = 30.0) -> httpx.AsyncClient:
+        """An ``httpx.AsyncClient`` for the adapter, closed when the account's run ends."""
+        return self.clients.new(timeout_s=timeout_s)
 
 
 Builder = Callable[[AdapterConfig, Mapping[str, str], BuildContext], object]

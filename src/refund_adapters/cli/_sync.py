@@ -13,24 +13,34 @@ the next run resume where it stopped).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
 import attrs
 
 import refund_core as rc
 from refund_core.testing import MemoryJournal
 
-from ..engine import EngineConfig, Progress, RunSummary, SyncEngine
+from ..engine import EngineConfig, Progress, ReconciliationReport, RunSummary, SyncEngine
 from ..storage import SqliteJournal
 from ._adapters import AdapterRegistry, BuildContext
 from ._config import AccountConfig, SyncConfig
 
-__all__ = ["EXIT_DEAD_LETTERS", "EXIT_FAILED", "reconcile", "retry", "status", "sync"]
+__all__ = [
+    "EXIT_DEAD_LETTERS",
+    "EXIT_FAILED",
+    "PassResult",
+    "reconcile",
+    "retry",
+    "status",
+    "sync",
+    "sync_accounts",
+]
 
 EXIT_OK = 0
 EXIT_DEAD_LETTERS = 1
@@ -138,8 +148,8 @@ def _build(
     roles: Sequence[str],
     registry: AdapterRegistry,
     environ: Mapping[str, str],
+    context: BuildContext,
 ) -> dict[str, Any]:
-    context = BuildContext(account=account)
     built: dict[str, Any] = {}
     for role in roles:
         config = account.adapters.get(role)
@@ -147,6 +157,32 @@ def _build(
             continue
         built[role] = registry.build(role, config, environ, context)
     return built
+
+
+_T = TypeVar("_T")
+
+
+def _in_one_loop(
+    account: AccountConfig,
+    roles: Sequence[str],
+    registry: AdapterRegistry,
+    environ: Mapping[str, str],
+    body: Callable[[dict[str, Any]], Awaitable[_T]],
+) -> _T:
+    """Build the account's adapters and run ``body`` in one event loop, then close their clients.
+
+    One loop per account: the adapters' HTTP clients belong to the loop that made them, so every
+    pass of the account (refunds, payouts) runs in it.
+    """
+
+    async def main() -> _T:
+        context = BuildContext(account=account)
+        try:
+            return await body(_build(account, roles, registry, environ, context))
+        finally:
+            await context.clients.aclose()
+
+    return asyncio.run(main())
 
 
 def _require(account: AccountConfig, built: Mapping[str, Any], *roles: str) -> None:
@@ -178,6 +214,72 @@ def _engine(
     )
 
 
+_ALL_ROLES = ("source", "payouts", "ledger", "storefront")
+
+
+def sync_accounts(
+    config: SyncConfig,
+    *,
+    registry: AdapterRegistry,
+    environ: Mapping[str, str],
+    stderr: TextIO,
+    dry_run: bool,
+    account_id: str | None,
+    on_outcome: Callable[[rc.Outcome], None] | None = None,
+    clock: Clock = _utcnow,
+    tty: bool | None = None,
+) -> list[PassResult]:
+    """One pass over every configured account (or the one named); the result of each pass."""
+    results: list[PassResult] = []
+    show_bar = stderr.isatty() if tty is None else tty
+    for account in config.account(account_id):
+        name = account.account.account_id
+        display = ProgressDisplay(stderr, account=name, clock=clock, tty=show_bar)
+        engine_config = attrs.evolve(config.engine, dry_run=dry_run)
+
+        async def passes(
+            built: dict[str, Any],
+            account: AccountConfig = account,
+            name: str = name,
+            display: ProgressDisplay = display,
+            engine_config: EngineConfig = engine_config,
+        ) -> list[PassResult]:
+            _require(account, built, "ledger")
+            if account.direction is rc.Direction.INCOMING:
+                _require(account, built, "source")
+            else:
+                _require(account, built, "storefront")
+            done: list[PassResult] = []
+            with _journal_for(config, account, dry_run=dry_run) as journal:
+                engine = _engine(
+                    account,
+                    built,
+                    journal,
+                    engine_config,
+                    owner=f"refund-sync sync {name}",
+                    on_outcome=on_outcome,
+                    on_progress=display,
+                )
+                for warning in engine.warnings:  # NSC-10
+                    stderr.write(f"refund-sync: warning: {name}: {warning}\n")
+                try:
+                    if account.direction is rc.Direction.INCOMING:
+                        summary = await engine.run_async(account.start)
+                        done.append(PassResult(name, "incoming", summary))
+                        if "payouts" in built:
+                            summary = await engine.run_payouts_async(account.start)
+                            done.append(PassResult(name, "payouts", summary))
+                    else:
+                        summary = await engine.run_outgoing_async(account.start)
+                        done.append(PassResult(name, "outgoing", summary))
+                finally:
+                    display.finish()
+            return done
+
+        results.extend(_in_one_loop(account, _ALL_ROLES, registry, environ, passes))
+    return results
+
+
 def sync(
     config: SyncConfig,
     *,
@@ -188,52 +290,32 @@ def sync(
     dry_run: bool,
     account_id: str | None,
     render_outcome: OutcomePrinter,
+    verbose: bool = False,
     clock: Clock = _utcnow,
     tty: bool | None = None,
 ) -> int:
-    """One pass over every configured account (or the one named); returns the exit code."""
+    """One pass over every configured account (or the one named); returns the exit code.
+
+    Every outcome is printed in a dry run, or when ``verbose``; the summary table always.
+    """
     began = time.monotonic()
-    results: list[PassResult] = []
     counter = [0]
-    show_bar = stderr.isatty() if tty is None else tty
 
     def show(outcome: rc.Outcome) -> None:
         counter[0] += 1
         stdout.write("\n".join(render_outcome(counter[0], outcome)) + "\n\n")
 
-    for account in config.account(account_id):
-        name = account.account.account_id
-        built = _build(account, ("source", "payouts", "ledger", "storefront"), registry, environ)
-        _require(account, built, "ledger")
-        if account.direction is rc.Direction.INCOMING:
-            _require(account, built, "source")
-        else:
-            _require(account, built, "storefront")
-        display = ProgressDisplay(stderr, account=name, clock=clock, tty=show_bar)
-        engine_config = attrs.evolve(config.engine, dry_run=dry_run)
-        with _journal_for(config, account, dry_run=dry_run) as journal:
-            engine = _engine(
-                account,
-                built,
-                journal,
-                engine_config,
-                owner=f"refund-sync sync {name}",
-                on_outcome=show if dry_run else None,
-                on_progress=display,
-            )
-            for warning in engine.warnings:  # NSC-10
-                stderr.write(f"refund-sync: warning: {name}: {warning}\n")
-            try:
-                if account.direction is rc.Direction.INCOMING:
-                    results.append(PassResult(name, "incoming", engine.run(account.start)))
-                    if "payouts" in built:
-                        results.append(
-                            PassResult(name, "payouts", engine.run_payouts(account.start))
-                        )
-                else:
-                    results.append(PassResult(name, "outgoing", engine.run_outgoing(account.start)))
-            finally:
-                display.finish()
+    results = sync_accounts(
+        config,
+        registry=registry,
+        environ=environ,
+        stderr=stderr,
+        dry_run=dry_run,
+        account_id=account_id,
+        on_outcome=show if dry_run or verbose else None,
+        clock=clock,
+        tty=tty,
+    )
     stdout.write(render_summary(results, time.monotonic() - began, dry_run=dry_run))
     if any(result.summary.dead_lettered for result in results):
         return EXIT_DEAD_LETTERS
@@ -344,14 +426,22 @@ def retry(
         path = config.journal_path(account)
         if not path.exists():
             continue
-        built = _build(account, ("source", "payouts", "ledger", "storefront"), registry, environ)
-        _require(account, built, "ledger")
         journal = SqliteJournal(path)
         try:
-            engine = _engine(
-                account, built, journal, config.engine, owner=f"refund-sync retry {name}"
-            )
-            summary = engine.retry()
+
+            async def retry_pass(
+                built: dict[str, Any],
+                account: AccountConfig = account,
+                name: str = name,
+                journal: SqliteJournal = journal,
+            ) -> RunSummary:
+                _require(account, built, "ledger")
+                engine = _engine(
+                    account, built, journal, config.engine, owner=f"refund-sync retry {name}"
+                )
+                return await engine.retry_async()
+
+            summary = _in_one_loop(account, _ALL_ROLES, registry, environ, retry_pass)
             results.append(PassResult(name, "retry", summary))
             remaining += len(journal.dead_letters())
             stdout.write(
@@ -385,17 +475,22 @@ def reconcile(
         if account.direction is not rc.Direction.INCOMING:
             stdout.write(f"{name}: outgoing account, nothing to reconcile against a source\n")
             continue
-        built = _build(account, ("source", "ledger"), registry, environ)
-        _require(account, built, "source", "ledger")
-        engine = SyncEngine(
-            account=account.account,
-            policy=account.policy,
-            ledger=built["ledger"],
-            journal=MemoryJournal(),  # reconciliation only reads; nothing is journalled
-            source=built["source"],
-            config=config.engine,
-        )
-        report = engine.reconcile(start, end)
+
+        async def sweep(
+            built: dict[str, Any], account: AccountConfig = account
+        ) -> ReconciliationReport:
+            _require(account, built, "source", "ledger")
+            engine = SyncEngine(
+                account=account.account,
+                policy=account.policy,
+                ledger=built["ledger"],
+                journal=MemoryJournal(),  # reconciliation only reads; nothing is journalled
+                source=built["source"],
+                config=config.engine,
+            )
+            return await engine.reconcile_async(start, end)
+
+        report = _in_one_loop(account, ("source", "ledger"), registry, environ, sweep)
         stdout.write(
             f"{name}: {start.date()} .. {end.isoformat(timespec='seconds')}: "
             + ("clean" if report.is_clean else "DIFFERENCES")
