@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import textwrap
 from collections.abc import Mapping
@@ -434,9 +435,7 @@ def test_unknown_account_is_named(tmp_path: Path) -> None:
 def test_adapters_are_built_inside_the_run_loop_and_their_clients_closed_after(
     tmp_path: Path,
 ) -> None:
-    """Builders run in the account's event loop; the HTTP clients they took are closed at the end."""
-    import asyncio
-
+    """Builders run in the account's event loop; the clients they took are closed at the end."""
     world = World()
     registry = world.registry()
     clients = []
@@ -462,7 +461,7 @@ def test_adapters_are_built_inside_the_run_loop_and_their_clients_closed_after(
 
 
 def test_verbose_sync_prints_every_outcome_with_its_rules(tmp_path: Path) -> None:
-    """sync --verbose writes and prints each outcome with its rule IDs (STC-4)."""
+    """A verbose sync writes and prints each outcome with its rule IDs (STC-4)."""
     world = World()
     code, out, _ = _run(world, "sync", "--config", str(_config(tmp_path)), "--verbose")
     assert code == 1
