@@ -123,6 +123,42 @@ def test_a_missing_or_malformed_header_says_what_is_wrong(sig_header: str | None
         verify_webhook(body(), sig_header, [SECRET], now=NOW)
 
 
+@pytest.mark.parametrize(
+    "v1",
+    [
+        "é" * 64,  # non-ASCII: hmac.compare_digest(str, str) raises TypeError on it
+        "\u0663" * 64,  # Arabic-Indic digits: digits to str.isdigit, not hex
+        "ab" * 31,  # 62 hex digits
+        "ab" * 33,  # 66 hex digits
+        "g" * 64,  # right length, not hex
+        "",  # empty
+    ],
+    ids=["non-ascii", "arabic-indic-digits", "62-hex", "66-hex", "not-hex", "empty"],
+)
+def test_a_v1_that_is_not_64_hex_digits_is_a_header_error(v1: str) -> None:
+    """A non-ASCII, non-hex or wrong-length v1 is a header error, never a comparison."""
+    payload = body()
+    with pytest.raises(SignatureHeaderError, match="not 64 hex digits") as info:
+        verify_webhook(payload, f"t={NOW},v1={v1}", [SECRET], now=NOW)
+    if v1:
+        assert v1 not in str(info.value)  # what the sender wrote is never echoed
+
+
+def test_a_bad_v1_next_to_a_good_one_is_still_refused() -> None:
+    """A header with one valid and one malformed v1 is malformed as a whole."""
+    payload = body()
+    with pytest.raises(SignatureHeaderError):
+        verify_webhook(payload, header(payload, SECRET) + ",v1=zz", [SECRET], now=NOW)
+
+
+def test_a_non_ascii_timestamp_is_a_header_error() -> None:
+    """t= must be ASCII digits: other scripts' digits are not a Unix time."""
+    payload = body()
+    signed = header(payload, SECRET).replace(f"t={NOW}", "t=" + "\u0661" * 10)
+    with pytest.raises(SignatureHeaderError, match="not a whole number"):
+        verify_webhook(payload, signed, [SECRET], now=NOW)
+
+
 def test_no_secret_is_a_configuration_error() -> None:
     """Verifying without a secret is refused before looking at the delivery."""
     with pytest.raises(rc.ConfigurationError):

@@ -5,7 +5,8 @@ otherwise. :func:`verify_webhook` follows Stripe's scheme (A16): the header is
 ``t=<unix time>,v1=<hex>[,v1=<hex>...]``; the signed payload is ``"{t}.{raw body}"``; a
 signature is the hex HMAC-SHA256 of it under an endpoint secret; the event is genuine if *any*
 ``v1`` matches *any* configured secret (several ``v1`` while Stripe rolls a secret, several
-secrets while we do), compared in constant time; ``v0`` (test-mode legacy) is ignored; the
+secrets while we do), compared in constant time as raw digest bytes (a ``v1`` that is not 64
+hex digits is a malformed header, never a comparison); ``v0`` (test-mode legacy) is ignored; the
 timestamp must be no older than ``tolerance`` seconds (300 by default, as every official SDK).
 Only the past is checked, as Stripe's SDKs do. Each failure is a :class:`WebhookError` subclass
 saying what was wrong, never echoing a secret or a signature.
@@ -23,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from collections import OrderedDict
 from collections.abc import Sequence
 from decimal import Decimal
@@ -51,13 +53,18 @@ DEFAULT_TOLERANCE_S = 300
 
 _REFUND_EVENTS = frozenset({"refund.created", "refund.updated", "refund.failed"})
 
+#: A ``v1`` signature: the hex SHA-256 HMAC, 32 bytes. ASCII only: ``str.isdigit`` and ``\d``
+#: would let other scripts' digits through, and ``hmac.compare_digest`` refuses non-ASCII str.
+_V1 = re.compile(r"[0-9a-fA-F]{64}")
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+
 
 class WebhookError(rc.InvalidInputError):
     """A webhook delivery was refused; the message says why."""
 
 
 class SignatureHeaderError(WebhookError):
-    """The ``Stripe-Signature`` header is missing or malformed (no timestamp, no ``v1``)."""
+    """The ``Stripe-Signature`` header is missing or malformed (no timestamp, a bad ``v1``)."""
 
 
 class TimestampTooOldError(WebhookError):
@@ -70,33 +77,44 @@ class NoMatchingSignatureError(WebhookError):
 
 def sign_payload(payload: bytes, secret: str, timestamp: int) -> str:
     """The hex ``v1`` signature Stripe computes for ``payload`` at ``timestamp``."""
+    return _digest(payload, secret, timestamp).hex()
+
+
+def _digest(payload: bytes, secret: str, timestamp: int) -> bytes:
     signed = str(timestamp).encode("ascii") + b"." + payload
-    return hmac.new(secret.encode("utf-8"), signed, hashlib.sha256).hexdigest()
+    return hmac.new(secret.encode("utf-8"), signed, hashlib.sha256).digest()
 
 
-def _parse_header(sig_header: str | None) -> tuple[int, list[str]]:
+def _parse_header(sig_header: str | None) -> tuple[int, list[bytes]]:
+    """The timestamp and the ``v1`` signatures, as digest bytes."""
     if not sig_header or not sig_header.strip():
         raise SignatureHeaderError("no Stripe-Signature header")
     timestamp: int | None = None
-    signatures: list[str] = []
+    values: list[str] = []
     for part in sig_header.split(","):
         key, sep, value = part.strip().partition("=")
         if not sep:
             continue
         if key == "t":
-            try:
-                timestamp = int(value)
-            except ValueError:
+            if not _TIMESTAMP.fullmatch(value):
                 raise SignatureHeaderError(
                     "the Stripe-Signature timestamp t= is not a whole number"
-                ) from None
-        elif key == "v1" and value:
-            signatures.append(value)
+                )
+            timestamp = int(value)
+        elif key == "v1":
+            values.append(value)
     if timestamp is None:
         raise SignatureHeaderError("the Stripe-Signature header has no timestamp (t=)")
-    if not signatures:
+    if not values:
         raise SignatureHeaderError("the Stripe-Signature header has no v1 signature")
-    return timestamp, signatures
+    for value in values:
+        if not _V1.fullmatch(value):
+            # never echoed: the value is whatever the sender put there
+            raise SignatureHeaderError(
+                f"a v1 signature of the Stripe-Signature header is not 64 hex digits "
+                f"({len(value)} characters)"
+            )
+    return timestamp, [bytes.fromhex(value) for value in values]
 
 
 def verify_webhook(
@@ -117,7 +135,7 @@ def verify_webhook(
     timestamp, signatures = _parse_header(sig_header)
     matched = False
     for secret in secrets:
-        expected = sign_payload(payload, secret, timestamp)
+        expected = _digest(payload, secret, timestamp)
         for signature in signatures:
             # Every pair is compared, so timing says nothing about which one matched.
             matched |= hmac.compare_digest(expected, signature)
