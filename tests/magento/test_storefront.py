@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 import refund_core as rc
 from refund_adapters._http import (
+    RetryPolicy,
     UpstreamAuthError,
     UpstreamNotFoundError,
     UpstreamRejectedError,
@@ -252,6 +253,39 @@ def test_unconfirmed_refund_is_reported_as_unavailable() -> None:
     with pytest.raises(UpstreamUnavailableError, match="not confirmed after 2 attempts"):
         run(adapter.issue_refund(refund(line("SKU-RED", 1, "19.99"), amount="19.99")))
     assert standin.memos_of("000000123") == []
+
+
+def test_backoff_between_refund_attempts_is_jittered_within_the_policy() -> None:
+    """The waits between unconfirmed POSTs are send()'s jittered backoff, capped by the policy."""
+
+    def waits_of_one_failing_refund() -> list[float]:
+        standin = shop()
+        sleeps = Sleeps()
+
+        class PostsDown(httpx.AsyncBaseTransport):
+            async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+                """Refund POSTs fail with 503; reads reach the stand-in."""
+                if request.method == "POST":
+                    return httpx.Response(503, json={"message": "Service Unavailable"})
+                return await standin.transport().handle_async_request(request)
+
+        adapter = storefront_over(
+            standin,
+            transport=PostsDown(),
+            sleep=sleeps,
+            write_attempts=4,
+            policy=RetryPolicy(base_delay_s=1.0, max_delay_s=3.0),
+        )
+        with pytest.raises(UpstreamUnavailableError):
+            run(adapter.issue_refund(refund(line("SKU-RED", 1, "19.99"), amount="19.99")))
+        assert standin.memos_of("000000123") == []
+        return sleeps.waits
+
+    runs = [waits_of_one_failing_refund() for _ in range(3)]
+    for waits in runs:
+        assert len(waits) == 3  # between four attempts
+        assert all(0 <= wait <= bound for wait, bound in zip(waits, [1.0, 2.0, 3.0], strict=True))
+    assert runs[0] != runs[1] or runs[1] != runs[2]  # jittered, not a fixed schedule
 
 
 def test_read_errors_are_retried_with_backoff() -> None:
@@ -515,3 +549,63 @@ def test_nothing_to_return_to_the_payment_method_is_refused() -> None:
             )
         )
     assert standin.requests == []
+
+
+@pytest.mark.parametrize(
+    "external_id",
+    [
+        "rs-sr-" + "x" * 400,  # far longer than one readable line
+        "rs-sr-two\nlines",  # a line break would split the marker over two comment lines
+        "rs-sr-with space",
+        "rs-sr-caf\u00e9",  # not ASCII: kept out of the marker whatever the table's charset
+    ],
+)
+def test_unusual_external_ids_are_marked_by_their_hash_and_found_again(external_id: str) -> None:
+    """IDM-1: an external ID unfit for one plain line is marked by its SHA-256, found on repeat."""
+    marker = marker_for(external_id)
+    assert marker.startswith("refund-sync:")
+    assert len(marker) == len("refund-sync:") + 64
+    assert marker == marker_for(external_id)  # deterministic
+    standin = shop()
+    adapter = storefront_over(standin)
+    action = refund(line("SKU-RED", 1, "19.99"), amount="19.99", external_id=external_id)
+    first = run(adapter.issue_refund(action))
+    again = run(adapter.issue_refund(action))
+    assert first.created
+    assert again == rc.WriteReceipt(external_id, first.record_id, created=False)
+    (memo,) = standin.memos_of("000000123")
+    assert memo.comments[0].splitlines()[0] == marker
+
+
+def test_plain_external_ids_are_marked_as_they_are() -> None:
+    """The engine's own IDs (rs-sr-<hex>) stay readable in the comment: refund-sync:<ID>."""
+    engine_id = "rs-sr-63b44efc703be21875e674a7"
+    assert marker_for(engine_id) == f"refund-sync:{engine_id}"
+    assert marker_for("x" * 188) == "refund-sync:" + "x" * 188  # 200 characters in all
+
+
+def test_repeat_of_a_refund_that_used_up_its_lines_is_found_not_refused() -> None:
+    """A repeat of a refund that took every unit and all shipping is answered, not refused."""
+    standin = shop()
+    adapter = storefront_over(standin)
+    action = refund(
+        line("SKU-RED", 2, "39.98"), line("SKU-BLUE", 1, "5.00"), amount="52.48", shipping="7.50"
+    )
+    first = run(adapter.issue_refund(action))
+    again = run(adapter.issue_refund(action))
+    assert first.created
+    assert again == rc.WriteReceipt(action.external_id, first.record_id, created=False)
+    assert len(standin.memos_of("000000123")) == 1
+
+
+def test_repeat_of_an_online_refund_that_used_up_its_invoice_is_found_not_refused() -> None:
+    """An online refund of the whole invoice, repeated, is found by its marker first."""
+    standin = shop(payment_method="stripe_payments")
+    adapter = storefront_over(standin)
+    action = refund(
+        line("SKU-RED", 2, "39.98"), line("SKU-BLUE", 1, "5.00"), amount="52.48", shipping="7.50"
+    )
+    first = run(adapter.issue_refund(action))
+    again = run(adapter.issue_refund(action))
+    assert again == rc.WriteReceipt(action.external_id, first.record_id, created=False)
+    assert len(standin.memos_of("000000123")) == 1

@@ -18,10 +18,13 @@ How one :class:`~refund_core.IssueStorefrontRefund` becomes a credit memo:
    ``POST /V1/invoice/{id}/refund`` with ``isOnline`` so the gateway returns the money.
 
 Magento has no idempotency keys: a repeated POST is a second credit memo. So the first line of
-the credit memo's comment is a marker, ``refund-sync:<external ID>``, and before every POST (the
-first included: the engine repeats storefront writes whose response it never saw) the adapter
-reads the order's credit memos and returns the marked one if it exists. A POST is never retried
-blindly; a lost or failed response goes back through that lookup.
+the credit memo's comment is a marker, ``refund-sync:<external ID>`` (:func:`marker_for`), and
+before every POST (the first included: the engine repeats storefront writes whose response it
+never saw) the adapter reads the order's credit memos and returns the marked one if it exists.
+That lookup comes before the refund is checked against the order, since a refund already made
+has used up what it would now be checked for. A POST is never retried blindly: a lost or failed
+response is followed by the same jittered backoff as :func:`refund_adapters._http.send`, then
+by the lookup, then (only if nothing carries the marker) by the POST again.
 
 Store credit cannot be refunded over Magento's REST API (Adobe Commerce bugs #26249, #27468,
 #32812), so the storefront declares no store credit and the core reports a gift-card part as a
@@ -33,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import decimal
+import hashlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from decimal import Decimal
@@ -40,6 +44,7 @@ from typing import Any, TypeVar
 
 import attrs
 import httpx
+import tenacity
 
 import refund_core as rc
 
@@ -82,6 +87,7 @@ log = logging.getLogger("refund_sync.magento")
 
 #: The first line of every credit memo comment the adapter writes is this plus the external ID.
 MARKER_PREFIX = "refund-sync:"
+_MAX_MARKER = 200
 #: Magento's offline payment methods (refunded by order); any other method is refunded online.
 DEFAULT_OFFLINE_METHODS = frozenset(
     {"checkmo", "banktransfer", "cashondelivery", "purchaseorder", "free", "companycredit"}
@@ -109,8 +115,18 @@ class RefundLineError(rc.InvalidInputError):
 
 
 def marker_for(external_id: str) -> str:
-    """The comment line that marks the credit memo made for ``external_id``."""
-    return f"{MARKER_PREFIX}{external_id}"
+    """The comment line that marks the credit memo made for ``external_id``.
+
+    ``refund-sync:<external ID>`` for IDs of printable ASCII without spaces, up to 200
+    characters in all (the engine's own IDs are 30). Any other ID is replaced by its SHA-256, as
+    Shopify's idempotency key is: Magento's comment column (``TEXT``, 64 KB) would hold a longer
+    one, but the marker must stay one plain line to be matched, whatever the table's charset.
+    """
+    marker = f"{MARKER_PREFIX}{external_id}"
+    plain = all(33 <= ord(char) < 127 for char in external_id)
+    if not plain or len(marker) > _MAX_MARKER:
+        marker = MARKER_PREFIX + hashlib.sha256(external_id.encode("utf-8")).hexdigest()
+    return marker
 
 
 def _carries_marker(comment: str, marker: str) -> bool:
@@ -216,53 +232,76 @@ class MagentoStorefront:
         self, client: httpx.AsyncClient, action: rc.IssueStorefrontRefund
     ) -> rc.WriteReceipt:
         order = await self._order_by_increment_id(client, action.order_ref)
-        body = self._refund_body(order, action)
-        online = self._is_online(order)
-        invoice = await self._invoice_for(client, order, body, action) if online else None
         marker = marker_for(action.external_id)
-        posted = False
-        for attempt in range(1, self._write_attempts + 1):
-            found = await self._find_marked(client, order.entity_id, marker)
-            if found is not None:
-                log.info(
-                    "magento: credit memo %s of order %s already carries %s",
-                    found,
-                    order.increment_id,
-                    action.external_id,
-                )
-                return rc.WriteReceipt(action.external_id, str(found), created=posted)
-            posted = True
-            try:
-                memo_id = await self._post_refund(
-                    client, order, invoice=invoice, body=body, action=action, marker=marker
-                )
-            except UpstreamUnavailableError as exc:
-                # The refund may or may not have happened: look again before any repeat.
-                log.info(
-                    "magento: refund of order %s unconfirmed (attempt %d): %s",
-                    order.increment_id,
-                    attempt,
-                    type(exc).__name__,
-                )
-                if attempt < self._write_attempts:
-                    await self._sleep(self._backoff(attempt))
-                continue
-            log.info(
-                "magento: credit memo %s created for order %s (%s, %s)",
-                memo_id,
-                order.increment_id,
-                action.external_id,
-                "online" if invoice is not None else "offline",
-            )
-            return rc.WriteReceipt(action.external_id, str(memo_id), created=True)
+        # A repeat is recognised before the refund is checked against the order: once made, the
+        # refund has used up the very quantities and amount it would now be refused for.
         found = await self._find_marked(client, order.entity_id, marker)
         if found is not None:
-            return rc.WriteReceipt(action.external_id, str(found), created=True)
-        raise UpstreamUnavailableError(
-            f"refund {action.external_id} of order {order.increment_id} was not confirmed after "
-            f"{self._write_attempts} attempts; no credit memo carries its marker yet",
-            service=SERVICE,
+            log.info(
+                "magento: credit memo %s of order %s already carries %s",
+                found,
+                order.increment_id,
+                action.external_id,
+            )
+            return rc.WriteReceipt(action.external_id, str(found), created=False)
+        body = self._refund_body(order, action)
+        invoice = (
+            await self._invoice_for(client, order, body, action) if self._is_online(order) else None
         )
+        # The POST itself is sent once per attempt (never retried blindly by send()); between
+        # attempts the same jittered backoff as send() runs, and each new attempt first looks
+        # for the marker, since the attempt before may have made the credit memo unheard.
+        retrying = tenacity.AsyncRetrying(
+            stop=tenacity.stop_after_attempt(self._write_attempts),
+            wait=tenacity.wait_random_exponential(
+                multiplier=self._policy.base_delay_s, max=self._policy.max_delay_s
+            ),
+            retry=tenacity.retry_if_exception_type(UpstreamUnavailableError),
+            sleep=self._sleep,
+            reraise=True,
+        )
+        try:
+            async for attempt in retrying:
+                with attempt:
+                    number = attempt.retry_state.attempt_number
+                    if number > 1:
+                        found = await self._find_marked(client, order.entity_id, marker)
+                        if found is not None:
+                            log.info(
+                                "magento: credit memo %s of order %s made by attempt %d of %s",
+                                found,
+                                order.increment_id,
+                                number - 1,
+                                action.external_id,
+                            )
+                            return rc.WriteReceipt(action.external_id, str(found), created=True)
+                    memo_id = await self._post_refund(
+                        client, order, invoice=invoice, body=body, action=action, marker=marker
+                    )
+        except UpstreamUnavailableError as exc:
+            # Every attempt went unconfirmed: one last look, then let the engine retry later.
+            log.info(
+                "magento: refund of order %s unconfirmed after %d attempts: %s",
+                order.increment_id,
+                self._write_attempts,
+                type(exc).__name__,
+            )
+            found = await self._find_marked(client, order.entity_id, marker)
+            if found is not None:
+                return rc.WriteReceipt(action.external_id, str(found), created=True)
+            raise UpstreamUnavailableError(
+                f"refund {action.external_id} of order {order.increment_id} was not confirmed "
+                f"after {self._write_attempts} attempts; no credit memo carries its marker yet",
+                service=SERVICE,
+            ) from exc
+        log.info(
+            "magento: credit memo %s created for order %s (%s, %s)",
+            memo_id,
+            order.increment_id,
+            action.external_id,
+            "online" if invoice is not None else "offline",
+        )
+        return rc.WriteReceipt(action.external_id, str(memo_id), created=True)
 
     async def issue_store_credit(self, action: rc.IssueStoreCredit) -> rc.WriteReceipt:
         """Always refused: Magento's REST API cannot refund to store credit (NSC-8)."""
@@ -409,9 +448,6 @@ class MagentoStorefront:
             if lease.users == 0:
                 del self._leases[loop]
                 await lease.client.aclose()
-
-    def _backoff(self, attempt: int) -> float:
-        return float(min(self._policy.max_delay_s, self._policy.base_delay_s * 2 ** (attempt - 1)))
 
     async def _get(
         self, client: httpx.AsyncClient, path: str, params: Sequence[tuple[str, str]] = ()
