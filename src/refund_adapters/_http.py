@@ -5,6 +5,19 @@ errors, Shopify's THROTTLED) but not in how: :func:`send` builds the request afr
 attempt (so OAuth signatures, nonces and timestamps are new each time), waits a jittered
 exponential backoff that is never shorter than the server's ``Retry-After``, and gives up after a
 bounded number of attempts with a :class:`UpstreamUnavailableError` the engine can retry later.
+A ``Retry-After`` longer than the policy allows (:attr:`RetryPolicy.max_retry_after_s`) is not
+slept through: the call gives up at once, and the error carries the advised wait.
+
+Errors (every httpx exception is translated here, chained with ``raise ... from``)::
+
+    refund_core.RefundSyncError
+    └── UpstreamError                    service, status, code, request_id
+        ├── UpstreamRejectedError        4xx; also a refund_core.InvalidInputError
+        │   └── UpstreamNotFoundError    404; also a LookupError
+        ├── UpstreamAuthError            401/403; also a PermissionError
+        └── UpstreamUnavailableError     retries ran out, the wait asked for is too long, the
+                                         connection failed, or the answer could not be read
+                                         (also a ConnectionError); retry_after_s
 
 Only IDs, methods, paths, status codes and timings are logged: never headers, query strings or
 bodies (they carry tokens, signatures and customer data).
@@ -46,7 +59,10 @@ Sleep = Callable[[float], Awaitable[None]]
 
 
 class UpstreamError(rc.RefundSyncError):
-    """A vendor API answered with an error (or not at all); says which, where and why."""
+    """A vendor API answered with an error (or not at all); says which, where and why.
+
+    ``reason`` is the message alone, without the service name and the status details.
+    """
 
     def __init__(
         self,
@@ -67,9 +83,13 @@ class UpstreamError(rc.RefundSyncError):
             if part
         )
         super().__init__(f"{service}: {message}" + (f" ({details})" if details else ""))
+        self.reason = message
         self.service = service
         self.status = status
-        self.code = code
+        # The vendor's own error code for this answer (None when it gave none), per instance,
+        # as every adapter and its tests read it; RefundSyncError declares ``code`` as a
+        # per-class name, hence the ignore until the two meanings get separate names.
+        self.code = code  # type: ignore[misc, assignment]
         self.request_id = request_id
 
 
@@ -86,7 +106,25 @@ class UpstreamAuthError(UpstreamError, PermissionError):
 
 
 class UpstreamUnavailableError(UpstreamError, ConnectionError):
-    """Retries ran out on 429/5xx or on connection failures; worth trying again later."""
+    """Retries ran out on 429/5xx or on connection failures; worth trying again later.
+
+    ``retry_after_s`` is the wait the vendor last advised (``Retry-After``), when it gave one.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        service: str,
+        status: int | None = None,
+        code: str | None = None,
+        request_id: str | None = None,
+        retry_after_s: float | None = None,
+    ) -> None:
+        if retry_after_s is not None:
+            message = f"{message}; the server asked to wait {retry_after_s:g} s"
+        super().__init__(message, service=service, status=status, code=code, request_id=request_id)
+        self.retry_after_s = retry_after_s
 
 
 @attrs.frozen
@@ -96,6 +134,10 @@ class RetryPolicy:
     max_attempts: int = attrs.field(default=5, validator=attrs.validators.ge(1))
     base_delay_s: float = attrs.field(default=0.25, validator=attrs.validators.ge(0))
     max_delay_s: float = attrs.field(default=20.0, validator=attrs.validators.ge(0))
+    #: The longest ``Retry-After`` worth waiting for inside one call. A longer one (a server
+    #: asking for minutes or a day) ends the call at once with the advised wait in the error,
+    #: so a run is never parked for hours; the engine tries the work again later.
+    max_retry_after_s: float = attrs.field(default=60.0, validator=attrs.validators.ge(0))
     #: Retry when the connection fails or drops. Safe for reads and for writes that carry an
     #: idempotency key; a write without one must look for its own effect before repeating.
     retry_transport_errors: bool = True
@@ -231,9 +273,13 @@ class RatePacer:
 
 class _RetryableStatus(Exception):  # noqa: N818 - internal signal, never escapes send()
     def __init__(self, response: httpx.Response, delay_s: float | None) -> None:
-        super().__init__(response.status_code)
+        super().__init__(f"HTTP {response.status_code}")
         self.response = response
         self.delay_s = delay_s
+
+
+class _WaitTooLong(_RetryableStatus):
+    """A retryable answer whose ``Retry-After`` exceeds the policy: give up, do not sleep."""
 
 
 def _request_id(response: httpx.Response) -> str | None:
@@ -253,12 +299,16 @@ async def send(
     limiter: ConcurrencyLimiter | None = None,
     pacer: RatePacer | None = None,
     sleep: Sleep = asyncio.sleep,
+    describe: Callable[[httpx.Response], UpstreamError] | None = None,
 ) -> httpx.Response:
     """Send ``build()``, retrying as ``advise`` and ``policy`` say; return the final response.
 
     A response ``advise`` does not retry is returned whatever its status (the adapter maps it to
-    its own errors). When the attempts run out on retryable responses or connection failures,
-    raises :class:`UpstreamUnavailableError` naming the last status and request ID.
+    its own errors). When the attempts run out on retryable responses, or the server asks for a
+    wait longer than ``policy.max_retry_after_s``, raises :class:`UpstreamUnavailableError`
+    naming the last status, request ID and advised wait; ``describe`` (the adapter's own reading
+    of an error answer) adds the vendor's error code and message, and becomes the cause.
+    Connection failures, undecodable answers and redirect loops are translated too.
     """
     backoff = tenacity.wait_random_exponential(
         multiplier=policy.base_delay_s, max=policy.max_delay_s
@@ -299,13 +349,18 @@ async def send(
         advice = advise(response)
         if advice.retry:
             await response.aread()
+            if advice.delay_s is not None and advice.delay_s > policy.max_retry_after_s:
+                raise _WaitTooLong(response, advice.delay_s)
             raise _RetryableStatus(response, advice.delay_s)
         return response
+
+    def retryable(exc: BaseException) -> bool:
+        return isinstance(exc, retry_on) and not isinstance(exc, _WaitTooLong)
 
     retrying = tenacity.AsyncRetrying(
         stop=tenacity.stop_after_attempt(policy.max_attempts),
         wait=wait,
-        retry=tenacity.retry_if_exception_type(retry_on),
+        retry=tenacity.retry_if_exception(retryable),
         sleep=sleep,
         reraise=True,
         before_sleep=lambda state: log.info(
@@ -315,13 +370,46 @@ async def send(
     try:
         return await retrying(attempt)
     except _RetryableStatus as exc:
-        raise UpstreamUnavailableError(
-            f"gave up after {policy.max_attempts} attempts",
-            service=service,
-            status=exc.response.status_code,
-            request_id=_request_id(exc.response),
-        ) from None
+        described = describe(exc.response) if describe is not None else None
+        raise _gave_up(exc, policy, service, described) from (described or exc)
     except httpx.TransportError as exc:
         raise UpstreamUnavailableError(
             f"connection failed ({type(exc).__name__}: {exc})", service=service
         ) from exc
+    except httpx.DecodingError as exc:
+        raise UpstreamUnavailableError(
+            f"the answer could not be decoded ({type(exc).__name__}: {exc})", service=service
+        ) from exc
+    except httpx.TooManyRedirects as exc:
+        raise UpstreamUnavailableError(
+            f"too many redirects from {exc.request.method} {exc.request.url.path}",
+            service=service,
+        ) from exc
+    except httpx.RequestError as exc:  # any other httpx request failure: still ours to name
+        raise UpstreamUnavailableError(
+            f"request failed ({type(exc).__name__}: {exc})", service=service
+        ) from exc
+
+
+def _gave_up(
+    signal: _RetryableStatus,
+    policy: RetryPolicy,
+    service: str,
+    described: UpstreamError | None,
+) -> UpstreamUnavailableError:
+    """The give-up error for the last retryable answer, with the vendor's code and words."""
+    response = signal.response
+    if isinstance(signal, _WaitTooLong):
+        why = f"gave up at once: a wait over {policy.max_retry_after_s:g} s is not slept through"
+    else:
+        why = f"gave up after {policy.max_attempts} attempts"
+    if described is not None:
+        why = f"{why} ({described.reason})"
+    return UpstreamUnavailableError(
+        why,
+        service=service,
+        status=response.status_code,
+        code=described.code if described is not None else None,
+        request_id=_request_id(response),
+        retry_after_s=signal.delay_s,
+    )
