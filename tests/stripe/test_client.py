@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -109,6 +110,38 @@ def test_form_encoding_nests_like_stripe() -> None:
     ]
 
 
+def test_form_encoding_indexes_lists_of_hashes() -> None:
+    """A list of hashes is a[0][k]=, a[1][k]= (a[][k]= cannot say which keys go together)."""
+    pairs = encode_form(
+        {"items": [{"sku": "A", "qty": 2}, {"sku": "B", "meta": {"x": "1"}}], "expand": ["c"]}
+    )
+    assert pairs == [
+        ("items[0][sku]", "A"),
+        ("items[0][qty]", "2"),
+        ("items[1][sku]", "B"),
+        ("items[1][meta][x]", "1"),
+        ("expand[]", "c"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "amount", [Decimal("10"), Decimal("1E+1"), Decimal("12.50"), 12.5], ids=repr
+)
+def test_form_encoding_refuses_decimals_and_floats(amount: object) -> None:
+    """Amounts go as integers in minor units: Decimal (str() can give 1E+1) or float is refused."""
+    with pytest.raises(TypeError, match=r"'refund\[amount\]'.*minor unit"):
+        encode_form({"refund": {"amount": amount}})  # type: ignore[dict-item]
+    with pytest.raises(TypeError, match="minor unit"):
+        encode_form({"amounts": [1, amount]})  # type: ignore[list-item]
+
+
+def test_form_encoding_refuses_values_it_has_no_form_for() -> None:
+    """Bytes, sets and other objects are refused by name instead of being iterated or str()ed."""
+    for value in (b"ab", {"a"}, object()):
+        with pytest.raises(TypeError, match="'x'"):
+            encode_form({"x": value})  # type: ignore[dict-item]
+
+
 def test_idempotency_key_is_a_deterministic_function_of_the_external_id() -> None:
     """The same external ID gives the same key; different IDs give different keys; <= 255 chars."""
     first = idempotency_key("stripe:re_1:customer_refund:PAY-1")
@@ -190,6 +223,45 @@ def test_backoff_is_bounded_and_attempts_run_out() -> None:
     assert info.value.status == 503
     assert info.value.request_id == "req_503"
     assert all(0 <= delay <= 5.0 for delay in sleep.delays)
+
+
+def test_giving_up_keeps_stripes_error_code_and_message() -> None:
+    """Retries run out on lock timeouts: the error keeps Stripe's code, words and request ID."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return error(
+            429,
+            {"Stripe-Should-Retry": "true", "Request-Id": "req_lock"},
+            code="lock_timeout",
+            message="This object cannot be accessed right now.",
+        )
+
+    with pytest.raises(UpstreamUnavailableError) as info:
+        run(make_client(handler, policy=RetryPolicy(max_attempts=2)).get("/v1/refunds"))
+    assert (info.value.code, info.value.status, info.value.request_id) == (
+        "lock_timeout",
+        429,
+        "req_lock",
+    )
+    assert "cannot be accessed right now" in str(info.value)
+    assert isinstance(info.value.__cause__, UpstreamUnavailableError)
+
+
+def test_a_day_long_retry_after_is_not_slept() -> None:
+    """Retry-After: 86400 on a 429 gives up at once with the advised wait (no day-long sleep)."""
+    calls = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        return error(429, {"Retry-After": "86400"}, code="rate_limit")
+
+    sleep = Recorder()
+    with pytest.raises(UpstreamUnavailableError) as info:
+        run(make_client(handler, sleep).get("/v1/refunds"))
+    assert (calls, sleep.delays) == (1, [])
+    assert info.value.retry_after_s == 86400
+    assert info.value.code == "rate_limit"
 
 
 def test_stripe_should_retry_false_is_not_retried() -> None:

@@ -4,14 +4,16 @@ Intent: one place that knows how to talk to ``https://api.stripe.com``. Every re
 secret key as a bearer token and a pinned ``Stripe-Version`` (:data:`STRIPE_VERSION`,
 ``2026-07-29.dahlia``, the newest release named in the stored spec header), so a change of the
 account's default version cannot change the shapes we read. POST bodies are form-encoded
-(``a[b]=c``, ``expand[]=x``) and every POST carries an ``Idempotency-Key`` derived from the
+(``a[b]=c``, ``expand[]=x``, ``items[0][k]=v``; amounts as integers in minor units, never
+decimals or floats) and every POST carries an ``Idempotency-Key`` derived from the
 plan's external ID (:func:`idempotency_key`), so a retried write is never performed twice.
 
 Retries go through :func:`refund_adapters._http.send` with :func:`stripe_advice`: Stripe's own
 ``Stripe-Should-Retry`` header decides first (``true``/``false``), otherwise 429 and 5xx are
-retried with a jittered, bounded exponential backoff never shorter than ``Retry-After``; other
-4xx never are. Errors become the shared ``Upstream*Error`` types carrying the ``Request-Id``
-header and Stripe's ``error.code``, and say which parameter (``error.param``) was wrong.
+retried with a jittered, bounded exponential backoff never shorter than ``Retry-After`` (a
+``Retry-After`` beyond the policy's cap gives up at once); other 4xx never are. Errors become the
+shared ``Upstream*Error`` types carrying the ``Request-Id`` header and Stripe's ``error.code``
+(also when retries run out), and say which parameter (``error.param``) was wrong.
 
 The key is never logged and never shown by ``repr``.
 """
@@ -64,7 +66,7 @@ DEFAULT_BASE_URL = "https://api.stripe.com"
 #: more attempt because a sync run can afford to wait longer than an interactive caller.
 STRIPE_RETRY_POLICY = RetryPolicy(max_attempts=4, base_delay_s=0.5, max_delay_s=5.0)
 
-FormScalar = str | int | bool | Decimal
+FormScalar = str | int | bool
 FormValue = FormScalar | Sequence["FormValue"] | Mapping[str, "FormValue"] | None
 
 
@@ -89,21 +91,36 @@ def _scalar(value: FormScalar) -> str:
 def encode_form(params: Mapping[str, FormValue]) -> list[tuple[str, str]]:
     """Stripe's form encoding of nested parameters; None values are left out.
 
-    ``{"metadata": {"a": "1"}, "expand": ["x"]}`` becomes ``metadata[a]=1`` and ``expand[]=x``.
+    ``{"metadata": {"a": "1"}, "expand": ["x"]}`` becomes ``metadata[a]=1`` and ``expand[]=x``;
+    a list of hashes is indexed, ``{"items": [{"k": "v"}]}`` -> ``items[0][k]=v`` (with ``[]``
+    Stripe could not tell which keys belong to which element). Decimals and floats are refused
+    with a :class:`TypeError` naming the parameter: amounts go as integers in minor units, and
+    ``str(Decimal)`` may even write ``1E+1``.
     """
     pairs: list[tuple[str, str]] = []
 
-    def walk(prefix: str, value: FormValue) -> None:
+    def walk(prefix: str, value: object) -> None:
         if value is None:
             return
         if isinstance(value, Mapping):
             for key, inner in value.items():
                 walk(f"{prefix}[{key}]", inner)
-        elif isinstance(value, (str, int, bool, Decimal)):
+        elif isinstance(value, str | int):  # bool is an int
             pairs.append((prefix, _scalar(value)))
+        elif isinstance(value, list | tuple):
+            for index, inner in enumerate(value):
+                nested = isinstance(inner, Mapping | list | tuple)
+                walk(f"{prefix}[{index}]" if nested else f"{prefix}[]", inner)
+        elif isinstance(value, float | Decimal):
+            raise TypeError(
+                f"form parameter {prefix!r} is a {type(value).__name__} ({value!r}); Stripe "
+                "amounts are integers in the currency's minor unit"
+            )
         else:
-            for inner in value:
-                walk(f"{prefix}[]", inner)
+            raise TypeError(
+                f"form parameter {prefix!r} has a {type(value).__name__}, which Stripe's form "
+                "encoding has no form for"
+            )
 
     for key, value in params.items():
         walk(key, value)
@@ -216,6 +233,7 @@ class StripeClient:
             advise=stripe_advice,
             limiter=self._limiter,
             sleep=self._sleep,
+            describe=_error_of,
         )
         await response.aread()
         if response.status_code >= 300:
