@@ -116,10 +116,18 @@ def test_listing_carries_charge_and_its_date() -> None:
 
 @pytest.mark.parametrize(
     ("amount", "minor"),
-    [("500 JPY", 500), ("1.234 KWD", 1234), ("0.005 BHD", 5), ("12.50 EUR", 1250)],
+    [
+        ("500 JPY", 500),
+        ("1.234 KWD", 1234),
+        ("0.005 BHD", 5),
+        ("12.50 EUR", 1250),
+        ("1500 ISK", 150000),  # two-decimal in Stripe's API, none in ISO
+        ("5 UGX", 500),  # likewise
+        ("1500 MGA", 1500),  # zero-decimal in Stripe, two decimals in ISO
+    ],
 )
 def test_zero_and_three_decimal_currencies_are_exact(amount: str, minor: int) -> None:
-    """Stripe's integer amounts map to Money with the ISO exponent both ways (MNY-1)."""
+    """The stand-in writes and the adapter reads Stripe's own minor unit, both ways (MNY-1)."""
     money = M(amount)
     refund = rc.RefundEvent(
         source="stripe",

@@ -347,6 +347,23 @@ def test_minor_units_follow_the_currency_exponent(amount: str, minor: int) -> No
     assert standin.charges["ch_x"]["amount"] == minor
 
 
+def test_isk_is_written_two_decimal_and_refunded_in_whole_krona() -> None:
+    """ISK 1500 is 150000 on the wire; a refund of a fraction of a krona is Stripe's 400."""
+    standin = StripeStandIn()
+    standin.add_charge(M("1500 ISK"), charge_id="ch_isk", created=T0)
+    assert standin.charges["ch_isk"]["amount"] == 150000
+    fraction = call(standin, "POST", "/v1/refunds", data={"charge": "ch_isk", "amount": "150"})
+    assert fraction.status_code == 400
+    error = fraction.json()["error"]
+    assert (error["code"], error["param"]) == (
+        "invalid_charge_amount_no_decimal_compatible",
+        "amount",
+    )
+    whole = call(standin, "POST", "/v1/refunds", data={"charge": "ch_isk", "amount": "500"})
+    assert whole.json()["amount"] == 500
+    assert standin.charges["ch_isk"]["amount_refunded"] == 500
+
+
 def test_from_payouts_lists_every_entry_and_the_payout_itself() -> None:
     """Balance transactions by payout: one per entry plus the payout's own transaction."""
     payout = rc.Payout(

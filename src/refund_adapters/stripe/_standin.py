@@ -13,7 +13,9 @@ Scenarios come from seeding methods or straight from :mod:`refund_core` models
 those methods. Every request and its response (None when the connection was dropped or the
 response lost) is recorded in :attr:`StripeStandIn.exchanges` for contract validation.
 
-Money is converted with :meth:`refund_core.Money.to_minor_units` (the ISO 4217 exponent, MNY-1).
+Money is converted with the adapter's own pair, :func:`._wire.stripe_minor` and
+:func:`._wire.stripe_money`, so amounts are written in Stripe's minor unit (ISK 15 is ``1500``,
+MGA 1500 is ``1500``) and read back exactly as the adapter reads real Stripe (MNY-1).
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ from ._standin_objects import (
     payout_object,
     refund_object,
 )
+from ._wire import StripePayloadError, stripe_minor, stripe_money
 
 __all__ = [
     "DEFAULT_API_KEY",
@@ -148,7 +151,7 @@ def _unix(moment: datetime | int | None, default: int) -> int:
 
 
 def _minor(amount: rc.Money) -> tuple[int, str]:
-    return amount.to_minor_units(), amount.currency.code.lower()
+    return stripe_minor(amount), amount.currency.code.lower()
 
 
 def _nest(pairs: Iterable[tuple[str, str]]) -> Json:
@@ -604,7 +607,7 @@ class StripeStandIn(StandIn):
     ) -> Json:
         """Store a balance transaction (``amount`` signed: money out is negative)."""
         minor, currency = _minor(amount)
-        fee_minor = fee.to_minor_units() if fee is not None else 0
+        fee_minor = stripe_minor(fee) if fee is not None else 0
         txn = self._add_txn(
             txn_type,
             minor,
@@ -1455,7 +1458,18 @@ class StripeStandIn(StandIn):
                 code="amount_too_large",
                 param="amount",
             )
-        money = rc.Money.from_minor_units(minor, charge["currency"].upper())
+        try:
+            money = stripe_money(minor, charge["currency"], where="amount")
+        except StripePayloadError as exc:
+            # ISK and UGX are two-decimal in the API but whole units only
+            raise StripeApiError(
+                400,
+                f"Invalid amount. Currency {charge['currency'].upper()} has become effectively "
+                "zero-decimal and charged amounts must be evenly divisible by 100. See "
+                "https://stripe.com/docs/currencies#special-cases for more information.",
+                code="invalid_charge_amount_no_decimal_compatible",
+                param="amount",
+            ) from exc
         pending = (
             charge["payment_method_details"]["type"] != "card" or charge["status"] == "pending"
         )

@@ -3,8 +3,9 @@
 Intent: one builder per Stripe object the refund flows read (charge, payment intent, refund,
 balance transaction, payout, event, customer, list, error), each producing every field the API
 version ``2023-08-16`` spec marks required plus the fields the current API adds (checked against
-Stripe's published 2026 fixtures by ``tests/stripe_contract.py``). Amounts are integers in minor
-units, currencies lowercase ISO codes, times Unix seconds, as on the wire.
+Stripe's published 2026 fixtures by ``tests/stripe_contract.py``). Amounts are integers in
+Stripe's minor unit (the caller converts with :func:`._wire.stripe_minor`, the adapter's own
+function), currencies lowercase ISO codes, times Unix seconds, as on the wire.
 """
 
 from __future__ import annotations

@@ -5,14 +5,30 @@ Intent: the adapter reads only the fields it needs, and reads them strictly wher
 because Stripe adds fields in every release. A payload that breaks a needed field becomes a
 :class:`StripePayloadError` naming the object and the JSON path, never a bare ``KeyError``.
 
-Money: Stripe sends integer amounts in the currency's smallest unit. :func:`stripe_money` turns
-them into :class:`refund_core.Money` with the ISO 4217 exponent (JPY 0, USD 2, KWD 3), except
-where Stripe's API deliberately differs from ISO: ISK stays a two-decimal currency in the API
-("an ISK amount of 100 will continue to represent 1 krona"), although ISO gives it no decimals.
+Money: Stripe sends integer amounts in the currency's *Stripe* minor unit, which is not always
+ISO 4217's. :func:`stripe_exponent` is Stripe's documented rule (https://docs.stripe.com/currencies,
+"Minor units in API amounts"): "Currencies are two-decimal currencies unless otherwise specified";
+the zero-decimal ones are listed there, the three-decimal ones (BHD, JOD, KWD, OMR, TND) were
+listed there until 2023 (web.archive.org/web/20221231002856/https://stripe.com/docs/currencies).
+Where that differs from ISO 4217 (the exponent :class:`refund_core.Money` keeps):
+
+- ISK and UGX: ISO 0, Stripe 2. Both "transitioned to a zero-decimal currency, but backwards
+  compatibility requires you to represent it as a two-decimal value, where the decimal amount is
+  always ``00``" (Special cases); UGX is also in the zero-decimal list, and the special case wins
+  (an ISK or UGX amount of ``500`` is 5). Fractions cannot be represented: such an amount is a
+  :class:`StripePayloadError`.
+- MGA: ISO 2, Stripe 0 (zero-decimal list).
+- UYI (ISO 0), IQD and LYD (ISO 3), CLF and UYW (ISO 4): not listed by Stripe, so two-decimal by
+  its rule.
+- HUF and TWD are two-decimal in both; Stripe only requires whole units for *payouts* it is asked
+  to create, which this adapter never does.
+
+:func:`stripe_money` reads, :func:`stripe_minor` writes; the stand-in uses the same pair.
 """
 
 from __future__ import annotations
 
+import decimal
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -32,15 +48,43 @@ __all__ = [
     "StripePayout",
     "StripeRefund",
     "read",
+    "stripe_exponent",
+    "stripe_minor",
     "stripe_money",
     "stripe_time",
 ]
 
 T = TypeVar("T")
 
-#: Currencies whose Stripe API minor unit differs from ISO 4217's (Stripe keeps ISK two-decimal:
-#: https://support.stripe.com/questions/deprecation-of-fractional-isk-charges-and-refunds).
-_STRIPE_EXPONENT_OVERRIDES = {"ISK": 2}
+#: Stripe's zero-decimal currencies (https://docs.stripe.com/currencies#zero-decimal: BIF, CLP,
+#: DJF, GNF, JPY, KMF, KRW, MGA, PYG, RWF, UGX, VND, VUV, XAF, XOF, XPF) without UGX, which the
+#: same page's Special cases make two-decimal in the API, like ISK.
+_ZERO_DECIMAL = frozenset(
+    {
+        "BIF",
+        "CLP",
+        "DJF",
+        "GNF",
+        "JPY",
+        "KMF",
+        "KRW",
+        "MGA",
+        "PYG",
+        "RWF",
+        "VND",
+        "VUV",
+        "XAF",
+        "XOF",
+        "XPF",
+    }
+)
+#: Stripe's three-decimal currencies (the archived currencies page cited above).
+_THREE_DECIMAL = frozenset({"BHD", "JOD", "KWD", "OMR", "TND"})
+
+#: Shifting the decimal point must never round: a local context that traps it (never the global).
+_EXACT = decimal.Context(
+    prec=64, traps=[decimal.Inexact, decimal.Rounded, decimal.InvalidOperation]
+)
 
 
 class StripePayloadError(rc.InvalidInputError):
@@ -48,15 +92,35 @@ class StripePayloadError(rc.InvalidInputError):
 
 
 def stripe_exponent(currency: rc.Currency) -> int:
-    """How many decimal places Stripe's integer amounts of ``currency`` carry."""
-    return _STRIPE_EXPONENT_OVERRIDES.get(currency.code, currency.exponent)
+    """How many decimal places Stripe's integer amounts of ``currency`` carry (see above)."""
+    if currency.code in _ZERO_DECIMAL:
+        return 0
+    if currency.code in _THREE_DECIMAL:
+        return 3
+    return 2
+
+
+def stripe_minor(amount: rc.Money) -> int:
+    """``amount`` as Stripe's integer in the currency's Stripe minor unit (``15 ISK`` -> 1500).
+
+    Raises :class:`refund_core.PrecisionError` for an amount Stripe's unit cannot hold
+    (``15.50 MGA``: Stripe counts whole ariary).
+    """
+    exponent = stripe_exponent(amount.currency)
+    scaled = amount.amount.scaleb(exponent, context=_EXACT)
+    if scaled != scaled.to_integral_value(context=_EXACT):
+        raise rc.PrecisionError(
+            f"{amount} has more decimal places than Stripe's {amount.currency.code} amounts "
+            f"({exponent})"
+        )
+    return int(scaled)
 
 
 def stripe_money(minor: int, currency: str, *, where: str) -> rc.Money:
     """An exact :class:`refund_core.Money` from Stripe's integer amount and lowercase currency.
 
     Raises :class:`StripePayloadError` naming ``where`` for an unknown currency or an amount
-    that is not whole in the ISO currency (e.g. fractional ISK).
+    that is not whole in the ISO currency (e.g. fractional ISK: ``150`` is 1.50 ISK).
     """
     if isinstance(minor, bool) or not isinstance(minor, int):
         raise StripePayloadError(f"{where}: amount must be an integer, got {minor!r}")
@@ -65,7 +129,9 @@ def stripe_money(minor: int, currency: str, *, where: str) -> rc.Money:
     except rc.InvalidInputError as exc:
         raise StripePayloadError(f"{where}: unknown currency {currency!r}") from exc
     try:
-        return rc.Money(Decimal(minor).scaleb(-stripe_exponent(cur)), cur)
+        return rc.Money(Decimal(minor).scaleb(-stripe_exponent(cur), context=_EXACT), cur)
+    except decimal.DecimalException as exc:
+        raise StripePayloadError(f"{where}: amount {minor} {cur.code} is out of range") from exc
     except rc.InvalidInputError as exc:
         raise StripePayloadError(f"{where}: amount {minor} {cur.code} is not exact: {exc}") from exc
 
