@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+import attrs
 import httpx
 import pytest
 
@@ -232,6 +233,93 @@ def test_the_core_flags_a_failed_refund_that_was_synced() -> None:
     assert isinstance(outcome, rc.Plan)
     assert outcome.summary == "reverse failed Stripe refund re_g"
     assert all("lost_or_stolen_card" in getattr(a, "memo", "") for a in outcome.actions)
+
+
+def _pending_refund(standin: StripeStandIn, status: str = "pending") -> rc.RefundEvent:
+    """A 25.00 refund of a January charge, created 2026-05-02 in ``status``; its success."""
+    standin.add_charge(M("25.00 USD"), charge_id="ch_p", created=at("2026-01-10"))
+    standin.add_refund(
+        "ch_p", M("25.00 USD"), refund_id="re_p", created=at("2026-05-02"), status=status
+    )
+    return stripe_refund(
+        "re_p", "25.00", charge="ch_p", created="2026-05-02", charge_created="2026-01-10"
+    )
+
+
+def test_a_pending_refund_that_succeeds_later_is_delivered_again_as_succeeded() -> None:
+    """Listed pending, then refund.updated to succeeded: the source delivers the succeeded one."""
+    standin = StripeStandIn()
+    succeeded = _pending_refund(standin)
+    source = StripeRefundSource(client_for(standin))
+    (first,) = all_events(source, at("2026-05-01"), 10)
+    assert list(first) == [attrs.evolve(succeeded, status=rc.RefundStatus.PENDING)]
+    standin.change_refund_status("re_p", "succeeded", at=at("2026-05-06"))
+    (later,) = all_events(source, at("2026-05-05"), 10)
+    assert list(later) == [succeeded]  # with the charge's date, as the list gives it (STC-11)
+
+
+def test_a_walk_over_the_whole_history_delivers_only_current_versions() -> None:
+    """A refund in the window and its status change both give the refund as it is now."""
+    standin = StripeStandIn()
+    succeeded = _pending_refund(standin)
+    standin.change_refund_status("re_p", "succeeded", at=at("2026-05-06"))
+    source = StripeRefundSource(client_for(standin))
+    (page,) = all_events(source, at("2026-05-01"), 10)
+    assert list(page) == [succeeded, succeeded]  # same content: the journal counts it once
+    assert run(source.refund("re_p")) == succeeded
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "expected"),
+    [
+        ("pending", "canceled", rc.RefundStatus.CANCELED),
+        ("requires_action", "succeeded", rc.RefundStatus.SUCCEEDED),
+        ("requires_action", "canceled", rc.RefundStatus.CANCELED),
+    ],
+)
+def test_every_status_change_of_a_refund_is_delivered(
+    start: str, end: str, expected: rc.RefundStatus
+) -> None:
+    """Pending or requires_action moving to succeeded or canceled delivers the new status."""
+    standin = StripeStandIn()
+    _pending_refund(standin, start)
+    standin.change_refund_status("re_p", end, at=at("2026-05-06"))
+    (page,) = all_events(StripeRefundSource(client_for(standin)), at("2026-05-05"), 10)
+    assert [(e.key.event_id, e.status) for e in page if isinstance(e, rc.RefundEvent)] == [
+        ("re_p", expected)
+    ]
+
+
+def test_updates_that_change_nothing_of_ours_are_not_delivered() -> None:
+    """Metadata edits and requires_action -> pending (pending to us both) deliver nothing."""
+    standin = StripeStandIn()
+    _pending_refund(standin, "requires_action")
+    refund = standin.refunds["re_p"]
+    standin.add_event(
+        "refund.updated",
+        refund,
+        created=at("2026-05-06"),
+        previous_attributes={"metadata": {}},
+    )
+    standin.change_refund_status("re_p", "pending", at=at("2026-05-07"))
+    before = len(standin.requests)
+    assert all_events(StripeRefundSource(client_for(standin)), at("2026-05-05"), 10) == [()]
+    asked = [r.url.path for r in standin.requests[before:]]
+    assert "/v1/refunds/re_p" not in asked  # nothing was read again either
+
+
+def test_a_failure_is_delivered_once_not_for_each_of_its_events() -> None:
+    """refund.failed and its refund.updated give one FAILED version, not two."""
+    standin = StripeStandIn()
+    _pending_refund(standin, "succeeded")
+    standin.fail_refund("re_p", "declined", at=at("2026-05-06"))
+    when = int(at("2026-05-06").timestamp())
+    types = sorted(e["type"] for e in standin.events.values() if e["created"] == when)
+    assert types == ["refund.failed", "refund.updated"]
+    (page,) = all_events(StripeRefundSource(client_for(standin)), at("2026-05-05"), 10)
+    assert [(e.key.event_id, e.status) for e in page if isinstance(e, rc.RefundEvent)] == [
+        ("re_p", rc.RefundStatus.FAILED)
+    ]
 
 
 def test_requires_action_and_canceled_refunds_are_not_successes() -> None:

@@ -237,3 +237,23 @@ def test_a_refund_named_by_a_webhook_is_read_again_with_its_charge() -> None:
     event = run(StripeRefundSource(client_for(standin)).refund(delivery.refund_id))
     assert event.charge_created_at == at("2026-01-10")
     assert event.amount == M("12.00 USD")
+
+
+def test_a_refund_status_change_by_webhook_is_read_again_unless_decidable() -> None:
+    """refund.updated to succeeded names the refund to read (its charge date); canceled maps."""
+    standin = StripeStandIn()
+    standin.add_charge(M("30.00 USD"), charge_id="ch_u", created=at("2026-01-10"))
+    for refund_id in ("re_ok", "re_x"):
+        standin.add_refund(
+            "ch_u", M("10.00 USD"), refund_id=refund_id, created=at("2026-05-02"), status="pending"
+        )
+    standin.change_refund_status("re_ok", "succeeded", event_id="evt_ok")
+    standin.change_refund_status("re_x", "canceled", event_id="evt_x")
+    inbox = WebhookInbox([SECRET])
+    succeeded = inbox.receive(*standin.signed_webhook("evt_ok", SECRET, timestamp=NOW), now=NOW)
+    assert (succeeded.source_event, succeeded.refund_id) == (None, "re_ok")
+    event = run(StripeRefundSource(client_for(standin)).refund("re_ok"))
+    assert (event.status, event.charge_created_at) == (rc.RefundStatus.SUCCEEDED, at("2026-01-10"))
+    canceled = inbox.receive(*standin.signed_webhook("evt_x", SECRET, timestamp=NOW), now=NOW)
+    assert isinstance(canceled.source_event, rc.RefundEvent)
+    assert canceled.source_event.status is rc.RefundStatus.CANCELED

@@ -54,6 +54,11 @@ def _scenario() -> StripeStandIn:
         ]
     )
     standin.fail_refund("re_3", "expired_or_canceled_card", at=at("2026-03-05"))
+    standin.add_charge(M("12.00 USD"), charge_id="ch_pend", created=at("2026-03-01"))
+    standin.add_refund(
+        "ch_pend", M("12.00 USD"), refund_id="re_pend", created=at("2026-03-02"), status="pending"
+    )
+    standin.change_refund_status("re_pend", "succeeded", at=at("2026-03-05"))
     standin.seed_payouts(
         [
             rc.Payout(
@@ -96,7 +101,7 @@ def test_refund_source_exchanges_all_match_the_spec(connect: Connect) -> None:
 
     seen = run(every_page())
     keys = {event.key.event_id for event in seen}
-    assert {"re_1", "re_2", "re_3", "re_jpy"} <= keys
+    assert {"re_1", "re_2", "re_3", "re_jpy", "re_pend"} <= keys
     assert any(isinstance(event, rc.PaymentFailure) for event in seen)
     assert assert_all_exchanges_valid(standin) >= 2
 

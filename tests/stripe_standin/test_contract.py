@@ -41,6 +41,9 @@ def _scenario() -> StripeStandIn:
     )
     standin.add_charge(M("40.00 USD"), charge_id="ch_fee", created=T0, fee=M("1.46 USD"))
     standin.fail_refund("re_2", "expired_or_canceled_card", at=T0 + 200_000)
+    standin.add_charge(M("12.00 USD"), charge_id="ch_pend", created=T0)
+    standin.add_refund("ch_pend", M("12.00 USD"), refund_id="re_pend", created=T0, status="pending")
+    standin.change_refund_status("re_pend", "succeeded", at=T0 + 100_000)
     txns = [
         standin.charges["ch_fee"]["balance_transaction"],
         standin.refunds["re_1"]["balance_transaction"],

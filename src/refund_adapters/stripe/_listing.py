@@ -25,7 +25,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
 import attrs
@@ -48,7 +48,9 @@ class Stream(Generic[T]):
     """One Stripe list walked oldest first.
 
     ``read`` maps a raw object to ``(time, item or None)``: None skips the object (it still moves
-    the cursor). ``filters`` are extra query parameters (``types[]``, ``expand[]``, ...);
+    the cursor). ``complete``, when given, turns an item chosen for the page into the one
+    delivered (e.g. an event's stale snapshot into the object's current state, read through the
+    API). ``filters`` are extra query parameters (``types[]``, ``expand[]``, ...);
     ``created[gte]`` is added from ``since``.
     """
 
@@ -57,6 +59,7 @@ class Stream(Generic[T]):
     filters: Mapping[str, FormValue]
     read: Callable[[dict[str, Any]], tuple[int, T | None]]
     time_filter: str = "created"
+    complete: Callable[[T], Awaitable[T]] | None = None
 
 
 class _Walker(Generic[T]):
@@ -208,7 +211,8 @@ async def merged_page(
             continue
         _, item = walker.stream.read(walker.consume())
         if item is not None:
-            items.append(item)
+            complete = walker.stream.complete
+            items.append(item if complete is None else await complete(item))
 
 
 async def _peek_required(walker: _Walker[T]) -> dict[str, Any]:

@@ -18,10 +18,17 @@ Mapping:
 - refund -> :class:`refund_core.RefundEvent`; amounts via :func:`._wire.stripe_money`; status
   ``succeeded``/``pending``/``failed``/``canceled`` as is, ``requires_action`` as pending;
   Stripe's ``failure_reason`` kept for the reversal's memo.
-- ``refund.failed`` (and ``refund.updated`` to canceled) -> the same
-  refund again (same ID, so the same :class:`refund_core.SourceKey`) with that status; the core
-  decides the reversal (FAILED_AFTER_SYNC). Its ``created_at`` stays the refund's creation time;
-  it is listed at the event's time.
+- A refund whose status changed -> the same refund again (same ID, so the same
+  :class:`refund_core.SourceKey`) in its *current* state, read through ``GET /v1/refunds/{id}``
+  (the event's snapshot may be stale and carries no charge date): a refund listed as pending
+  comes again once it succeeded, failed or was canceled; the core decides the new version
+  (a reversal when a synced refund failed, FAILED_AFTER_SYNC). A status change is
+  ``refund.failed``, or ``refund.updated`` whose ``previous_attributes`` holds a ``status`` that
+  maps to another of our statuses (``requires_action`` -> ``pending`` is no news: both are
+  pending to us). A ``refund.updated`` to ``failed`` is left to its ``refund.failed``, and one
+  that changed other fields (metadata, destination details) is skipped, so an unchanged refund
+  is not delivered again for nothing. The version is listed at the event's time; its
+  ``created_at`` stays the refund's creation time.
 - ``charge.failed`` of a charge that had reached the balance (it has a
   ``failure_balance_transaction``) or was paid by a delayed-notification method ->
   :class:`refund_core.PaymentFailure` (STC-10), ``failure_id`` the failure balance transaction
@@ -56,6 +63,7 @@ __all__ = [
     "SOURCE_NAME",
     "StripeRefundSource",
     "failure_from_event",
+    "refund_change",
     "refund_event",
     "source_event_from",
 ]
@@ -87,13 +95,9 @@ _STATUS = {
 
 _EVENT_TYPES = ("charge.failed", "refund.failed", "refund.updated")
 
-#: Which refund events re-deliver a refund, and in which status. ``refund.failed`` is sent for
-#: every refund since 2024-10-28.acacia; a cancellation has no event of its own, so it comes as
-#: ``refund.updated`` (a failure also sends ``refund.updated``: that one is not repeated).
-_REFUND_CHANGES = {
-    "refund.failed": rc.RefundStatus.FAILED,
-    "refund.updated": rc.RefundStatus.CANCELED,
-}
+#: What a refund snapshot can be decided as without its charge's date: a failure (a reversal,
+#: or nothing) and a cancellation (nothing). A success needs the date (STC-11).
+_DECIDABLE_FROM_SNAPSHOT = frozenset({rc.RefundStatus.FAILED, rc.RefundStatus.CANCELED})
 
 
 def _status(refund: StripeRefund) -> rc.RefundStatus:
@@ -143,21 +147,43 @@ def failure_from_event(event: StripeEvent) -> rc.PaymentFailure | None:
     )
 
 
-def source_event_from(event: StripeEvent) -> rc.SourceEvent | None:
-    """Our event for a Stripe event, or None when it changes nothing we sync.
+def refund_change(event: StripeEvent) -> StripeRefund | None:
+    """The refund whose status an event reports changed (its snapshot), or None.
 
-    ``refund.*`` events give the refund only when it is now failed or canceled (a reversal to
-    decide); creations come from the refund list (or :meth:`StripeRefundSource.refund`), which
-    carries the charge's date. ``charge.failed`` gives a :class:`refund_core.PaymentFailure`.
+    ``refund.failed`` is sent for every refund since 2024-10-28.acacia; every other status change
+    (pending to succeeded, to canceled, out of requires_action) is a ``refund.updated`` whose
+    ``previous_attributes`` name the old ``status``. Stripe also sends ``refund.updated`` for a
+    failure: that one is left to ``refund.failed``, so a failure is delivered once.
+    """
+    if event.type not in ("refund.failed", "refund.updated"):
+        return None
+    refund = read(event.object, StripeRefund, where=f"event {event.id} data.object")
+    now = _status(refund)
+    if event.type == "refund.failed":
+        return refund if now is rc.RefundStatus.FAILED else None
+    previous = (event.previous_attributes or {}).get("status")
+    if previous is None or now is rc.RefundStatus.FAILED:
+        return None
+    if _STATUS.get(str(previous)) is now:
+        return None  # e.g. requires_action -> pending: pending to us before and after
+    return refund
+
+
+def source_event_from(event: StripeEvent) -> rc.SourceEvent | None:
+    """Our event for a Stripe event without an API call, or None when there is none.
+
+    ``charge.failed`` gives a :class:`refund_core.PaymentFailure`. A refund status change gives
+    the refund's snapshot only when it failed or was canceled, which the core decides without
+    the charge's date; any other change (and a creation) must be read through
+    :meth:`StripeRefundSource.refund`, which carries the date (STC-11).
     """
     if event.type == "charge.failed":
         return failure_from_event(event)
-    if event.type in _REFUND_CHANGES:
-        refund = read(event.object, StripeRefund, where=f"event {event.id} data.object")
-        mapped = refund_event(refund)
-        if mapped.status is _REFUND_CHANGES[event.type]:
-            return mapped
-    return None
+    refund = refund_change(event)
+    if refund is None:
+        return None
+    mapped = refund_event(refund)
+    return mapped if mapped.status in _DECIDABLE_FROM_SNAPSHOT else None
 
 
 def _read_refund(raw: dict[str, Any]) -> tuple[int, rc.SourceEvent | None]:
@@ -167,7 +193,11 @@ def _read_refund(raw: dict[str, Any]) -> tuple[int, rc.SourceEvent | None]:
 
 def _read_event(raw: dict[str, Any]) -> tuple[int, rc.SourceEvent | None]:
     event = read(raw, StripeEvent, where=f"event {raw.get('id')}")
-    return event.created, source_event_from(event)
+    if event.type == "charge.failed":
+        return event.created, failure_from_event(event)
+    refund = refund_change(event)
+    # The snapshot stands in until the page is built; complete() reads the current state.
+    return event.created, None if refund is None else refund_event(refund)
 
 
 class StripeRefundSource:
@@ -196,6 +226,7 @@ class StripeRefundSource:
                     path="/v1/events",
                     filters={"types": list(_EVENT_TYPES)},
                     read=_read_event,
+                    complete=self._current,
                 )
             )
         self._streams = tuple(streams)
@@ -218,6 +249,12 @@ class StripeRefundSource:
             page_token=page_token,
             limit=limit,
         )
+
+    async def _current(self, event: rc.SourceEvent) -> rc.SourceEvent:
+        """A refund change as the refund is now; a failed payment as it is."""
+        if isinstance(event, rc.RefundEvent):
+            return await self.refund(event.refund_id)
+        return event
 
     async def refund(self, refund_id: str) -> rc.RefundEvent:
         """One refund in its current state, with its charge (``GET /v1/refunds/{id}``).

@@ -771,6 +771,42 @@ class StripeStandIn(StandIn):
         )
         return refund
 
+    def change_refund_status(
+        self,
+        refund_id: str,
+        status: str,
+        *,
+        at: datetime | int | None = None,
+        event_id: str | None = None,
+    ) -> Json:
+        """A pending or requires_action refund moves on: ``refund.updated`` with the old status.
+
+        ``status`` is ``succeeded``, ``pending``, ``requires_action`` or ``canceled`` (a
+        cancellation gives the amount back to the charge; its balance side is not modelled). A
+        failure is :meth:`fail_refund`, which also sends ``refund.failed`` and moves money.
+        """
+        refund = self.refunds[refund_id]
+        if status not in {"succeeded", "pending", "requires_action", "canceled"}:
+            raise ValueError(f"use fail_refund for a failure; {status!r} is no refund status here")
+        if refund["status"] not in {"pending", "requires_action"}:
+            raise ValueError(f"refund {refund_id} is {refund['status']}; it cannot move on")
+        if status == refund["status"]:
+            raise ValueError(f"refund {refund_id} is already {status}")
+        previous = {"status": refund["status"]}
+        refund["status"] = status
+        charge = self.charges.get(refund["charge"]) if refund["charge"] else None
+        if charge is not None and status == "canceled":
+            charge["amount_refunded"] -= refund["amount"]
+            charge["refunded"] = charge["amount_refunded"] >= charge["amount"]
+        self.add_event(
+            "refund.updated",
+            refund,
+            created=_unix(at, self._clock()),
+            previous_attributes=previous,
+            event_id=event_id,
+        )
+        return refund
+
     def fail_ach_charge(
         self,
         charge_id: str,

@@ -183,12 +183,17 @@ class StripeRefund:
 
 @attrs.frozen
 class StripeEvent:
-    """An event (``evt_``); ``object`` is ``data.object`` as raw JSON, read per ``type``."""
+    """An event (``evt_``); ``object`` is ``data.object`` as raw JSON, read per ``type``.
+
+    ``previous_attributes`` is ``data.previous_attributes`` of ``*.updated`` events: the changed
+    fields' values before the event (None when the event has none).
+    """
 
     id: str
     type: str
     created: int
     object: dict[str, Any]
+    previous_attributes: dict[str, Any] | None = None
 
 
 @attrs.frozen
@@ -293,11 +298,15 @@ def _make_converter() -> cattrs.Converter:
         obj = data.get("object") if isinstance(data, dict) else None
         if not isinstance(obj, dict):
             raise ValueError("event has no data.object")
+        previous = data.get("previous_attributes") if isinstance(data, dict) else None
+        if previous is not None and not isinstance(previous, dict):
+            raise ValueError("event data.previous_attributes is not an object")
         return StripeEvent(
             id=_strict_str(value.get("id"), str),
             type=_strict_str(value.get("type"), str),
             created=_strict_int(value.get("created"), int),
             object=obj,
+            previous_attributes=previous,
         )
 
     conv.register_structure_hook_func(lambda t: t == (str | StripeCharge | None), charge_or_id)
