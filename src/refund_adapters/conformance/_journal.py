@@ -10,6 +10,7 @@ import pytest
 
 import refund_core as rc
 
+from ._base import ContractBase
 from .builders import at
 
 __all__ = ["JournalContract", "ticking_clock"]
@@ -30,7 +31,7 @@ def ticking_clock() -> Callable[[], datetime]:
     return clock
 
 
-class JournalContract:
+class JournalContract(ContractBase):
     """Subclass as ``class TestMyJournal(JournalContract)`` and implement the factory.
 
     :meth:`make_journal` returns a fresh, empty journal; it may keep its files in ``folder`` (a

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import refund_core as rc
 
+from ._base import ContractBase, LostResponseHook
 from ._run import run
 from .builders import (
     M,
@@ -75,12 +78,15 @@ def _mark_synced(record_id: str, refund_id: str) -> rc.MarkRecordSynced:
     )
 
 
-class LedgerContract:
+class LedgerContract(ContractBase, LostResponseHook):
     """Subclass as ``class TestMyLedger(LedgerContract)`` and implement the factory.
 
     :meth:`make_ledger` returns a fresh ledger holding exactly ``snapshot``
     (:func:`contract_snapshot`: three orders paid by charges ``ch_1``..``ch_3``, one of them a
     pending ACH payment, and two credit memos made by hand in NetSuite).
+
+    Optional hooks: :meth:`lose_next_response` (the lost-response case; skipped without it)
+    and :meth:`on_teardown` (stop what the factory started, e.g. a loopback server).
     """
 
     def make_ledger(self, snapshot: rc.LedgerSnapshot) -> rc.Ledger:
@@ -122,6 +128,35 @@ class LedgerContract:
         assert [r.record_id for r in again] == [r.record_id for r in first]
         assert not any(r.created for r in again)
         assert run(port.load(query)) == after_first
+
+    def test_write_repeated_after_a_lost_response_creates_one_record(self) -> None:
+        """A write whose answer was lost, sent again, makes one record, found by external ID."""
+        port = self.make_ledger(contract_snapshot())
+        event = stripe_refund("re_1", "40.00")
+        plan = _plan(rc.decide_stripe_refund(event, contract_snapshot(), SETTINGS))
+        lost, *rest = _ledger_actions(plan)
+        self.lose_next_response()
+        first: rc.WriteReceipt | None = None
+        # The loss may surface, typed (the engine then looks the external ID up and repeats the
+        # write), or be recovered from inside the adapter.
+        with contextlib.suppress(rc.RefundSyncError):
+            first = run(port.write(lost))
+        again = run(port.write(lost))
+        assert not again.created
+        if first is not None:
+            assert first.created  # nothing existed before: the first call made it
+            assert again.record_id == first.record_id
+        assert run(port.find_by_external_id(lost.external_id)) == again.record_id
+        for action in rest:
+            run(port.write(action))
+        query = rc.LedgerQuery(payment_refs=frozenset({"ch_1"}), sources=frozenset({event.key}))
+        loaded = run(port.load(query))
+        made = [r for r in loaded.created_records() if r.external_id == lost.external_id]
+        assert [r.internal_id for r in made] == [again.record_id]
+        # IDM-2: with the plan applied once, deciding again plans nothing new.
+        outcome = rc.decide_stripe_refund(event, loaded, SETTINGS)
+        assert not isinstance(outcome, rc.Plan)
+        assert outcome.code is rc.Reason.ALREADY_SYNCED
 
     def test_customer_refund_applied_to_a_memo_made_earlier_in_the_plan_resolves(self) -> None:
         """A customer refund naming a credit memo by external ID is applied to that memo."""

@@ -9,6 +9,7 @@ import pytest
 
 import refund_core as rc
 
+from ._base import ContractBase
 from ._run import run
 from .builders import M, at
 
@@ -31,10 +32,11 @@ def contract_payout(payout_id: str, arrival: str, amount: str = "97.00") -> rc.P
     )
 
 
-class PayoutSourceContract:
+class PayoutSourceContract(ContractBase):
     """Subclass as ``class TestMyPayouts(PayoutSourceContract)`` and implement the factory.
 
     :meth:`make_payouts` returns a source holding exactly ``payouts`` with their entries.
+    Optional hook: :meth:`on_teardown` (stop what the factory started, e.g. a loopback server).
     """
 
     def make_payouts(self, payouts: Iterable[rc.Payout]) -> rc.PayoutSource:
