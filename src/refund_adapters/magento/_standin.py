@@ -275,13 +275,17 @@ class _Refusal(Exception):  # noqa: N818 - carries a Magento error answer out of
 
 @attrs.frozen
 class Exchange:
-    """One request the stand-in answered: method, route, JSON bodies (None when not JSON)."""
+    """One request the stand-in answered: method, route, status, JSON bodies, query pairs.
+
+    A body that is not JSON is None; ``query`` holds the query string as (name, value) pairs.
+    """
 
     method: str
     path: str
     status: int
     request_body: Any
     response_body: Any
+    query: tuple[tuple[str, str], ...] = ()
 
 
 class MagentoStandIn(StandIn):
@@ -416,8 +420,9 @@ class MagentoStandIn(StandIn):
             payload = {"message": refusal.message}
             if refusal.parameters is not None:
                 payload["parameters"] = refusal.parameters
+        query = tuple(parse_qsl(request.url.query.decode(), keep_blank_values=True))
         self.exchanges.append(
-            Exchange(request.method, request.url.path, status, request_body, payload)
+            Exchange(request.method, request.url.path, status, request_body, payload, query)
         )
         return httpx.Response(
             status,

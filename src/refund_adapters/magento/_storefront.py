@@ -542,11 +542,13 @@ class MagentoStorefront:
         while True:
             params: list[tuple[str, str]] = []
             for group, (field, value, condition) in enumerate(filters):
-                base = f"searchCriteria[filter_groups][{group}][filters][0]"
+                # The names of Magento's own REST schema (camelCase); Magento also takes the
+                # snake_case of its docs, but the schema is what every store publishes.
+                base = f"searchCriteria[filterGroups][{group}][filters][0]"
                 params += [
                     (f"{base}[field]", field),
                     (f"{base}[value]", value),
-                    (f"{base}[condition_type]", condition),
+                    (f"{base}[conditionType]", condition),
                 ]
             params += [
                 ("searchCriteria[sortOrders][0][field]", "entity_id"),
