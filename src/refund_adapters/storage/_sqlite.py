@@ -4,7 +4,7 @@ Connection settings, and why:
 
 - ``journal_mode=WAL``: readers never block the writer and a crash mid-write leaves the last
   committed state intact. It is checked after being set: a file system that cannot do WAL is an
-  error, not a silent fallback.
+  error, not a silent fallback. (A read-only open sets nothing; it reads the file as it is.)
 - ``synchronous=NORMAL``: with WAL this never corrupts the file; a power loss (not a process
   crash) may lose the last few commits. That is safe here because every target write is
   idempotent by its external ID: a lost ``begin``/``complete`` only makes the next run ask the
@@ -19,16 +19,28 @@ stamps (``updated_at``, ``first_at`` ...) come from the injected ``clock`` and a
 with microseconds, so ordering by their text is ordering by time.
 
 Concurrent runs: the ``lock`` table holds at most one row (``id = 1``) naming the owner, its
-process ID and host name. ``acquire`` by another owner fails with
-:class:`refund_core.JournalBusyError` while the holder lives. A holder is *stale*, and its lock
-taken over, only when it was on this host and its process no longer exists; a lock taken on
-another host is never judged stale (its process cannot be seen from here), nor is one on Windows,
-where probing a process ID is not harmless.
+process ID, host name and a random token drawn afresh by every ``acquire``. The token, not the
+owner name, says whose lock it is: the CLI uses one owner name per account in every process, so
+a name cannot tell two runs apart. While a live holder has the row, ``acquire`` from any other
+:class:`SqliteJournal` (another process, or another connection in this one) fails with
+:class:`refund_core.JournalBusyError` naming the holder, whatever owner name it asks with; only
+the instance holding the token may acquire again, and ``release`` deletes the row only when it
+carries this instance's token, so a refused run's cleanup never frees the lock of the run that
+refused it. A holder is *stale*, and its lock taken over, only when it was on this host and its
+process no longer exists; a lock taken on another host is never judged stale (its process cannot
+be seen from here), nor is one on Windows, where probing a process ID is not harmless.
+
+Read-only: ``SqliteJournal(path, read_only=True)`` (for dry runs) opens an existing file with
+SQLite's ``mode=ro`` and never migrates it: a file at an older schema version is read as it is
+(every read here works on version 1 onwards), a newer one is refused as usual, and every write
+raises :class:`JournalError`.
 """
 
 from __future__ import annotations
 
 import os
+import pathlib
+import secrets
 import socket
 import sqlite3
 import sys
@@ -112,6 +124,8 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
         "CREATE INDEX actions_by_event ON actions (source, event_id, state)",
         "CREATE INDEX dead_letters_by_age ON dead_letters (first_at, source, event_id)",
     ),
+    # 3: a random token per acquire: the lock belongs to one run, not to an owner name.
+    ("ALTER TABLE lock ADD COLUMN token TEXT NOT NULL DEFAULT ''",),
 )
 
 #: The schema version this code writes; older files are migrated up to it when opened.
@@ -148,8 +162,10 @@ class SqliteJournal:
     """A :class:`refund_core.Journal` in one SQLite file; see the module docstring.
 
     Opening creates or migrates the file; a file written by a newer version raises
-    :class:`JournalError`. Use it as a context manager, or call :meth:`close`. One instance
-    belongs to one thread (``sqlite3``'s default); other processes may open the same file.
+    :class:`JournalError`. With ``read_only`` the file must exist and is only read (never
+    migrated; writes raise :class:`JournalError`). Use it as a context manager, or call
+    :meth:`close`. One instance belongs to one thread (``sqlite3``'s default) and stands for one
+    run: its lock is its own (see the module docstring). Other processes may open the same file.
     """
 
     def __init__(
@@ -158,14 +174,28 @@ class SqliteJournal:
         *,
         busy_timeout_s: float = 5.0,
         clock: Callable[[], datetime] = _utc_now,
+        read_only: bool = False,
     ) -> None:
         self._path = os.fspath(path)
         self._clock = clock
+        self._read_only = read_only
+        self._token: str | None = None  # set while this instance holds the lock
         with self._translate("open"):
-            self._conn = sqlite3.connect(self._path, timeout=busy_timeout_s, isolation_level=None)
+            if read_only:
+                uri = pathlib.Path(self._path).absolute().as_uri() + "?mode=ro"
+                self._conn = sqlite3.connect(
+                    uri, timeout=busy_timeout_s, isolation_level=None, uri=True
+                )
+            else:
+                self._conn = sqlite3.connect(
+                    self._path, timeout=busy_timeout_s, isolation_level=None
+                )
         try:
-            self._configure()
-            self._migrate()
+            if read_only:
+                self._check_version()
+            else:
+                self._configure()
+                self._migrate()
         except BaseException:
             self._conn.close()
             raise
@@ -198,6 +228,11 @@ class SqliteJournal:
 
     # -- plumbing ----------------------------------------------------------------------------
 
+    @property
+    def read_only(self) -> bool:
+        """Whether this journal was opened read-only (a dry run's)."""
+        return self._read_only
+
     @contextmanager
     def _translate(self, operation: str) -> Iterator[None]:
         """Raise any ``sqlite3`` error inside as a :class:`JournalError` naming the operation."""
@@ -210,9 +245,18 @@ class SqliteJournal:
                 operation=operation,
             ) from exc
 
+    def _writable(self, operation: str) -> None:
+        if self._read_only:
+            raise JournalError(
+                f"journal {self._path!r} is open read-only (a dry run): cannot {operation}",
+                path=self._path,
+                operation=operation,
+            )
+
     @contextmanager
     def _transaction(self, operation: str) -> Iterator[sqlite3.Connection]:
         """One ``BEGIN IMMEDIATE`` transaction, committed on success and rolled back otherwise."""
+        self._writable(operation)
         with self._translate(operation):
             self._conn.execute("BEGIN IMMEDIATE")
             try:
@@ -231,6 +275,7 @@ class SqliteJournal:
 
     def _execute(self, operation: str, sql: str, params: Sequence[object]) -> None:
         """One single-statement write (atomic on its own under autocommit)."""
+        self._writable(operation)
         with self._translate(operation):
             self._conn.execute(sql, params)
 
@@ -251,18 +296,27 @@ class SqliteJournal:
                 operation="configure",
             )
 
+    def _refuse_newer(self, version: int) -> None:
+        if version > SCHEMA_VERSION:
+            raise JournalError(
+                f"journal {self._path!r} has schema version {version}, newer than "
+                f"{SCHEMA_VERSION} which this version of refund-sync understands; "
+                "upgrade refund-sync to open it",
+                path=self._path,
+                operation="migrate",
+            )
+
+    def _check_version(self) -> None:
+        """A read-only open: refuse a newer file, read an older one as it is (and an empty one)."""
+        with self._translate("read schema version"):
+            version = int(self._conn.execute("PRAGMA user_version").fetchone()[0])
+        self._refuse_newer(version)
+
     def _migrate(self) -> None:
         with self._transaction("migrate") as conn:
             # Read inside the write transaction: another process may have migrated meanwhile.
             version = int(conn.execute("PRAGMA user_version").fetchone()[0])
-            if version > SCHEMA_VERSION:
-                raise JournalError(
-                    f"journal {self._path!r} has schema version {version}, newer than "
-                    f"{SCHEMA_VERSION} which this version of refund-sync understands; "
-                    "upgrade refund-sync to open it",
-                    path=self._path,
-                    operation="migrate",
-                )
+            self._refuse_newer(version)
             for statements in MIGRATIONS[version:]:
                 for statement in statements:
                     conn.execute(statement)
@@ -279,32 +333,53 @@ class SqliteJournal:
     # -- the lock ----------------------------------------------------------------------------
 
     def acquire(self, owner: str) -> None:
-        """Take the journal for ``owner``.
+        """Take the journal for ``owner``, under a fresh random token.
 
-        Raises :class:`refund_core.JournalBusyError` if another owner holds it and is alive (or
-        its liveness cannot be told). The same owner may acquire again.
+        Raises :class:`refund_core.JournalBusyError`, naming the holder, if anyone else holds it
+        and is alive (or its liveness cannot be told), even under the same owner name. Only this
+        instance, holding the lock as ``owner``, may acquire again.
         """
         hostname = socket.gethostname()
+        token = secrets.token_hex(16)
         with self._transaction("acquire the lock") as conn:
-            row = conn.execute("SELECT owner, pid, hostname, acquired_at FROM lock").fetchone()
+            row = conn.execute(
+                "SELECT owner, pid, hostname, acquired_at, token FROM lock"
+            ).fetchone()
             if row is not None:
-                held_by, pid, held_on, since = str(row[0]), int(row[1]), str(row[2]), row[3]
+                held_by, pid, held_on, since, held_token = (
+                    str(row[0]),
+                    int(row[1]),
+                    str(row[2]),
+                    row[3],
+                    str(row[4]),
+                )
+                if held_token == self._token and held_by == owner:
+                    return  # this run already holds it
                 stale = held_on == hostname and not _pid_alive(pid)
-                if held_by != owner and not stale:
+                if not stale:
                     raise JournalBusyError(
                         f"journal {self._path!r} is held by {held_by!r} "
                         f"(pid {pid} on {held_on}, since {since}); "
                         "two runs of one sync must not overlap"
                     )
             conn.execute(
-                "INSERT OR REPLACE INTO lock (id, owner, acquired_at, pid, hostname) "
-                "VALUES (1, ?, ?, ?, ?)",
-                (owner, self._stamp(), os.getpid(), hostname),
+                "INSERT OR REPLACE INTO lock (id, owner, acquired_at, pid, hostname, token) "
+                "VALUES (1, ?, ?, ?, ?, ?)",
+                (owner, self._stamp(), os.getpid(), hostname, token),
             )
+        self._token = token
 
     def release(self, owner: str) -> None:
-        """Give the journal back; a no-op unless ``owner`` holds it."""
-        self._execute("release the lock", "DELETE FROM lock WHERE id = 1 AND owner = ?", (owner,))
+        """Give the journal back; a no-op unless this instance holds it as ``owner``."""
+        if self._token is None:
+            return
+        self._writable("release the lock")
+        with self._translate("release the lock"):
+            deleted = self._conn.execute(
+                "DELETE FROM lock WHERE id = 1 AND owner = ? AND token = ?", (owner, self._token)
+            ).rowcount
+        if deleted:
+            self._token = None
 
     def holder(self) -> str | None:
         """The owner holding the journal, if any (stale or not)."""
@@ -457,6 +532,19 @@ class SqliteJournal:
             )
             for source, event_id, code, message, payload, attempts in rows
         )
+
+    def dead_letter(self, key: SourceKey) -> DeadLetter | None:
+        """The unresolved dead letter of ``key``, if there is one."""
+        rows = self._fetchall(
+            "read a dead letter",
+            "SELECT code, message, payload, attempts FROM dead_letters "
+            "WHERE source = ? AND event_id = ?",
+            (key.source, key.event_id),
+        )
+        if not rows:
+            return None
+        code, message, payload, attempts = rows[0]
+        return DeadLetter(key, str(code), str(message), str(payload), int(str(attempts)))
 
     def resolve_dead_letter(self, key: SourceKey) -> None:
         """Remove an event from the dead letters (a no-op if it is not there)."""
