@@ -179,3 +179,29 @@ def test_memory_journal_tracks_actions_and_dead_letters() -> None:
     assert [(d.key, d.attempts) for d in journal.dead_letters()] == [(a, 2), (b, 1)]
     journal.resolve_dead_letter(a)
     assert [d.key for d in journal.dead_letters()] == [b]
+
+
+def test_refund_source_lists_oldest_first_unless_told_otherwise() -> None:
+    """By default events are listed oldest first; ``ordered=False`` keeps the given order."""
+    old = stripe_refund("re_old", "10.00", created="2026-03-01")
+    new = stripe_refund("re_new", "10.00", created="2026-03-05")
+    since = at("2026-01-01")
+    ordered = run(
+        FakeRefundSource("stripe", [new, old]).list_events(since=since, page_token=None, limit=10)
+    )
+    assert ordered.items == (old, new)
+    given = FakeRefundSource("stripe", [new, old], ordered=False)
+    assert run(given.list_events(since=since, page_token=None, limit=10)).items == (new, old)
+    late = run(given.list_events(since=at("2026-03-02"), page_token=None, limit=10))
+    assert late.items == (new,)
+
+
+def test_memory_journal_finds_one_dead_letter_by_key() -> None:
+    """``dead_letter`` returns the unresolved letter of a key, or None."""
+    journal = MemoryJournal()
+    key = rc.SourceKey("stripe", "re_1")
+    assert journal.dead_letter(key) is None
+    journal.add_dead_letter(key, code="c", message="m", payload="{}")
+    assert journal.dead_letter(key) == rc.DeadLetter(key, "c", "m", "{}", 1)
+    journal.resolve_dead_letter(key)
+    assert journal.dead_letter(key) is None

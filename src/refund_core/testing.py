@@ -101,12 +101,17 @@ class FakeRefundSource:
     """A :class:`~refund_core.RefundSource` over a list of events; ``add`` delivers more.
 
     The same event may be delivered more than once (sources do), to test deduplication.
-    ``calls`` counts ``list_events`` calls.
+    ``calls`` counts ``list_events`` calls. Events are listed oldest first, as the port asks;
+    with ``ordered=False`` they are listed in the order given (still only those at or after
+    ``since``), to test how a caller copes with a source that breaks that promise.
     """
 
-    def __init__(self, name: str, events: Iterable[SourceEvent] = ()) -> None:
+    def __init__(
+        self, name: str, events: Iterable[SourceEvent] = (), *, ordered: bool = True
+    ) -> None:
         self._name = name
         self._events: list[SourceEvent] = list(events)
+        self._ordered = ordered
         self.calls = 0
 
     @property
@@ -126,9 +131,14 @@ class FakeRefundSource:
     async def list_events(
         self, *, since: datetime, page_token: str | None, limit: int
     ) -> Page[SourceEvent]:
-        """Events created at or after ``since``, oldest first (ties by key), paged by offset."""
+        """Events created at or after ``since``, oldest first (ties by key), paged by offset.
+
+        Unordered (``ordered=False``): in the order they were given and added.
+        """
         self.calls += 1
-        chosen = sorted((e for e in self._events if _event_time(e) >= since), key=_event_order)
+        chosen = [e for e in self._events if _event_time(e) >= since]
+        if self._ordered:
+            chosen.sort(key=_event_order)
         return _page(chosen, page_token, limit)
 
 
@@ -527,6 +537,10 @@ class MemoryJournal:
     def dead_letters(self) -> tuple[DeadLetter, ...]:
         """Unresolved dead letters, oldest first."""
         return tuple(self._dead.values())
+
+    def dead_letter(self, key: SourceKey) -> DeadLetter | None:
+        """The unresolved dead letter of ``key``, if there is one."""
+        return self._dead.get(key)
 
     def resolve_dead_letter(self, key: SourceKey) -> None:
         """Remove an event from the dead letters."""
