@@ -33,11 +33,13 @@ class Crash:
         self.at = at
         self.after_apply = after_apply
         self.writes = 0
+        self.crashed_on: str | None = None
 
-    async def hit(self, write: Callable[[], Awaitable[T]]) -> T:
+    async def hit(self, write: Callable[[], Awaitable[T]], target: str = "ledger") -> T:
         """Perform a write, or crash before it (or after it, losing its response)."""
         self.writes += 1
         if self.writes == self.at:
+            self.crashed_on = target
             if self.after_apply:
                 await write()
             raise SimulatedCrash
@@ -82,11 +84,11 @@ class CrashingStorefront:
 
     async def issue_refund(self, action: rc.IssueStorefrontRefund) -> rc.WriteReceipt:
         """Refunds may crash."""
-        return await self.crash.hit(lambda: self.inner.issue_refund(action))
+        return await self.crash.hit(lambda: self.inner.issue_refund(action), "storefront")
 
     async def issue_store_credit(self, action: rc.IssueStoreCredit) -> rc.WriteReceipt:
         """Store credit may crash."""
-        return await self.crash.hit(lambda: self.inner.issue_store_credit(action))
+        return await self.crash.hit(lambda: self.inner.issue_store_credit(action), "storefront")
 
 
 def _ledger() -> rc.LedgerSnapshot:
@@ -215,6 +217,53 @@ def test_outgoing_crash_at_every_write_resumes_without_duplicates(after_apply: b
         assert fake.snapshot == expected_fake.snapshot, f"crash at write {crash_at}"
 
 
+class ForgetfulJournal(MemoryJournal):
+    """A journal that records event states but none of the writes (to prove a test bites)."""
+
+    def begin_action(self, key: rc.SourceKey, external_id: str) -> None:
+        """Forget it."""
+
+    def complete_action(self, key: rc.SourceKey, external_id: str, record_id: str) -> None:
+        """Forget it."""
+
+
+def _resend_counts(journal_type: type[MemoryJournal], *, after_apply: bool) -> list[str]:
+    """Crash at every write, resume, and say where a target was called more than it must be."""
+    expected_fake = FakeLedger(_ledger())
+    expected_shop = FakeStorefront(SHOP)
+    _engine(expected_fake, expected_shop, MemoryJournal()).run_outgoing(START)
+    problems: list[str] = []
+    for crash_at in range(1, expected_fake.writes + expected_shop.calls + 1):
+        fake = FakeLedger(_ledger())
+        shop = FakeStorefront(SHOP)
+        journal = journal_type()
+        crash = Crash(crash_at, after_apply=after_apply)
+        with pytest.raises(SimulatedCrash):
+            _engine(
+                CrashingLedger(fake, crash), CrashingStorefront(shop, crash), journal
+            ).run_outgoing(START)
+        _engine(fake, shop, journal).run_outgoing(START)
+        # Only a storefront write whose answer was lost is sent again (NSC-7); a ledger write
+        # begun before the crash is looked up by external ID instead of being repeated.
+        allowed = 1 if after_apply and crash.crashed_on == "storefront" else 0
+        if shop.calls != expected_shop.calls + allowed:
+            problems.append(f"crash at {crash_at}: {shop.calls} storefront calls")
+        if fake.writes != expected_fake.writes:
+            problems.append(f"crash at {crash_at}: {fake.writes} ledger writes")
+    return problems
+
+
+@pytest.mark.parametrize("after_apply", [False, True], ids=["before-write", "lost-response"])
+def test_outgoing_crash_resends_nothing_already_sent(after_apply: bool) -> None:
+    """Counting calls: after a crash at any write, nothing completed is sent again (NSC-7)."""
+    assert _resend_counts(MemoryJournal, after_apply=after_apply) == []
+
+
+def test_outgoing_call_counts_catch_a_journal_that_records_no_writes() -> None:
+    """The call counts above can fail: a journal forgetting its writes resends after a crash."""
+    assert _resend_counts(ForgetfulJournal, after_apply=True)
+
+
 def test_outgoing_pass_refuses_an_incoming_account() -> None:
     """The outgoing pass runs only for an outgoing account (NSC-9)."""
     stripe = rc.StorefrontCapabilities("stripe", rc.StorefrontKind.MARKETPLACE)
@@ -256,7 +305,10 @@ def test_outgoing_pass_needs_a_storefront() -> None:
 
 
 def test_on_outcome_sees_every_decision() -> None:
-    """The ``on_outcome`` hook receives each decision of a pass, in order."""
+    """The ``on_outcome`` hook receives each decision once; one order's in listing order (NSC-8).
+
+    Refunds of different orders are decided side by side, so only one order's are ordered.
+    """
     seen: list[rc.Outcome] = []
     engine = SyncEngine(
         account=ACCOUNT,
@@ -267,4 +319,6 @@ def test_on_outcome_sees_every_decision() -> None:
         on_outcome=seen.append,
     )
     engine.run_outgoing(START)
-    assert [o.key.event_id for o in seen] == ["CM-1", "CM-2", "CM-3", "CM-4"]
+    ids = [o.key.event_id for o in seen]
+    assert sorted(ids) == ["CM-1", "CM-2", "CM-3", "CM-4"]
+    assert ids.index("CM-1") < ids.index("CM-4")  # both refund order SO-1

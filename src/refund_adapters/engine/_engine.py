@@ -10,18 +10,37 @@ rerun plans the same writes. Every write is journalled before and after, and a w
 not completed is resolved by looking its external ID up in the ledger before writing again (the
 response may have been lost). Decisions plan against the ledger without the event's own records,
 so whatever part of a plan already happened is dropped from the replanned one.
+
+Concurrency. A page's events are split into *conflict groups*: the connected parts of a graph
+whose nodes are the events, their payment and order refs and the ledger records of the page's
+snapshot, linked as the records link (a payment to the invoices it is applied to, a bill to its
+order, a credit to what it was made from ...). Events of one group are decided one after the
+other, each on the snapshot its predecessors left, so two refunds can never both spend what one
+order, payment or invoice has left (MNY-4); groups run side by side. Writes are bounded per
+target (``ledger_concurrency``, ``storefront_concurrency``); ledger reads count against the
+ledger's bound. While a page's writes drain, the next page is listed and loaded (prefetch), so
+the targets' slots never idle between pages; a group of the new page that touches anything a
+group of the previous page is still writing waits for it and reloads its snapshot. The cursor
+moves page by page, in order, only past pages whose every event is finished. All tasks of a pass
+live in one task group: a failure cancels the others before the pass gives the journal back.
+
+News. A delivery of a known event is decided again when it says something new: a failure notice
+about a done refund (IDM-3), or any change to a dead-lettered event (a pending refund that now
+succeeded, a failure of a refund still set aside). The letter then carries the new content, so a
+later retry never decides a stale one. Identical re-deliveries are duplicates.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import attrs
 
@@ -43,20 +62,29 @@ log = logging.getLogger("refund_sync.engine")
 Sleep = Callable[[float], Awaitable[None]]
 _T = TypeVar("_T")
 _E = TypeVar("_E", bound=rc.ScenarioEvent)
+_G = TypeVar("_G", rc.RefundEvent | rc.PaymentFailure, rc.OutgoingRefund)
 
 
 class TransientError(rc.RefundSyncError, ConnectionError):
     """A failure worth retrying (timeouts, 429, 5xx); adapters raise it or a ConnectionError."""
 
 
+_AT_LEAST_ONE = attrs.validators.ge(1)
+
+
 @attrs.frozen
 class EngineConfig:
-    """Knobs of a run. The defaults suit a NetSuite account concurrency limit of 5."""
+    """Knobs of a run. The defaults suit a NetSuite account concurrency limit of 5.
 
-    page_size: int = 100
+    ``ledger_concurrency`` bounds ledger calls in flight (reads and writes: NetSuite counts
+    both against the account's limit); ``storefront_concurrency`` bounds storefront writes.
+    """
+
+    page_size: int = attrs.field(default=100, validator=_AT_LEAST_ONE)
     overlap: timedelta = timedelta(minutes=10)
-    ledger_concurrency: int = 5
-    max_attempts: int = 4
+    ledger_concurrency: int = attrs.field(default=5, validator=_AT_LEAST_ONE)
+    storefront_concurrency: int = attrs.field(default=5, validator=_AT_LEAST_ONE)
+    max_attempts: int = attrs.field(default=4, validator=_AT_LEAST_ONE)
     backoff_base_s: float = 0.5
     backoff_cap_s: float = 30.0
     #: Decide and report, but write nothing anywhere: no ledger or storefront writes, and the
@@ -137,13 +165,211 @@ def _reports_failure(event: object) -> bool:
     return isinstance(event, rc.RefundEvent) and event.status is rc.RefundStatus.FAILED
 
 
-def _conflict_key(event: rc.SourceEvent) -> str:
-    # Events touching the same payment or order must be decided one after the other.
+class _Components:
+    """Union-find over string nodes: which nodes are linked, directly or not."""
+
+    def __init__(self) -> None:
+        self._parent: dict[str, str] = {}
+
+    def find(self, node: str) -> str:
+        """The representative of ``node``'s component (adding the node if new)."""
+        parent = self._parent
+        root = parent.setdefault(node, node)
+        while parent[root] != root:
+            root = parent[root]
+        while parent[node] != root:  # path compression
+            parent[node], node = root, parent[node]
+        return root
+
+    def union(self, a: str, b: str) -> None:
+        """Link ``a`` and ``b``."""
+        root_a, root_b = self.find(a), self.find(b)
+        if root_a != root_b:
+            self._parent[root_b] = root_a
+
+    def members(self) -> dict[str, set[str]]:
+        """Every component, by its representative."""
+        out: dict[str, set[str]] = {}
+        for node in list(self._parent):
+            out.setdefault(self.find(node), set()).add(node)
+        return out
+
+
+def _rec(internal_id: str) -> str:
+    return f"rec:{internal_id}"
+
+
+def _record_links(snapshot: rc.LedgerSnapshot) -> Iterator[tuple[str, str]]:
+    """The links between a snapshot's records that a decision follows, as node pairs.
+
+    Bank deposits are left out: no refund changes one, and one deposit would tie together every
+    payment it took.
+    """
+    for so in snapshot.sales_orders:
+        yield _rec(so.internal_id), f"order:{so.order_ref}"
+    for pay in snapshot.payments:
+        if pay.payment_ref is not None:
+            yield _rec(pay.internal_id), f"pay:{pay.payment_ref}"
+        for app in pay.applications:
+            yield _rec(pay.internal_id), _rec(app.invoice_id)
+    for dep in snapshot.customer_deposits:
+        if dep.payment_ref is not None:
+            yield _rec(dep.internal_id), f"pay:{dep.payment_ref}"
+        if dep.order_id is not None:
+            yield _rec(dep.internal_id), _rec(dep.order_id)
+        for dep_app in dep.applications:
+            yield _rec(dep.internal_id), _rec(dep_app.invoice_id)
+    for cash_sale in snapshot.cash_sales:
+        if cash_sale.payment_ref is not None:
+            yield _rec(cash_sale.internal_id), f"pay:{cash_sale.payment_ref}"
+    for bill in (*snapshot.invoices, *snapshot.cash_sales):
+        if bill.order_id is not None:
+            yield _rec(bill.internal_id), _rec(bill.order_id)
+    for rma in snapshot.return_authorizations:
+        yield _rec(rma.internal_id), _rec(rma.order_id)
+    for record in snapshot.refund_records():
+        yield _rec(record.internal_id), _rec(record.created_from)
+        if record.order_id is not None:
+            yield _rec(record.internal_id), _rec(record.order_id)
+        if isinstance(record, rc.CreditMemo) and record.refunded_payment_id is not None:
+            yield _rec(record.internal_id), _rec(record.refunded_payment_id)
+    for refund in snapshot.customer_refunds:
+        for linked in (refund.payment_id, refund.deposit_id):
+            if linked is not None:
+                yield _rec(refund.internal_id), _rec(linked)
+        for refund_app in refund.applications:
+            yield _rec(refund.internal_id), _rec(refund_app.record_id)
+
+
+def _event_node(event: rc.ScenarioEvent) -> str:
+    return f"event:{event.key.source}:{event.key.event_id}"
+
+
+def _seeds(event: rc.SourceEvent | rc.OutgoingRefund) -> tuple[str, ...]:
+    """The nodes an event names itself: its payment and order refs, or its NetSuite record."""
+    if isinstance(event, rc.OutgoingRefund):
+        return (_rec(event.record_id),)
     if isinstance(event, rc.PaymentFailure):
-        return f"pay:{event.payment_ref}"
+        return (f"pay:{event.payment_ref}",)
+    refs: list[str] = []
     if event.payment_ref is not None:
-        return f"pay:{event.payment_ref}"
-    return f"order:{event.order_ref}"
+        refs.append(f"pay:{event.payment_ref}")
+    if event.order_ref is not None:
+        refs.append(f"order:{event.order_ref}")
+    return tuple(refs)
+
+
+def _conflict_groups(
+    events: Sequence[_G], snapshot: rc.LedgerSnapshot
+) -> list[tuple[list[_G], frozenset[str]]]:
+    """Split events into groups that must run one after the other (MNY-4), in page order.
+
+    Two events are in one group when they share a payment ref, an order ref or a key, or when
+    the records they reach in ``snapshot`` are linked. Each group comes with every node of its
+    component, for a later page's groups to see what it touches.
+    """
+    components = _Components()
+    for a, b in _record_links(snapshot):
+        components.union(a, b)
+    for event in events:
+        node = _event_node(event)
+        components.find(node)
+        for seed in _seeds(event):
+            components.union(node, seed)
+    groups: dict[str, list[_G]] = {}
+    for event in events:
+        groups.setdefault(components.find(_event_node(event)), []).append(event)
+    members = components.members()
+    return [(group, frozenset(members[root])) for root, group in groups.items()]
+
+
+class _Claims:
+    """Which running group last claimed each node, so a later page's group can wait for it.
+
+    A claim ends when its task does, so this holds the nodes of the groups in flight only.
+    """
+
+    def __init__(self) -> None:
+        self._holders: dict[str, asyncio.Task[None]] = {}
+
+    def before(self, nodes: Iterable[str]) -> set[asyncio.Task[None]]:
+        """Unfinished groups that touch any of ``nodes``."""
+        found: set[asyncio.Task[None]] = set()
+        for node in nodes:
+            task = self._holders.get(node)
+            if task is not None and not task.done():
+                found.add(task)
+        return found
+
+    def claim(self, nodes: frozenset[str], task: asyncio.Task[None]) -> None:
+        """Record that ``task`` now touches ``nodes``."""
+        for node in nodes:
+            self._holders[node] = task
+        task.add_done_callback(functools.partial(self._end, nodes))
+
+    def _end(self, nodes: frozenset[str], task: asyncio.Task[None]) -> None:
+        for node in nodes:
+            if self._holders.get(node) is task:
+                del self._holders[node]
+
+
+@attrs.define
+class _Batch:
+    """One page's groups, started; the page's newest event time moves the cursor once done."""
+
+    tasks: list[asyncio.Task[None]]
+    newest: datetime | None
+
+    async def wait(self) -> None:
+        """Until every group of the page is finished (a failure cancels the waiter instead)."""
+        if self.tasks:
+            await asyncio.wait(self.tasks)
+
+
+def _leaves(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:
+    out: list[BaseException] = []
+    for exc in group.exceptions:
+        if isinstance(exc, BaseExceptionGroup):
+            out.extend(_leaves(exc))
+        else:
+            out.append(exc)
+    return out
+
+
+@contextlib.asynccontextmanager
+async def _task_group() -> AsyncIterator[asyncio.TaskGroup]:
+    """An :class:`asyncio.TaskGroup` that raises its first failure as it is, not grouped.
+
+    When a task fails, the group cancels every other task (and the body) and waits for them
+    before this returns: nothing a pass started is still writing once it gives the journal back.
+    Further failures of the same pass are logged.
+    """
+    try:
+        async with asyncio.TaskGroup() as group:
+            yield group
+    except BaseExceptionGroup as failures:
+        first, *others = _leaves(failures)
+        for other in others:
+            log.error(
+                "another task of the same pass failed too: %s: %s", type(other).__name__, other
+            )
+        raise first from None
+
+
+@attrs.frozen
+class _News:
+    """A delivery worth deciding; ``letter`` is the dead letter whose content it supersedes."""
+
+    letter: rc.DeadLetter | None = None
+
+
+@runtime_checkable
+class _LetterLookup(Protocol):
+    """A journal that finds one dead letter by key (both shipped journals do)."""
+
+    def dead_letter(self, key: rc.SourceKey) -> rc.DeadLetter | None:
+        """The unresolved dead letter of ``key``, if any."""
+        ...
 
 
 class SyncEngine:
@@ -185,8 +411,9 @@ class SyncEngine:
         self._owner = owner
         self._on_outcome = on_outcome
         self._on_progress = on_progress
-        # Loop-safe: each asyncio.run of a sync entry point gets a fresh semaphore.
-        self._limit = ConcurrencyLimiter(self._config.ledger_concurrency)
+        # Loop-safe: each asyncio.run of a sync entry point gets fresh semaphores.
+        self._ledger_limit = ConcurrencyLimiter(self._config.ledger_concurrency)
+        self._storefront_limit = ConcurrencyLimiter(self._config.storefront_concurrency)
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -261,7 +488,12 @@ class SyncEngine:
         return asyncio.run(self.run_async(start))
 
     async def run_async(self, start: datetime) -> RunSummary:
-        """One pass over every incoming event since the cursor, minus the overlap window."""
+        """One pass over every incoming event since the cursor, minus the overlap window.
+
+        While one page's writes drain, the next page is listed and loaded; the cursor moves
+        past a page only once all of it (and every page before it) is finished. Working memory
+        holds two pages, however many events a pass reads.
+        """
         self._need_direction(rc.Direction.INCOMING)
         source = self._need_source()
         stream = self.stream
@@ -270,61 +502,145 @@ class SyncEngine:
         self._journal.acquire(self._owner)
         try:
             since = self._journal.get_cursor(stream) or start
-            token: str | None = None
             fetch_from = since - self._config.overlap
-            while True:
-                page = await source.list_events(
-                    since=fetch_from, page_token=token, limit=self._config.page_size
-                )
-                # Duplicates within a page are caught here; across pages by the journal, since
-                # every event of a page is done or dead-lettered before the next is fetched.
-                # So memory stays flat however many events a run reads.
-                await self._process_page(page.items, set(), tally)
-                newest: datetime | None = None
-                if page.items:
-                    newest = max(_event_time(event) for event in page.items)
-                    self._journal.set_cursor(stream, max(newest, since))
-                self._report("incoming", since, newest, tally)
-                if page.next_token is None:
-                    break
-                token = page.next_token
+            claims = _Claims()
+            cursor = since
+            async with _task_group() as tasks:
+                draining: _Batch | None = None
+                token: str | None = None
+                while True:
+                    page = await self._read(
+                        functools.partial(
+                            source.list_events,
+                            since=fetch_from,
+                            page_token=token,
+                            limit=self._config.page_size,
+                        ),
+                        None,
+                    )
+                    batch = await self._start_page(page.items, tasks, claims, tally)
+                    if draining is not None:
+                        cursor = await self._finish_page(draining, stream, since, cursor, tally)
+                    draining = batch
+                    if page.next_token is None:
+                        break
+                    token = page.next_token
+                await self._finish_page(draining, stream, since, cursor, tally)
         finally:
             self._journal.release(self._owner)
         return self._summary(tally, began)
 
-    def _fresh(self, events: Iterable[_E], seen: set[rc.SourceKey], tally: _Tally) -> list[_E]:
+    async def _start_page(
+        self,
+        events: Sequence[rc.SourceEvent],
+        tasks: asyncio.TaskGroup,
+        claims: _Claims,
+        tally: _Tally,
+    ) -> _Batch:
+        """Sift a page, load what its news needs in one read, and start its conflict groups."""
+        newest = max((_event_time(event) for event in events), default=None)
+        fresh = self._fresh(events, tally)
+        if not fresh:
+            return _Batch([], newest)
+        snapshot = await self._read(
+            functools.partial(self._ledger.load, _query(fresh)), self._ledger_limit
+        )
+        started: list[asyncio.Task[None]] = []
+        for group, nodes in _conflict_groups(fresh, snapshot):
+            waits = claims.before(nodes)
+            task = tasks.create_task(self._run_group(group, snapshot, waits, tally))
+            claims.claim(nodes, task)
+            started.append(task)
+        return _Batch(started, newest)
+
+    async def _finish_page(
+        self, batch: _Batch, stream: str, since: datetime, cursor: datetime, tally: _Tally
+    ) -> datetime:
+        """Wait for a page's groups, then move the cursor past it; returns the new cursor."""
+        await batch.wait()
+        if batch.newest is not None:
+            cursor = max(cursor, batch.newest)
+            self._journal.set_cursor(stream, cursor)
+        self._report("incoming", since, batch.newest, tally)
+        return cursor
+
+    async def _run_group(
+        self,
+        events: Sequence[_G],
+        snapshot: rc.LedgerSnapshot,
+        waits: set[asyncio.Task[None]],
+        tally: _Tally,
+    ) -> None:
+        """Decide and apply a conflict group's events in turn, each on the snapshot left before.
+
+        A group that had to wait for groups of an earlier page reloads its snapshot first: the
+        page's snapshot was read while they were still writing.
+        """
+        if waits:
+            await asyncio.wait(waits)
+            snapshot = await self._read(
+                functools.partial(self._ledger.load, _query_any(events)), self._ledger_limit
+            )
+        for event in events:
+            snapshot = await self._process_news(event, snapshot, tally)
+
+    def _fresh(self, events: Iterable[_E], tally: _Tally) -> list[_E]:
+        """The events worth deciding; the rest are counted as duplicates.
+
+        Checked again when each event's turn comes (:meth:`_process_news`): a delivery repeated
+        within the pass is only known as done once its first copy is.
+        """
         fresh: list[_E] = []
         for event in events:
             tally.events_seen += 1
-            state = self._journal.event_state(event.key)
-            if state is rc.EventState.DONE and _reports_failure(event):
-                state = None  # news about a done event: decide it again (a repeat plans nothing)
-            if event.key in seen or state in (rc.EventState.DONE, rc.EventState.DEAD):
+            if self._news(event) is None:
                 tally.duplicates += 1
                 continue
-            seen.add(event.key)
             fresh.append(event)
         return fresh
 
-    async def _process_page(
-        self, events: Iterable[rc.SourceEvent], seen: set[rc.SourceKey], tally: _Tally
-    ) -> None:
-        fresh = self._fresh(events, seen, tally)
-        if not fresh:
-            return
-        snapshot = await self._load(_query(fresh))
-        groups: dict[str, list[rc.SourceEvent]] = {}
-        for event in fresh:
-            groups.setdefault(_conflict_key(event), []).append(event)
-        await asyncio.gather(
-            *(self._process_group(group, snapshot, tally) for group in groups.values())
-        )
+    def _news(self, event: rc.ScenarioEvent) -> _News | None:
+        """Whether a delivery says something the journal does not know yet (see the module)."""
+        state = self._journal.event_state(event.key)
+        if state is None or state is rc.EventState.IN_PROGRESS:
+            return _News()
+        if state is rc.EventState.DONE:
+            # A refund that fails after it was synced comes back under its done key; the core
+            # reverses it (IDM-3), and a repeated delivery is then already synced (IDM-2).
+            return _News() if _reports_failure(event) else None
+        letter = self._dead_letter_of(event.key)
+        if letter is None or _same_event(letter, event):
+            return None
+        return _News(letter)
 
-    async def _process_group(
-        self, events: Iterable[rc.ScenarioEvent], snapshot: rc.LedgerSnapshot, tally: _Tally
-    ) -> None:
-        for event in events:
-            snapshot = await self._process_event(event, snapshot, tally)
+    def _dead_letter_of(self, key: rc.SourceKey) -> rc.DeadLetter | None:
+        if isinstance(self._journal, _LetterLookup):
+            return self._journal.dead_letter(key)
+        return next((letter for letter in self._journal.dead_letters() if letter.key == key), None)
+
+    async def _process_news(
+        self, event: rc.ScenarioEvent, snapshot: rc.LedgerSnapshot, tally: _Tally
+    ) -> rc.LedgerSnapshot:
+        news = self._news(event)
+        if news is None:
+            tally.duplicates += 1
+            return snapshot
+        key = event.key
+        if news.letter is not None:
+            # The letter takes the new content first: should this run die before deciding it,
+            # a retry must never decide the stale one (e.g. book a refund that has since failed).
+            self._journal.add_dead_letter(
+                key,
+                code=news.letter.code,
+                message=news.letter.message,
+                payload=_dump_payload(event),
+            )
+            log.info("dead letter %s superseded by a new delivery; deciding it again", key)
+        snapshot = await self._process_event(event, snapshot, tally)
+        if news.letter is not None and self._journal.event_state(key) is rc.EventState.DONE:
+            self._journal.resolve_dead_letter(key)
+            tally.resolved += 1
+        return snapshot
 
     # ------------------------------------------------------------------------------------------
     # Outgoing (NSC-6..8)
@@ -352,30 +668,33 @@ class SyncEngine:
             record_ids: list[str] = []
             token: str | None = None
             while True:
-                page = await self._with_retry(
+                page = await self._read(
                     functools.partial(
                         self._ledger.list_unsynced_refunds,
                         since=fetch_from,
                         page_token=token,
                         limit=self._config.page_size,
-                    )
+                    ),
+                    self._ledger_limit,
                 )
                 record_ids.extend(page.items)
                 if page.next_token is None:
                     break
                 token = page.next_token
-            seen: set[rc.SourceKey] = set()
             size = self._config.page_size
             for offset in range(0, len(record_ids), size):
                 batch = [rc.OutgoingRefund(rid) for rid in record_ids[offset : offset + size]]
-                fresh = self._fresh(batch, seen, tally)
+                fresh = self._fresh(batch, tally)
                 if not fresh:
                     continue
-                snapshot = await self._load(
-                    rc.LedgerQuery(record_ids=frozenset(e.record_id for e in fresh))
+                snapshot = await self._read(
+                    functools.partial(self._ledger.load, _query_any(fresh)), self._ledger_limit
                 )
-                # Refunds of one order share its tenders (NSC-8): decide them one by one.
-                await self._process_group(fresh, snapshot, tally)
+                # Refunds of one order share its tenders (NSC-8): one group per order, decided
+                # one by one; different orders go side by side.
+                async with _task_group() as tasks:
+                    for group, _nodes in _conflict_groups(fresh, snapshot):
+                        tasks.create_task(self._run_group(group, snapshot, set(), tally))
                 self._report("outgoing", None, None, tally)
         finally:
             self._journal.release(self._owner)
@@ -401,13 +720,24 @@ class SyncEngine:
             fetch_from = since - self._config.overlap
             token: str | None = None
             while True:
-                page = await payouts.list_payouts(
-                    since=fetch_from, page_token=token, limit=self._config.page_size
+                page = await self._read(
+                    functools.partial(
+                        payouts.list_payouts,
+                        since=fetch_from,
+                        page_token=token,
+                        limit=self._config.page_size,
+                    ),
+                    None,
                 )
-                fresh = self._fresh(page.items, set(), tally)  # across pages: the journal
+                fresh = self._fresh(page.items, tally)
                 if fresh:
-                    snapshot = await self._load(_payout_query(fresh))
-                    await self._process_group(fresh, snapshot, tally)
+                    # Payouts are few and may share refunds: one after the other.
+                    snapshot = await self._read(
+                        functools.partial(self._ledger.load, _payout_query(fresh)),
+                        self._ledger_limit,
+                    )
+                    for payout in fresh:
+                        snapshot = await self._process_news(payout, snapshot, tally)
                 newest: datetime | None = None
                 if page.items:
                     newest = max(payout.arrival_at for payout in page.items)
@@ -443,7 +773,9 @@ class SyncEngine:
                 if not self._handles(event):
                     continue  # another account's or pass's letter: its own engine retries it
                 tally.events_seen += 1
-                snapshot = await self._load(_query_for(event))
+                snapshot = await self._read(
+                    functools.partial(self._ledger.load, _query_for(event)), self._ledger_limit
+                )
                 await self._process_event(event, snapshot, tally)
                 if self._journal.event_state(event.key) is rc.EventState.DONE:
                     self._journal.resolve_dead_letter(event.key)
@@ -482,8 +814,11 @@ class SyncEngine:
         candidates: dict[str, rc.SourceKey] = {}
         token: str | None = None
         while True:
-            page = await source.list_events(
-                since=since, page_token=token, limit=self._config.page_size
+            page = await self._read(
+                functools.partial(
+                    source.list_events, since=since, page_token=token, limit=self._config.page_size
+                ),
+                None,
             )
             known.update(event.key for event in page.items)
             refunds = [
@@ -496,7 +831,9 @@ class SyncEngine:
             ]
             checked.update(event.key for event in refunds)
             if refunds:
-                snapshot = await self._load(_query(refunds))
+                snapshot = await self._read(
+                    functools.partial(self._ledger.load, _query(refunds)), self._ledger_limit
+                )
                 for event in refunds:
                     records = _records_for(snapshot, event.key)
                     if not records:
@@ -560,6 +897,8 @@ class SyncEngine:
         if isinstance(outcome, rc.Plan):
             try:
                 snapshot = await self._apply(outcome, snapshot, tally)
+            except rc.ConfigurationError:
+                raise  # the account or target is misconfigured: no event's fault, stop the run
             except rc.InvalidInputError as exc:
                 self._dead_letter(event, "write_rejected", str(exc), tally)
                 return snapshot
@@ -591,8 +930,14 @@ class SyncEngine:
         self._journal.mark_event(event.key, rc.EventState.DEAD, code=code)
         log.info("dead-lettered %s: %s", event.key, code)
 
-    async def _load(self, query: rc.LedgerQuery) -> rc.LedgerSnapshot:
-        return await self._with_retry(functools.partial(self._ledger.load, query))
+    async def _read(
+        self, call: Callable[[], Awaitable[_T]], limiter: ConcurrencyLimiter | None
+    ) -> _T:
+        """A read outside any one event (a listing, a page's load): retried, then raised as is.
+
+        ``limiter`` is the ledger's for ledger reads, ``None`` for a source's listing.
+        """
+        return await self._with_retry(call, limiter, wrap=False)
 
     async def _write(self, action: rc.Action) -> rc.WriteReceipt:
         if self._config.dry_run:
@@ -604,6 +949,11 @@ class SyncEngine:
         if isinstance(action, rc.IssueStoreCredit):
             return await self._need_storefront().issue_store_credit(action)
         return await self._ledger.write(action)
+
+    def _limit_for(self, action: rc.Action) -> ConcurrencyLimiter:
+        if isinstance(action, rc.IssueStorefrontRefund | rc.IssueStoreCredit):
+            return self._storefront_limit
+        return self._ledger_limit
 
     async def _apply(
         self, plan: rc.Plan, snapshot: rc.LedgerSnapshot, tally: _Tally
@@ -620,7 +970,8 @@ class SyncEngine:
                 # (A storefront write is simply repeated: the storefront is idempotent by
                 # external ID, NSC-7.)
                 found = await self._with_retry(
-                    functools.partial(self._ledger.find_by_external_id, action.external_id)
+                    functools.partial(self._ledger.find_by_external_id, action.external_id),
+                    self._ledger_limit,
                 )
                 if found is not None:
                     self._journal.complete_action(key, action.external_id, found)
@@ -628,7 +979,9 @@ class SyncEngine:
                     snapshot = rc.apply_action(snapshot, action)
                     continue
             self._journal.begin_action(key, action.external_id)
-            receipt = await self._with_retry(functools.partial(self._write, action))
+            receipt = await self._with_retry(
+                functools.partial(self._write, action), self._limit_for(action)
+            )
             self._journal.complete_action(key, action.external_id, receipt.record_id)
             if receipt.created:
                 tally.writes_created += 1
@@ -637,15 +990,30 @@ class SyncEngine:
             snapshot = rc.apply_action(snapshot, action)
         return snapshot
 
-    async def _with_retry(self, call: Callable[[], Awaitable[_T]]) -> _T:
+    async def _with_retry(
+        self,
+        call: Callable[[], Awaitable[_T]],
+        limiter: ConcurrencyLimiter | None,
+        *,
+        wrap: bool = True,
+    ) -> _T:
+        """Call, holding a slot of ``limiter``, retrying transient failures with backoff.
+
+        When attempts run out: :class:`_Exhausted` (the event is dead-lettered) if ``wrap``,
+        else the last failure itself.
+        """
         attempt = 0
         while True:
             attempt += 1
             try:
-                async with self._limit:
+                if limiter is None:
+                    return await call()
+                async with limiter:
                     return await call()
             except (TransientError, ConnectionError, TimeoutError) as exc:
                 if attempt >= self._config.max_attempts:
+                    if not wrap:
+                        raise
                     raise _Exhausted(f"gave up after {attempt} attempts: {exc}") from exc
                 delay = min(
                     self._config.backoff_cap_s, self._config.backoff_base_s * 2 ** (attempt - 1)
@@ -687,6 +1055,15 @@ def _query(events: Iterable[rc.SourceEvent]) -> rc.LedgerQuery:
         payment_refs=frozenset(payment_refs),
         sources=frozenset(sources),
     )
+
+
+def _query_any(
+    events: Iterable[rc.RefundEvent | rc.PaymentFailure | rc.OutgoingRefund],
+) -> rc.LedgerQuery:
+    """The query of source events or outgoing refunds (a conflict group holds one kind)."""
+    records = frozenset(e.record_id for e in events if isinstance(e, rc.OutgoingRefund))
+    query = _query(e for e in events if not isinstance(e, rc.OutgoingRefund))
+    return attrs.evolve(query, record_ids=query.record_ids | records)
 
 
 def _payout_query(payouts: Iterable[rc.Payout]) -> rc.LedgerQuery:
@@ -733,6 +1110,15 @@ def _load_payload(payload: str) -> rc.ScenarioEvent:
         except rc.DocumentError:
             continue
     raise rc.InvalidInputError(f"dead letter payload is no known event: {payload[:200]}")
+
+
+def _same_event(letter: rc.DeadLetter, event: rc.ScenarioEvent) -> bool:
+    """Whether a dead letter holds exactly ``event`` (an unreadable letter holds nothing)."""
+    try:
+        return _load_payload(letter.payload) == event
+    except Exception:  # any unreadable payload differs from every event
+        log.warning("dead letter %s has an unreadable payload; deciding it anew", letter.key)
+        return False
 
 
 def _records_of(
@@ -792,6 +1178,11 @@ class _DryRunJournal:
 
     def dead_letters(self) -> tuple[rc.DeadLetter, ...]:
         return self._base.dead_letters()
+
+    def dead_letter(self, key: rc.SourceKey) -> rc.DeadLetter | None:
+        if isinstance(self._base, _LetterLookup):
+            return self._base.dead_letter(key)
+        return next((letter for letter in self._base.dead_letters() if letter.key == key), None)
 
     def resolve_dead_letter(self, key: rc.SourceKey) -> None:
         """Resolved only for this run's reporting; the real letter stays."""

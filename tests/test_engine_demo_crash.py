@@ -1,0 +1,240 @@
+"""Crash injection over the demo scenario: every pass of ``refund-sync demo``, killed anywhere.
+
+For every N, the run dies at the Nth write to a target (ledger or storefront), either before the
+write takes effect or after it did with its response lost. A rerun of every pass with the same
+SQLite journal must end with the ledger and storefront of an uninterrupted run (order aside) and
+no external ID written twice.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TypeVar
+
+import attrs
+import pytest
+
+import refund_core as rc
+from refund_adapters.cli._demo import START, DemoWorld, build_world
+from refund_adapters.engine import RunSummary, SyncEngine
+from refund_adapters.storage import SqliteJournal
+from refund_core.testing import FakeLedger, FakePayoutSource, FakeRefundSource, FakeStorefront
+from tests.test_engine import normalized
+
+T = TypeVar("T")
+
+SHOPIFY = rc.StorefrontCapabilities("shopify", rc.StorefrontKind.CART, supports_store_credit=True)
+MARKETPLACE = rc.StorefrontKind.MARKETPLACE
+
+
+class SimulatedCrash(BaseException):
+    """A process dying mid-run: not an error the engine may catch."""
+
+
+class Crash:
+    """Counts writes to every target together; write ``at`` kills the run."""
+
+    def __init__(self, at: int | None, *, after_apply: bool) -> None:
+        self.at = at
+        self.after_apply = after_apply
+        self.writes = 0
+
+    async def hit(self, write: Callable[[], Awaitable[T]]) -> T:
+        """Perform a write, or crash before it (or after it, losing its response)."""
+        self.writes += 1
+        if self.writes == self.at:
+            if self.after_apply:
+                await write()
+            raise SimulatedCrash
+        return await write()
+
+
+class CrashingLedger:
+    """A FakeLedger whose writes go through a shared :class:`Crash`."""
+
+    def __init__(self, inner: FakeLedger, crash: Crash) -> None:
+        self.inner = inner
+        self.crash = crash
+
+    async def load(self, query: rc.LedgerQuery) -> rc.LedgerSnapshot:
+        """Reads pass through."""
+        return await self.inner.load(query)
+
+    async def write(self, action: rc.LedgerAction) -> rc.WriteReceipt:
+        """Writes may crash."""
+        return await self.crash.hit(lambda: self.inner.write(action))
+
+    async def find_by_external_id(self, external_id: str) -> str | None:
+        """Lookups pass through."""
+        return await self.inner.find_by_external_id(external_id)
+
+    async def list_unsynced_refunds(self, **kwargs: object) -> rc.Page[str]:
+        """Listings pass through."""
+        return await self.inner.list_unsynced_refunds(**kwargs)  # type: ignore[arg-type]
+
+
+class CrashingStorefront:
+    """A FakeStorefront whose writes go through a shared :class:`Crash`."""
+
+    def __init__(self, inner: FakeStorefront, crash: Crash) -> None:
+        self.inner = inner
+        self.crash = crash
+
+    @property
+    def capabilities(self) -> rc.StorefrontCapabilities:
+        """The wrapped storefront's capabilities."""
+        return self.inner.capabilities
+
+    async def issue_refund(self, action: rc.IssueStorefrontRefund) -> rc.WriteReceipt:
+        """Refunds may crash."""
+        return await self.crash.hit(lambda: self.inner.issue_refund(action))
+
+    async def issue_store_credit(self, action: rc.IssueStoreCredit) -> rc.WriteReceipt:
+        """Store credit may crash."""
+        return await self.crash.hit(lambda: self.inner.issue_store_credit(action))
+
+
+@attrs.define
+class Targets:
+    """The demo's ledger and storefront, as they stand."""
+
+    ledger: FakeLedger
+    shop: FakeStorefront
+
+
+def _passes(
+    world: DemoWorld, ledger: object, shop: object, journal: rc.Journal
+) -> list[Callable[[], RunSummary]]:
+    """The demo's passes over the given targets and journal, in the demo's order.
+
+    Both Stripe accounts' refunds and payouts, Amazon's refunds, NetSuite's refunds to Shopify.
+    """
+    stripe = SyncEngine(
+        account=rc.ConnectorAccount(
+            "stripe-acct",
+            rc.StorefrontCapabilities("stripe", MARKETPLACE),
+            [rc.Direction.INCOMING],
+            world.stripe_settings,
+        ),
+        policy=rc.Policy.STRIPE_CONNECTOR,
+        source=FakeRefundSource("stripe", world.stripe_events),
+        payouts=FakePayoutSource("stripe", world.payouts),
+        ledger=ledger,  # type: ignore[arg-type]
+        journal=journal,
+    )
+    stripe_jp = SyncEngine(
+        account=rc.ConnectorAccount(
+            "stripe-jp",
+            rc.StorefrontCapabilities("stripe", MARKETPLACE),
+            [rc.Direction.INCOMING],
+            world.stripe_jp_settings,
+        ),
+        policy=rc.Policy.STRIPE_CONNECTOR,
+        source=FakeRefundSource("stripe", world.stripe_jp_events),
+        payouts=FakePayoutSource("stripe", world.stripe_jp_payouts),
+        ledger=ledger,  # type: ignore[arg-type]
+        journal=journal,
+    )
+    amazon = SyncEngine(
+        account=rc.ConnectorAccount(
+            "amazon-acct",
+            rc.StorefrontCapabilities("amazon", MARKETPLACE),
+            [rc.Direction.INCOMING],
+            world.amazon_settings,
+        ),
+        policy=rc.Policy.NETSUITE_CONNECTOR,
+        source=FakeRefundSource("amazon", world.amazon_events),
+        ledger=ledger,  # type: ignore[arg-type]
+        journal=journal,
+    )
+    outgoing = SyncEngine(
+        account=rc.ConnectorAccount(
+            "shopify-acct", SHOPIFY, [rc.Direction.OUTGOING], world.shopify_settings
+        ),
+        policy=rc.Policy.NETSUITE_CONNECTOR,
+        storefront=shop,  # type: ignore[arg-type]
+        ledger=ledger,  # type: ignore[arg-type]
+        journal=journal,
+    )
+    return [
+        lambda: stripe.run(START),
+        lambda: stripe.run_payouts(START),
+        lambda: stripe_jp.run(START),
+        lambda: stripe_jp.run_payouts(START),
+        lambda: amazon.run(START),
+        lambda: outgoing.run_outgoing(START),
+    ]
+
+
+def _run(
+    world: DemoWorld, path: Path, crash: Crash | None = None, targets: Targets | None = None
+) -> Targets:
+    """Every pass over ``targets`` (new ones by default) with the journal at ``path``."""
+    if targets is None:
+        targets = Targets(FakeLedger(world.ledger), FakeStorefront(SHOPIFY))
+    ledger: object = targets.ledger
+    shop: object = targets.shop
+    if crash is not None:
+        ledger = CrashingLedger(targets.ledger, crash)
+        shop = CrashingStorefront(targets.shop, crash)
+    with SqliteJournal(path) as journal:
+        for run_pass in _passes(world, ledger, shop, journal):
+            run_pass()
+    return targets
+
+
+def _repeated_external_ids(snapshot: rc.LedgerSnapshot) -> list[str]:
+    ids = [r.external_id for r in (*snapshot.created_records(), *snapshot.payments)]
+    ids += [r.storefront_sync.external_id for r in snapshot.refund_records() if r.storefront_sync]
+    return [ext for ext, n in Counter(ids).items() if ext is not None and n > 1]
+
+
+def _issued(shop: FakeStorefront) -> list[str]:
+    return sorted(a.external_id for a in (*shop.refunds, *shop.store_credits))
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Targets, int]:
+    """The demo run once without a crash, and how many target writes it made."""
+    world = build_world()
+    counter = Crash(None, after_apply=False)
+    targets = _run(world, tmp_path_factory.mktemp("demo") / "journal.db", counter)
+    return targets, counter.writes
+
+
+def test_demo_scenario_makes_enough_writes_to_be_worth_crashing(
+    uninterrupted: tuple[Targets, int],
+) -> None:
+    """The demo writes to the ledger and the storefront many times, with no repeats."""
+    targets, writes = uninterrupted
+    assert writes >= 20
+    assert targets.shop.refunds
+    assert targets.shop.store_credits
+    assert _repeated_external_ids(targets.ledger.snapshot) == []
+
+
+@pytest.mark.parametrize("after_apply", [False, True], ids=["before-write", "lost-response"])
+def test_demo_crash_at_every_write_resumes_to_the_uninterrupted_result(
+    after_apply: bool, uninterrupted: tuple[Targets, int], tmp_path: Path
+) -> None:
+    """For every N, the demo killed at write N then rerun ends as if never interrupted (IDM-2)."""
+    expected, writes = uninterrupted
+    world = build_world()
+    for crash_at in range(1, writes + 1):
+        path = tmp_path / f"journal-{crash_at}.db"
+        targets = Targets(FakeLedger(world.ledger), FakeStorefront(SHOPIFY))
+        with pytest.raises(SimulatedCrash):
+            _run(world, path, Crash(crash_at, after_apply=after_apply), targets)
+        _run(world, path, targets=targets)  # every pass again, the journal reopened
+        where = f"crash at write {crash_at}"
+        snapshot = targets.ledger.snapshot
+        assert normalized(snapshot) == normalized(expected.ledger.snapshot), where
+        assert _repeated_external_ids(snapshot) == [], where
+        assert _issued(targets.shop) == _issued(expected.shop), where
+        # Nothing is sent twice: only a storefront write whose answer was lost is repeated
+        # (the storefront recognises it, NSC-7); a lost ledger answer is looked up instead.
+        assert targets.ledger.writes == expected.ledger.writes, where
+        extra_calls = targets.shop.calls - expected.shop.calls
+        assert 0 <= extra_calls <= (1 if after_apply else 0), where
