@@ -9,7 +9,8 @@ from urllib.parse import parse_qsl
 import httpx
 import pytest
 
-from refund_adapters.amazon import AmazonStandIn, SeededItem
+from refund_adapters._http import RatePacer
+from refund_adapters.amazon import AmazonRefundSource, AmazonStandIn, FinancesApi, SeededItem
 from tests.amazon.factories import FakeClock, fresh_token, source_for, standin
 from tests.amazon.swagger_check import SwaggerModel, load_json
 from tests.contracts._run import run
@@ -176,3 +177,53 @@ def test_token_answer_is_what_lwa_documents() -> None:
     assert body["token_type"] == "bearer"
     assert body["expires_in"] == 3600
     assert body["access_token"].startswith("Atza|")
+
+
+@pytest.mark.parametrize("api", [FinancesApi.V2024_06_19, FinancesApi.V0])
+def test_every_exchange_of_a_listing_follows_the_model(
+    api: FinancesApi, v2024: SwaggerModel, v0: SwaggerModel
+) -> None:
+    """Every Finances request and answer of a listing fits its model, 403 and 429 included."""
+    # Through the adapter: NextToken pages, empty pages, several windows, QuotaExceeded past the
+    # burst, and a revoked token refused, then replaced.
+    clock = FakeClock()
+    amazon = _seeded(clock, transactions_page_size=1, empty_pages=True)
+    model, path = (v0, V0_PATH) if api is FinancesApi.V0 else (v2024, V2024_PATH)
+    fast = RatePacer(100.0, 100.0, clock=clock.monotonic, sleep=clock.sleep)
+    source = source_for(amazon, clock, api=api, pacer=fast, max_results_per_page=1)
+    since = datetime(2025, 9, 1, tzinfo=UTC)  # two windows: the first one before any refund
+    first = _listed(source, since)
+    amazon.revoke_tokens()  # the cached access token is refused: 403, then a new token
+    assert _listed(source, since) == first
+    for _ in range(40):  # past the stand-in's burst: 429 QuotaExceeded, retried after a pause
+        run(source.list_refunds(since=since, page_token=None, limit=1))
+    statuses = {e.status for e in amazon.exchanges if e.path == path}
+    assert {200, 403, 429} <= statuses
+    assert any(
+        dict(e.query).get("NextToken" if api is FinancesApi.V0 else "nextToken")
+        for e in amazon.exchanges
+        if e.path == path
+    )
+    checked = 0
+    for exchange in amazon.exchanges:
+        if exchange.path == "/auth/o2/token":
+            continue  # Login with Amazon is not an SP-API model (see test_token_answer_...)
+        where = f"{exchange.method} {exchange.path} -> {exchange.status}"
+        assert exchange.path == path, where
+        assert model.check_query(path, dict(exchange.query)) == [], where
+        schema = model.response_schema(path, exchange.status)
+        assert model.check(exchange.response_body, schema) == [], where
+        checked += 1
+    assert checked >= 10
+
+
+def _listed(source: AmazonRefundSource, since: datetime) -> list[str]:
+    """Every refund ID listed from ``since``, one per page."""
+    ids: list[str] = []
+    token: str | None = None
+    while True:
+        page = run(source.list_refunds(since=since, page_token=token, limit=1))
+        ids += [refund.event.refund_id for refund in page.items]
+        token = page.next_token
+        if token is None:
+            return ids

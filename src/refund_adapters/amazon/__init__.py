@@ -35,7 +35,7 @@ from ._source import (
     UsagePlan,
     split_windows,
 )
-from ._standin import AmazonStandIn, SeededItem, SeededRefund
+from ._standin import AmazonStandIn, Exchange, SeededItem, SeededRefund
 from ._wire import AmazonPayloadError
 
 __all__ = [
@@ -52,6 +52,7 @@ __all__ = [
     "AmazonRefund",
     "AmazonRefundSource",
     "AmazonStandIn",
+    "Exchange",
     "FeeAdjustment",
     "FinancesApi",
     "LwaCredentials",

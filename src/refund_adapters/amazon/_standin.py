@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, parse_qsl
 
 import attrs
 import httpx
@@ -43,7 +43,7 @@ from refund_adapters._standin import StandIn
 
 from ._mapping import LINE_CHARGE_TYPES, SHIPPING_CHARGE_TYPES
 
-__all__ = ["AmazonStandIn", "SeededItem", "SeededRefund"]
+__all__ = ["AmazonStandIn", "Exchange", "SeededItem", "SeededRefund"]
 
 _V2024_PATH = "/finances/2024-06-19/transactions"
 _V0_PATH = "/finances/v0/financialEvents"
@@ -97,6 +97,20 @@ class SeededRefund:
     seller_order_id: str | None = None
     marketplace_id: str = "ATVPDKIKX0DER"
     marketplace_name: str = "Amazon.com"
+
+
+@attrs.frozen
+class Exchange:
+    """One request the stand-in answered: method, path, query pairs, status and JSON answer.
+
+    The answer is parsed with exact numbers (``Decimal``), as the adapter reads it.
+    """
+
+    method: str
+    path: str
+    query: tuple[tuple[str, str], ...]
+    status: int
+    response_body: Any
 
 
 @attrs.frozen
@@ -190,6 +204,8 @@ class AmazonStandIn(StandIn):
         self.throttled = 0
         #: Access tokens issued so far.
         self.tokens_issued = 0
+        #: Every request answered, with its answer (for checks against the SP-API models).
+        self.exchanges: list[Exchange] = []
 
     def __repr__(self) -> str:
         return f"AmazonStandIn(refunds={len(self.refunds)})"
@@ -283,12 +299,18 @@ class AmazonStandIn(StandIn):
         """Route by path: the LWA token endpoint or one of the two Finances operations."""
         path = request.url.path
         if request.method == "POST" and path == _TOKEN_PATH:
-            return self._token(request)
-        if request.method == "GET" and path == _V2024_PATH:
-            return self._list(request, "listTransactions")
-        if request.method == "GET" and path == _V0_PATH:
-            return self._list(request, "listFinancialEvents")
-        return self._json(404, _error("NotFound", "Resource not found."))
+            response = self._token(request)
+        elif request.method == "GET" and path == _V2024_PATH:
+            response = self._list(request, "listTransactions")
+        elif request.method == "GET" and path == _V0_PATH:
+            response = self._list(request, "listFinancialEvents")
+        else:
+            response = self._json(404, _error("NotFound", "Resource not found."))
+        query = tuple(parse_qsl(request.url.query.decode(), keep_blank_values=True))
+        body = json.loads(response.content, parse_float=Decimal)
+        with self._state_lock:
+            self.exchanges.append(Exchange(request.method, path, query, response.status_code, body))
+        return response
 
     def _request_id(self) -> str:
         return f"standin-{next(self._counter):08d}"
