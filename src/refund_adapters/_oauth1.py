@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import base64
 import enum
+import heapq
 import hmac
 import re
 import secrets
 import time
 from collections.abc import Callable, Generator, Iterable, Mapping
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import parse_qsl, quote, unquote
 
 import attrs
@@ -46,6 +47,7 @@ __all__ = [
     "collect_parameters",
     "credentials_lookup",
     "new_nonce",
+    "non_empty",
     "normalize_parameters",
     "parse_authorization_header",
     "percent_encode",
@@ -74,9 +76,20 @@ _REQUIRED = (
 # -- credentials ---------------------------------------------------------------------------------
 
 
-def _non_empty(_instance: object, attribute: attrs.Attribute[str], value: str) -> None:
-    if not isinstance(value, str) or not value:
-        raise rc.ConfigurationError(f"OAuth 1.0a credentials: {attribute.name} must be set")
+def non_empty(what: str) -> Callable[[object, attrs.Attribute[Any], object], None]:
+    """An attrs validator refusing an empty or non-text value of ``what`` (a credentials kind).
+
+    Text is ``str`` or ``bytes`` (a PEM key); the error names the field, never its value.
+    """
+
+    def check(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
+        if not isinstance(value, str | bytes) or not value:
+            raise rc.ConfigurationError(f"{what}: {attribute.name} must be set")
+
+    return check
+
+
+_non_empty = non_empty("OAuth 1.0a credentials")
 
 
 @attrs.frozen
@@ -374,19 +387,28 @@ def parse_authorization_header(value: str | None) -> dict[str, str]:
 
 @attrs.define
 class _NonceMemory:
-    """Nonces seen within the timestamp window, per consumer and token (RFC 5849 3.3)."""
+    """Nonces seen within the timestamp window, per consumer and token (RFC 5849 3.3).
+
+    A set answers "seen before?" in O(1); a heap ordered by the requests' timestamps lets each
+    check forget exactly the nonces that fell out of the window (amortised O(log n)), instead
+    of scanning every remembered nonce. A request outside the window is refused as stale before
+    its nonce is checked, so a forgotten nonce can never be replayed.
+    """
 
     window_s: int
-    seen: dict[tuple[str, str, str, int], int] = attrs.field(factory=dict)
+    seen: set[tuple[str, str, str, int]] = attrs.field(factory=set)
+    _expiry: list[tuple[int, tuple[str, str, str, int]]] = attrs.field(factory=list)
 
     def check_and_remember(self, key: tuple[str, str, str, int], now: float) -> bool:
         """False when ``key`` was seen before; else remember it and return True."""
         horizon = now - 2 * self.window_s
-        for old in [k for k, stamp in self.seen.items() if stamp < horizon]:
-            del self.seen[old]
+        while self._expiry and self._expiry[0][0] < horizon:
+            _stamp, old = heapq.heappop(self._expiry)
+            self.seen.discard(old)
         if key in self.seen:
             return False
-        self.seen[key] = key[3]
+        self.seen.add(key)
+        heapq.heappush(self._expiry, (key[3], key))
         return True
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import json
 import logging
@@ -453,6 +454,59 @@ def test_revoked_token_is_replaced_once() -> None:
     ]
 
 
+def test_concurrent_requests_share_one_token_fetch() -> None:
+    """Eight requests at once with no token: one token request, the others wait for it."""
+    clock = Clock()
+    server, standin = _oauth2_server(clock)
+    standin.faults.latency_s = 0.01  # the token request is still in flight as the others start
+    auth = NetSuiteOAuth2Auth(_m2m(), token_url=ACCOUNT.token_url, clock=clock)
+
+    async def scenario() -> list[int]:
+        async with httpx.AsyncClient(transport=standin.transport(), auth=auth) as client:
+            url = f"https://{ACCOUNT.rest_host}{RECORD_PATH}"
+            responses = await asyncio.gather(*(client.get(url) for _ in range(8)))
+        return [r.status_code for r in responses]
+
+    assert run(scenario()) == [200] * 8
+    assert auth.fetches == 1
+    assert len(_token_requests(standin)) == 1
+    assert [e.outcome for e in server.login_audit].count("ok") == 9
+
+
+def test_concurrent_refusals_of_a_revoked_token_share_one_fetch() -> None:
+    """After a revocation, requests refused at once fetch one new token between them."""
+    clock = Clock()
+    server, standin = _oauth2_server(clock)
+    auth = NetSuiteOAuth2Auth(_m2m(), token_url=ACCOUNT.token_url, clock=clock)
+    assert _get(standin, auth)[0].status_code == 200
+    server.revoke_tokens()
+    standin.faults.latency_s = 0.01
+
+    async def scenario() -> list[int]:
+        async with httpx.AsyncClient(transport=standin.transport(), auth=auth) as client:
+            url = f"https://{ACCOUNT.rest_host}{RECORD_PATH}"
+            responses = await asyncio.gather(*(client.get(url) for _ in range(4)))
+        return [r.status_code for r in responses]
+
+    assert run(scenario()) == [200] * 4
+    assert auth.fetches == 2
+
+
+def test_a_sync_client_fetches_and_reuses_the_token_too() -> None:
+    """The synchronous flow (httpx.Client) fetches once and reuses the token."""
+    clock = Clock()
+    _, standin = _oauth2_server(clock)
+    auth = NetSuiteOAuth2Auth(_m2m(), token_url=ACCOUNT.token_url, clock=clock)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return run(standin(request))
+
+    with httpx.Client(transport=httpx.MockTransport(handler), auth=auth) as client:
+        url = f"https://{ACCOUNT.rest_host}{RECORD_PATH}"
+        assert [client.get(url).status_code for _ in range(3)] == [200] * 3
+    assert auth.fetches == 1
+
+
 def _token_post(assertion: str, url: str = ACCOUNT.token_url) -> httpx.Request:
     return httpx.Request(
         "POST",
@@ -670,3 +724,7 @@ def test_missing_cryptography_names_the_extra(monkeypatch: pytest.MonkeyPatch) -
         NetSuiteOAuth2Auth(_m2m(), token_url=ACCOUNT.token_url)
     with pytest.raises(rc.ConfigurationError, match=r"refund-sync\[netsuite-oauth2\]"):
         client_assertion(_m2m(), token_url=ACCOUNT.token_url, now=0)
+    with pytest.raises(rc.ConfigurationError, match=r"refund-sync\[netsuite-oauth2\]"):
+        NetSuiteAuthServer(ACCOUNT).register_m2m_client(
+            client_id="client-abc", certificate_id="cert-001", public_key_pem=RSA_PUBLIC
+        )

@@ -294,6 +294,21 @@ def test_verifier_rejects_a_replayed_nonce() -> None:
     assert verifier.verify(_signed(nonce="twice"), now=1_001).nonce == "twice"
 
 
+def test_nonce_memory_forgets_only_what_left_the_window() -> None:
+    """Nonces are kept while a replay could pass the timestamp check, then forgotten (bounded)."""
+    verifier = OAuth1Verifier(credentials_lookup(CREDS), window_s=300)
+    for step in range(200):  # one request every 10 s, timestamps a little out of order
+        now = 1_000 + 10 * step
+        verifier.verify(_signed(nonce=f"n{step}", timestamp=now - step % 3), now=now)
+        # Only the last 2 x 300 s of nonces are held, however long the stand-in runs.
+        assert len(verifier._nonces.seen) <= 61
+    last = 1_000 + 10 * 199
+    replay = _signed(nonce="n199", timestamp=last - 199 % 3)
+    assert _failure(verifier, replay, last + 5).reason is OAuth1Failure.REPLAYED_NONCE
+    old = _signed(nonce="n0", timestamp=1_000)
+    assert _failure(verifier, old, last).reason is OAuth1Failure.STALE_TIMESTAMP
+
+
 def test_verifier_rejects_unknown_credentials_and_missing_parameters() -> None:
     """Unknown consumer/token and a missing oauth_* parameter are each named."""
     stranger = OAuth1Credentials("other", "s1", "tk-456", "s2")

@@ -8,29 +8,34 @@ Intent: one place that knows how NetSuite names an account (realm ``123456_SB1``
 * OAuth 2.0 client credentials (machine to machine): a JWT assertion signed with the
   certificate's private key (PS256 by default, or ES256) is exchanged at the token endpoint for
   a bearer token that lives an hour. :class:`NetSuiteOAuth2Auth` fetches it through the same
-  client, caches it until shortly before ``expires_in`` and fetches again afterwards.
+  client, caches it until shortly before ``expires_in`` and fetches again afterwards; requests
+  that find no valid token at once wait for one fetch instead of each fetching its own.
 
-Signing needs ``cryptography`` (the ``refund-sync[netsuite-oauth2]`` extra); it is imported only
-when an OAuth 2.0 assertion is made, so TBA users need not install it. Private keys, secrets,
+Signing needs ``cryptography`` (the ``refund-sync[netsuite-oauth2]`` extra), which only
+:mod:`._jws` imports and checks for, so TBA users need not install it. Private keys, secrets,
 assertions and tokens never appear in a ``repr``, a log line or an error message.
 """
 
 from __future__ import annotations
 
-import importlib.util
+import asyncio
 import logging
 import re
+import threading
 import time
-from collections.abc import Callable, Generator, Iterable
+import weakref
+from collections.abc import AsyncGenerator, Callable, Generator, Iterable
 from decimal import Decimal, InvalidOperation
-from typing import Any, Literal
 
 import attrs
 import httpx
 
 import refund_core as rc
 from refund_adapters._http import UpstreamAuthError, UpstreamUnavailableError
-from refund_adapters._oauth1 import OAuth1Auth, OAuth1Credentials, new_nonce
+from refund_adapters._oauth1 import OAuth1Auth, OAuth1Credentials, new_nonce, non_empty
+
+from . import _jws
+from ._jws import JwsAlgorithm
 
 __all__ = [
     "CLIENT_ASSERTION_TYPE",
@@ -50,9 +55,6 @@ TOKEN_PATH = "/services/rest/auth/oauth2/v1/token"
 CLIENT_ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 #: Oracle: the assertion's ``exp`` must be less than 60 minutes after its ``iat``.
 MAX_ASSERTION_LIFETIME_S = 3600
-EXTRA = "refund-sync[netsuite-oauth2]"
-
-JwsAlgorithm = Literal["PS256", "ES256"]
 
 # Production "1234567", sandbox "1234567_SB1" (or its host form "1234567-sb1"), release preview
 # "1234567_RP", test drives "TSTDRV1234567": letters and digits, then an optional environment.
@@ -135,17 +137,7 @@ def tba_auth(
 # -- OAuth 2.0 client credentials -----------------------------------------------------------------
 
 
-def _require_cryptography() -> None:
-    """Raise a ConfigurationError naming the extra when ``cryptography`` is not installed."""
-    if importlib.util.find_spec("cryptography") is None:
-        raise rc.ConfigurationError(
-            f"NetSuite OAuth 2.0 needs the 'cryptography' package: install {EXTRA}"
-        )
-
-
-def _non_empty(_instance: object, attribute: attrs.Attribute[Any], value: object) -> None:
-    if not value:
-        raise rc.ConfigurationError(f"NetSuite OAuth 2.0 credentials: {attribute.name} must be set")
+_non_empty = non_empty("NetSuite OAuth 2.0 credentials")
 
 
 def _as_tuple(values: Iterable[str]) -> tuple[str, ...]:
@@ -191,9 +183,6 @@ def client_assertion(
         raise rc.ConfigurationError(
             f"assertion lifetime must be 1..{MAX_ASSERTION_LIFETIME_S} s, got {lifetime_s}"
         )
-    _require_cryptography()
-    from refund_adapters.netsuite import _jws  # noqa: PLC0415 - optional extra, imported late
-
     header = {"typ": "JWT", "alg": credentials.algorithm, "kid": credentials.certificate_id}
     payload = {
         "iss": credentials.client_id,
@@ -266,6 +255,9 @@ class NetSuiteOAuth2Auth(httpx.Auth):
     Before a request, if no token is cached or it expires within ``refresh_margin_s``, a fresh
     assertion is POSTed to ``token_url`` through the same client and the bearer token cached.
     A 401 answered to a cached token (revoked early) fetches a new one and resends once.
+    Concurrent requests share one fetch: the first takes a lock (one per event loop, or a
+    thread lock for a synchronous ``httpx.Client``) and the others, waiting on it, find the new
+    token when they get it.
     """
 
     requires_response_body = True
@@ -284,13 +276,16 @@ class NetSuiteOAuth2Auth(httpx.Auth):
                 f"assertion lifetime must be 1..{MAX_ASSERTION_LIFETIME_S} s, "
                 f"got {assertion_lifetime_s}"
             )
-        _require_cryptography()  # fail at configuration time, not on the first request
+        _jws.require_cryptography()  # fail at configuration time, not on the first request
         self._credentials = credentials
         self._token_url = token_url
         self._clock = clock
         self._margin = refresh_margin_s
         self._assertion_lifetime_s = assertion_lifetime_s
         self._token: _Token | None = None
+        self._thread_lock = threading.Lock()
+        self._loop_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock]
+        self._loop_locks = weakref.WeakKeyDictionary()
         #: How many tokens were fetched (for tests and metrics).
         self.fetches = 0
 
@@ -318,24 +313,78 @@ class NetSuiteOAuth2Auth(httpx.Auth):
             headers={"Accept": "application/json"},
         )
 
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        """Fetch (or reuse) the bearer token, then send ``request`` with it."""
+    def _usable(self, refused: _Token | None = None) -> _Token | None:
+        """The cached token unless it is about to expire (or is the one just refused)."""
         token = self._token
-        fetched_now = False
-        if token is None or self._clock() >= token.expires_at - self._margin:
-            token = yield from self._fetch()
-            fetched_now = True
+        if token is None or token is refused or self._clock() >= token.expires_at - self._margin:
+            return None
+        return token
+
+    def _loop_lock(self) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()
+        lock = self._loop_locks.get(loop)
+        if lock is None:
+            lock = self._loop_locks[loop] = asyncio.Lock()
+        return lock
+
+    def sync_auth_flow(
+        self, request: httpx.Request
+    ) -> Generator[httpx.Request, httpx.Response, None]:
+        """Send ``request`` with a bearer token, fetching one under a thread lock if needed."""
+        token = self._usable()
+        fetched_now = token is None
+        if token is None:
+            with self._thread_lock:
+                token = self._usable()
+                if token is None:
+                    token = yield from self._fetch()
         request.headers["Authorization"] = f"Bearer {token.value}"
         response = yield request
         if response.status_code == 401 and not fetched_now:
             log.info("netsuite: bearer token refused (HTTP 401), fetching a new one")
-            self._token = None
-            token = yield from self._fetch()
-            request.headers["Authorization"] = f"Bearer {token.value}"
+            with self._thread_lock:
+                fresh = self._usable(refused=token)
+                if fresh is None:
+                    fresh = yield from self._fetch()
+            request.headers["Authorization"] = f"Bearer {fresh.value}"
             yield request
+
+    async def async_auth_flow(
+        self, request: httpx.Request
+    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        """As :meth:`sync_auth_flow`; concurrent requests of one event loop share one fetch."""
+        token = self._usable()
+        fetched_now = token is None
+        if token is None:
+            async with self._loop_lock():
+                token = self._usable()
+                if token is None:
+                    token = await self._fetch_async((yield self._token_request()))
+        request.headers["Authorization"] = f"Bearer {token.value}"
+        response = yield request
+        if response.status_code == 401 and not fetched_now:
+            log.info("netsuite: bearer token refused (HTTP 401), fetching a new one")
+            async with self._loop_lock():
+                fresh = self._usable(refused=token)
+                if fresh is None:
+                    fresh = await self._fetch_async((yield self._token_request()))
+            request.headers["Authorization"] = f"Bearer {fresh.value}"
+            yield request
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        """Fetch (or reuse) the bearer token, then send ``request`` with it."""
+        yield from self.sync_auth_flow(request)
 
     def _fetch(self) -> Generator[httpx.Request, httpx.Response, _Token]:
         response = yield self._token_request()
+        response.read()
+        return self._take(response)
+
+    async def _fetch_async(self, response: httpx.Response) -> _Token:
+        await response.aread()
+        return self._take(response)
+
+    def _take(self, response: httpx.Response) -> _Token:
         if response.status_code != 200:
             raise _token_error(response)
         token = _parse_token(response, self._clock())

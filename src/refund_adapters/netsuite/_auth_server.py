@@ -34,13 +34,8 @@ from refund_adapters._oauth1 import (
 )
 from refund_adapters._standin import json_response
 
-from ._auth import (
-    CLIENT_ASSERTION_TYPE,
-    MAX_ASSERTION_LIFETIME_S,
-    TOKEN_PATH,
-    NetSuiteAccount,
-    _require_cryptography,
-)
+from . import _jws
+from ._auth import CLIENT_ASSERTION_TYPE, MAX_ASSERTION_LIFETIME_S, TOKEN_PATH, NetSuiteAccount
 
 __all__ = [
     "INVALID_LOGIN_DETAIL",
@@ -158,9 +153,6 @@ class NetSuiteAuthServer:
         scopes: Iterable[str] = ("rest_webservices",),
     ) -> None:
         """Map a certificate (ID and public key or certificate PEM) to an integration."""
-        _require_cryptography()
-        from refund_adapters.netsuite import _jws  # noqa: PLC0415 - optional extra, imported late
-
         self._clients[certificate_id] = _M2MClient(
             client_id=client_id,
             certificate_id=certificate_id,
@@ -250,9 +242,6 @@ class NetSuiteAuthServer:
         self, assertion: str, *, audience: str
     ) -> tuple[_M2MClient, frozenset[str]] | str:
         """The client and granted scopes, or the reason the assertion is refused."""
-        _require_cryptography()
-        from refund_adapters.netsuite import _jws  # noqa: PLC0415 - optional extra, imported late
-
         try:
             header, payload, signing_input, signature = _jws.decode_compact(assertion)
         except ValueError:

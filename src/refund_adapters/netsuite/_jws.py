@@ -1,40 +1,65 @@
 """JSON Web Signatures (RFC 7515) with PS256 and ES256, for NetSuite's OAuth 2.0 assertions.
 
 Intent: the only module that imports ``cryptography`` (the ``refund-sync[netsuite-oauth2]``
-extra). The rest of the package imports it late, so TBA users and the local stand-ins work
-without the extra. Keys are never part of an error message.
+extra), and the one place that checks for it: importing this module works without the extra
+(TBA users and the local stand-ins never need it), and every function that needs it calls
+:func:`require_cryptography` first, which names the extra in a ``ConfigurationError``. Keys are
+never part of an error message.
 """
 
 from __future__ import annotations
 
 import base64
+import importlib.util
 import json
 import re
-from typing import Any
-
-from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
-from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
+from typing import Any, Literal
 
 import refund_core as rc
 
-from ._auth import JwsAlgorithm
+try:  # the optional extra: require_cryptography() reports its absence where it is needed
+    from cryptography import x509
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
+    from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes, PublicKeyTypes
+except ModuleNotFoundError:  # pragma: no cover - only without the extra
+    _HAVE_CRYPTOGRAPHY = False
+else:
+    _HAVE_CRYPTOGRAPHY = True
 
 __all__ = [
+    "EXTRA",
+    "JwsAlgorithm",
     "b64url_decode",
     "b64url_encode",
     "compact_sign",
     "decode_compact",
     "load_private_key",
     "load_public_key",
+    "require_cryptography",
     "sign",
     "verify",
 ]
 
-#: RFC 7518 3.5: PSS with MGF1(SHA-256) and a salt as long as the hash (32 bytes).
-_PSS = padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32)
+#: The package extra that brings ``cryptography``.
+EXTRA = "refund-sync[netsuite-oauth2]"
+
+#: The assertion signature algorithms the adapter and its stand-in support.
+JwsAlgorithm = Literal["PS256", "ES256"]
+
+
+def require_cryptography() -> None:
+    """Raise a ConfigurationError naming the extra when ``cryptography`` is not installed."""
+    if not _HAVE_CRYPTOGRAPHY or importlib.util.find_spec("cryptography") is None:
+        raise rc.ConfigurationError(
+            f"NetSuite OAuth 2.0 needs the 'cryptography' package: install {EXTRA}"
+        )
+
+
+def _pss() -> padding.PSS:
+    """RFC 7518 3.5: PSS with MGF1(SHA-256) and a salt as long as the hash (32 bytes)."""
+    return padding.PSS(mgf=padding.MGF1(hashes.SHA256()), salt_length=32)
 
 
 def b64url_encode(data: bytes) -> str:
@@ -51,6 +76,7 @@ def b64url_decode(text: str) -> bytes:
 
 def load_private_key(pem: bytes) -> PrivateKeyTypes:
     """An unencrypted PEM private key; ConfigurationError (without the key) if unreadable."""
+    require_cryptography()
     try:
         return serialization.load_pem_private_key(pem, password=None)
     except (ValueError, TypeError) as exc:
@@ -61,6 +87,7 @@ def load_private_key(pem: bytes) -> PrivateKeyTypes:
 
 def load_public_key(pem: bytes) -> PublicKeyTypes:
     """A PEM public key, or the public key of a PEM X.509 certificate."""
+    require_cryptography()
     try:
         if b"CERTIFICATE" in pem:
             return x509.load_pem_x509_certificate(pem).public_key()
@@ -73,10 +100,11 @@ def load_public_key(pem: bytes) -> PublicKeyTypes:
 
 def sign(signing_input: bytes, key: PrivateKeyTypes, algorithm: JwsAlgorithm) -> bytes:
     """The JWS signature (RFC 7518 3.4 / 3.5) of ``signing_input``; ES256 as raw ``r || s``."""
+    require_cryptography()
     if algorithm == "PS256":
         if not isinstance(key, rsa.RSAPrivateKey):
             raise rc.ConfigurationError("PS256 needs an RSA private key")
-        return key.sign(signing_input, _PSS, hashes.SHA256())
+        return key.sign(signing_input, _pss(), hashes.SHA256())
     if algorithm == "ES256":
         if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "secp256r1":
             raise rc.ConfigurationError("ES256 needs a P-256 EC private key")
@@ -87,9 +115,10 @@ def sign(signing_input: bytes, key: PrivateKeyTypes, algorithm: JwsAlgorithm) ->
 
 def verify(signing_input: bytes, signature: bytes, key: PublicKeyTypes, algorithm: str) -> bool:
     """Whether ``signature`` is a valid PS256/ES256 signature of ``signing_input`` by ``key``."""
+    require_cryptography()
     try:
         if algorithm == "PS256" and isinstance(key, rsa.RSAPublicKey):
-            key.verify(signature, signing_input, _PSS, hashes.SHA256())
+            key.verify(signature, signing_input, _pss(), hashes.SHA256())
             return True
         if algorithm == "ES256" and isinstance(key, ec.EllipticCurvePublicKey):
             if len(signature) != 64 or key.curve.name != "secp256r1":
