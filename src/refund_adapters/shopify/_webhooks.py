@@ -4,8 +4,18 @@ Shopify signs each HTTPS delivery: ``X-Shopify-Hmac-SHA256`` is the base64 HMAC-
 raw request body keyed with the app's client secret. Verification must use the raw bytes (not a
 re-serialised JSON) and a constant-time comparison. After a secret is rotated Shopify may sign
 with the old one for up to an hour, so several secrets can be given; any one of them may match.
-Deliveries are at-least-once: ``X-Shopify-Webhook-Id`` names a delivery, and a repeat of one
-already accepted is reported as a duplicate rather than processed again.
+
+Deliveries are at-least-once: ``X-Shopify-Webhook-Id`` names a delivery. A delivery counts as
+done only once it was *processed*: the receiver calls :meth:`ShopifyWebhookVerifier.verify`,
+processes the delivery, then :meth:`ShopifyWebhookVerifier.mark_processed`. A redelivery after
+a failure (no ``mark_processed``) is processed again, never dropped as a duplicate; a
+redelivery after success comes back with ``duplicate=True``::
+
+    webhook = verifier.verify(raw_body, headers)  # WebhookVerificationError if forged
+    if not webhook.duplicate:
+        event = await source.fetch_event(webhook.refund_id)
+        ...  # hand the event to the engine; if this raises, Shopify delivers again
+        verifier.mark_processed(webhook.webhook_id)
 """
 
 from __future__ import annotations
@@ -36,7 +46,7 @@ class WebhookVerificationError(rc.InvalidInputError):
 class ShopifyWebhook:
     """A verified delivery: its topic, shop, IDs and REST-shaped JSON payload.
 
-    ``duplicate`` is True when this delivery ID was accepted before (do not process it again).
+    ``duplicate`` is True when this delivery ID was processed before (do not process it again).
     ``refund_id`` is the refund's GraphQL ID (``admin_graphql_api_id``) for ``refunds/create``.
     """
 
@@ -62,13 +72,35 @@ def _header(headers: Mapping[str, str], name: str) -> str | None:
     return None
 
 
+#: The length of an HMAC-SHA256 digest, which ``X-Shopify-Hmac-SHA256`` carries in base64.
+_DIGEST_SIZE = hashlib.sha256().digest_size
+
+
+def _signature_bytes(signature: str | bytes) -> bytes:
+    """The digest in an ``X-Shopify-Hmac-SHA256`` value; a typed error when it cannot be one."""
+    if not isinstance(signature, str | bytes):
+        raise WebhookVerificationError(
+            f"X-Shopify-Hmac-SHA256 must be text, not {type(signature).__name__}"
+        )
+    try:
+        given = base64.b64decode(signature.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        raise WebhookVerificationError("X-Shopify-Hmac-SHA256 is not base64") from None
+    if len(given) != _DIGEST_SIZE:
+        raise WebhookVerificationError(
+            f"X-Shopify-Hmac-SHA256 holds {len(given)} bytes, not a {_DIGEST_SIZE}-byte "
+            "HMAC-SHA256 digest"
+        )
+    return given
+
+
 class ShopifyWebhookVerifier:
-    """Checks signatures against the app's secret(s) and remembers recent delivery IDs.
+    """Checks signatures against the app's secret(s) and remembers processed delivery IDs.
 
     ``secrets`` lists the current client secret first and, during a rotation, the previous one.
     ``topics`` limits which topics are accepted (``refunds/create`` by default). The memory of
-    delivery IDs holds the last ``remember`` deliveries; durable dedupe is the journal's job
-    (a refund's ID is its event key), this only saves the work of a quick redelivery.
+    processed delivery IDs holds the last ``remember`` of them; durable dedupe is the journal's
+    job (a refund's ID is its event key), this only saves the work of a quick redelivery.
     """
 
     def __init__(
@@ -84,17 +116,12 @@ class ShopifyWebhookVerifier:
         self.__keys = tuple(keys)
         self._topics = frozenset(topics)
         self._remember = remember
-        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._processed: OrderedDict[str, None] = OrderedDict()
 
     def __repr__(self) -> str:
         return f"ShopifyWebhookVerifier(secrets={len(self.__keys)}, topics={sorted(self._topics)})"
 
-    def signature_matches(self, body: bytes, signature: str) -> bool:
-        """Whether ``signature`` is the base64 HMAC-SHA256 of ``body`` under any secret."""
-        try:
-            given = base64.b64decode(signature.strip(), validate=True)
-        except (binascii.Error, ValueError):
-            return False
+    def _matches(self, body: bytes, given: bytes) -> bool:
         matched = False
         for key in self.__keys:
             expected = hmac.new(key, body, hashlib.sha256).digest()
@@ -102,12 +129,34 @@ class ShopifyWebhookVerifier:
             matched |= hmac.compare_digest(expected, given)
         return matched
 
+    def signature_matches(self, body: bytes, signature: str) -> bool:
+        """Whether ``signature`` is the base64 HMAC-SHA256 of ``body`` under any secret.
+
+        A signature that is not base64 of a 32-byte digest does not match.
+        """
+        try:
+            given = _signature_bytes(signature)
+        except WebhookVerificationError:
+            return False
+        return self._matches(bytes(body), given)
+
     def verify(self, body: bytes, headers: Mapping[str, str]) -> ShopifyWebhook:
-        """Verify one delivery (raw body and its headers) and say whether it is a duplicate."""
+        """Verify one delivery (raw body and its headers); say whether it was processed before.
+
+        Raises :class:`WebhookVerificationError` when the signature is missing, malformed or
+        wrong, or the delivery is otherwise not one to handle. Verifying does not mark the
+        delivery: call :meth:`mark_processed` once it has been processed.
+        """
+        if not isinstance(body, bytes | bytearray | memoryview):
+            raise WebhookVerificationError(
+                f"the webhook body must be the raw request bytes, not {type(body).__name__} "
+                "(a re-encoded body would not match the signature)"
+            )
+        raw = bytes(body)
         signature = _header(headers, "X-Shopify-Hmac-SHA256")
         if not signature:
             raise WebhookVerificationError("webhook has no X-Shopify-Hmac-SHA256 header")
-        if not self.signature_matches(body, signature):
+        if not self._matches(raw, _signature_bytes(signature)):
             raise WebhookVerificationError(
                 "webhook signature does not match the body (forged, tampered with, or signed "
                 "with a secret this verifier does not hold)"
@@ -119,21 +168,29 @@ class ShopifyWebhookVerifier:
         if not webhook_id:
             raise WebhookVerificationError("webhook has no X-Shopify-Webhook-Id header")
         try:
-            payload = json.loads(body, parse_float=Decimal)
+            payload = json.loads(raw, parse_float=Decimal)
         except ValueError as exc:
             raise WebhookVerificationError(f"webhook body is not JSON: {exc}") from None
         if not isinstance(payload, dict):
             raise WebhookVerificationError("webhook body is not a JSON object")
-        duplicate = webhook_id in self._seen
-        self._seen[webhook_id] = None
-        self._seen.move_to_end(webhook_id)
-        while len(self._seen) > self._remember:
-            self._seen.popitem(last=False)
         return ShopifyWebhook(
             topic=topic,
             shop_domain=_header(headers, "X-Shopify-Shop-Domain") or "",
             webhook_id=webhook_id,
             api_version=_header(headers, "X-Shopify-API-Version") or "",
             payload=types.MappingProxyType(payload),
-            duplicate=duplicate,
+            duplicate=webhook_id in self._processed,
         )
+
+    def mark_processed(self, webhook_id: str) -> None:
+        """Remember that the delivery ``webhook_id`` was processed: a redelivery is a duplicate.
+
+        Call it only after processing succeeded, so a delivery whose processing failed is
+        processed again when Shopify delivers it again.
+        """
+        if not webhook_id:
+            raise rc.InvalidInputError("a webhook ID to mark as processed must not be empty")
+        self._processed[webhook_id] = None
+        self._processed.move_to_end(webhook_id)
+        while len(self._processed) > self._remember:
+            self._processed.popitem(last=False)
