@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import gc
+import warnings
+
 import graphql
 import httpx
 import pytest
 
+import refund_core as rc
 from refund_adapters._http import UpstreamRejectedError, UpstreamUnavailableError
 from refund_adapters.conformance import run
 from refund_adapters.shopify import ShopifyAdminClient, ShopifyStandIn, ShopifyStorefront
@@ -46,16 +50,22 @@ def test_every_adapter_query_validates_against_the_schema() -> None:
         assert graphql.validate(schema, graphql.parse(document)) == [], name
 
 
+BAD = "query Bad($id: ID!) { order(id: $id) { id refundSyncSecretField } }"
+
+
 def test_the_validator_can_fail() -> None:
-    """A query for a field Shopify does not have is rejected by the validator and the API."""
+    """A query for a field Shopify does not have is rejected by the validator."""
     schema = load_schema(schema_path())
-    bad = "query Bad($id: ID!) { order(id: $id) { id refundSyncSecretField } }"
-    problems = graphql.validate(schema, graphql.parse(bad))
+    problems = graphql.validate(schema, graphql.parse(BAD))
     assert problems
     assert "refundSyncSecretField" in problems[0].message
+
+
+def test_the_stand_in_refuses_an_invalid_query() -> None:
+    """The stand-in answers a query for a field Shopify does not have with a request error."""
     _, _, shop_client = _world()
     with pytest.raises(UpstreamRejectedError, match="Cannot query field 'refundSyncSecretField'"):
-        run(shop_client.execute(bad, ORDER, operation="Bad"))
+        run(shop_client.execute(BAD, ORDER, operation="Bad"))
 
 
 def test_the_stand_in_validates_what_it_receives() -> None:
@@ -152,6 +162,87 @@ def test_a_client_serves_several_event_loops() -> None:
     for _ in range(3):
         order = run(storefront.load_order("5001"))
         assert order.name == "#5001"
+
+
+def test_each_loops_client_is_closed_when_its_loop_ends() -> None:
+    """Over real HTTP, the client made for each asyncio.run is closed with it: no leaked sockets."""
+    clock, shop, _ = _world()
+    made: list[httpx.AsyncClient] = []
+
+    def factory() -> httpx.AsyncClient:
+        made.append(httpx.AsyncClient())
+        return made[-1]
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with shop.serve() as server:
+            shop_client = ShopifyAdminClient(
+                shop="test-shop",
+                access_token="shpat_test_token",
+                base_url=server.base_url,
+                client_factory=factory,
+                sleep=clock.sleep,
+                clock=clock,
+            )
+            storefront = ShopifyStorefront(shop_client)
+            for _ in range(3):
+                assert run(storefront.load_order("5001")).name == "#5001"
+                assert made[-1].is_closed
+            del storefront, shop_client
+            gc.collect()
+    assert len(made) == 3
+    assert [w for w in caught if issubclass(w.category, ResourceWarning)] == []
+
+
+def test_aclose_closes_the_running_loops_own_client() -> None:
+    """aclose() closes the client made for the running loop; the next call makes a new one."""
+    _, shop, _ = _world()
+    made: list[httpx.AsyncClient] = []
+
+    def factory() -> httpx.AsyncClient:
+        made.append(httpx.AsyncClient(transport=shop.transport()))
+        return made[-1]
+
+    shop_client = ShopifyAdminClient(
+        shop="test-shop", access_token="shpat_test_token", client_factory=factory
+    )
+
+    async def twice() -> None:
+        await shop_client.execute(ORDER_BY_ID, ORDER, operation="RefundSyncOrder")
+        await shop_client.aclose()
+        assert made[0].is_closed
+        async with shop_client:
+            await shop_client.execute(ORDER_BY_ID, ORDER, operation="RefundSyncOrder")
+        assert made[1].is_closed
+
+    run(twice())
+    assert len(made) == 2
+
+
+def test_an_injected_client_is_used_and_never_closed() -> None:
+    """An http_client given by the caller serves every call and stays open after aclose()."""
+    _, shop, _ = _world()
+
+    async def scenario() -> httpx.AsyncClient:
+        async with httpx.AsyncClient(transport=shop.transport()) as http:
+            shop_client = ShopifyAdminClient(
+                shop="test-shop", access_token="shpat_test_token", http_client=http
+            )
+            for _ in range(2):
+                await shop_client.execute(ORDER_BY_ID, ORDER, operation="RefundSyncOrder")
+            await shop_client.aclose()
+            assert not http.is_closed
+            return http
+
+    assert run(scenario()).is_closed
+    assert len(shop.requests) == 2
+    with pytest.raises(rc.ConfigurationError, match="not both"):
+        ShopifyAdminClient(
+            shop="test-shop",
+            access_token="t",
+            http_client=httpx.AsyncClient(),
+            client_factory=httpx.AsyncClient,
+        )
 
 
 def test_shop_names_are_checked() -> None:

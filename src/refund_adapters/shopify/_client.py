@@ -13,6 +13,12 @@ request errors -> :class:`UpstreamRejectedError`, retries run out ->
 :class:`UpstreamUnavailableError`. A mutation's ``userErrors`` become
 :class:`ShopifyUserError`, naming each field path. The access token is sent in
 ``X-Shopify-Access-Token`` and never logged or shown in a ``repr``.
+
+HTTP clients: an ``http_client`` given to the constructor is used as is and never closed here
+(its owner closes it, in the event loop it belongs to). Otherwise the admin client makes its own,
+one per running event loop (a connection pool belongs to the loop that opened it, and the
+engine's synchronous entry points run one ``asyncio.run`` each), and closes each in its loop:
+:meth:`ShopifyAdminClient.aclose`, or by itself when ``asyncio.run`` shuts that loop down.
 """
 
 from __future__ import annotations
@@ -23,12 +29,14 @@ import logging
 import re
 import time
 import weakref
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
 import attrs
 import httpx
+
+import refund_core as rc
 
 from .._http import (
     ConcurrencyLimiter,
@@ -45,6 +53,7 @@ from .._http import (
 
 __all__ = [
     "API_VERSION",
+    "PREVIOUS_ATTEMPT_FAILED",
     "SERVICE",
     "ShopifyAdminClient",
     "ShopifyUserError",
@@ -67,6 +76,10 @@ _DEFAULT_RESTORE_RATE = 100.0
 _DEFAULT_POLICY = RetryPolicy()
 #: Request-level error codes that mean "not now" rather than "never".
 _TRY_LATER_CODES = frozenset({"IDEMPOTENCY_CONCURRENT_REQUEST", "INTERNAL_SERVER_ERROR"})
+#: "A previous request with this idempotency key failed. Retry with a new idempotency key."
+#: (Admin 2026-01 schema, on the error-code enums of the ``@idempotent`` mutations.) Reported as
+#: an :class:`UpstreamRejectedError` with this code: the same request can never succeed.
+PREVIOUS_ATTEMPT_FAILED = "IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED"
 _SHOP_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -164,12 +177,36 @@ def _cost(body: Any) -> _Cost | None:
         return None
 
 
+def _default_client() -> httpx.AsyncClient:
+    return httpx.AsyncClient(timeout=30.0)
+
+
+async def _close_at_loop_shutdown(client: httpx.AsyncClient) -> AsyncGenerator[None, None]:
+    """Hold ``client`` open until the loop's shutdown (or :meth:`aclose`), then close it there.
+
+    Started once, this generator stays suspended at ``yield``. ``asyncio.run`` closes every
+    async generator still open (``loop.shutdown_asyncgens``) before it closes its loop, so the
+    ``finally`` runs inside the loop the client's connections belong to.
+    """
+    try:
+        yield
+    finally:
+        await client.aclose()
+
+
+@attrs.frozen
+class _Owned:
+    client: httpx.AsyncClient
+    closer: AsyncGenerator[None, None]
+
+
 class ShopifyAdminClient:
     """POSTs GraphQL operations to one shop's Admin API, paced, retried and error-mapped.
 
-    ``client_factory`` builds the :class:`httpx.AsyncClient`; one is made lazily per running
-    event loop (the engine's sync entry points run one ``asyncio.run`` per call, and a client's
-    connection pool belongs to the loop that made it). ``base_url`` replaces
+    ``http_client`` is an :class:`httpx.AsyncClient` owned by the caller (never closed here; use
+    it in its own event loop). Without one, ``client_factory`` (by default a plain
+    ``httpx.AsyncClient`` with a 30 s timeout) makes one client per running event loop, closed
+    by :meth:`aclose` or when ``asyncio.run`` shuts that loop down. ``base_url`` replaces
     ``https://{shop}.myshopify.com`` (a stand-in's loopback address, say). ``sleep`` and
     ``clock`` are injectable so pacing and retries run instantly in tests.
     """
@@ -181,6 +218,7 @@ class ShopifyAdminClient:
         access_token: str,
         api_version: str = API_VERSION,
         base_url: str | None = None,
+        http_client: httpx.AsyncClient | None = None,
         client_factory: Callable[[], httpx.AsyncClient] | None = None,
         policy: RetryPolicy = _DEFAULT_POLICY,
         limiter: ConcurrencyLimiter | None = None,
@@ -189,13 +227,18 @@ class ShopifyAdminClient:
     ) -> None:
         if not access_token or access_token != access_token.strip():
             raise UpstreamRejectedError("access token must be a non-empty string", service=SERVICE)
+        if http_client is not None and client_factory is not None:
+            raise rc.ConfigurationError(
+                "give the Shopify admin client an http_client or a client_factory, not both"
+            )
         self.shop = _shop_host(shop)
         self.api_version = api_version
         root = (base_url or f"https://{self.shop}").rstrip("/")
         self.endpoint = f"{root}/admin/api/{api_version}/graphql.json"
         self.__token = access_token
-        self._client_factory = client_factory or (lambda: httpx.AsyncClient(timeout=30.0))
-        self._clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
+        self._http_client = http_client
+        self._client_factory = client_factory or _default_client
+        self._owned: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Owned] = (
             weakref.WeakKeyDictionary()
         )
         self._policy = policy
@@ -209,19 +252,33 @@ class ShopifyAdminClient:
     def __repr__(self) -> str:
         return f"ShopifyAdminClient(shop={self.shop!r}, api_version={self.api_version!r})"
 
-    def _client(self) -> httpx.AsyncClient:
+    async def _client(self) -> httpx.AsyncClient:
+        if self._http_client is not None:
+            return self._http_client
         loop = asyncio.get_running_loop()
-        client = self._clients.get(loop)
-        if client is None:
+        owned = self._owned.get(loop)
+        if owned is None:
             client = self._client_factory()
-            self._clients[loop] = client
-        return client
+            closer = _close_at_loop_shutdown(client)
+            await closer.asend(None)
+            owned = _Owned(client, closer)
+            self._owned[loop] = owned
+        return owned.client
 
     async def aclose(self) -> None:
-        """Close the HTTP client of the running loop, if one was made."""
-        client = self._clients.pop(asyncio.get_running_loop(), None)
-        if client is not None:
-            await client.aclose()
+        """Close the HTTP client this admin client made for the running loop, if any.
+
+        An injected ``http_client`` is left open: it belongs to the caller.
+        """
+        owned = self._owned.pop(asyncio.get_running_loop(), None)
+        if owned is not None:
+            await owned.closer.aclose()
+
+    async def __aenter__(self) -> ShopifyAdminClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
 
     def _observe(self, body: Any) -> _Cost | None:
         cost = _cost(body)
@@ -269,7 +326,7 @@ class ShopifyAdminClient:
             return httpx.Request("POST", self.endpoint, headers=headers, content=content)
 
         response = await send(
-            self._client(),
+            await self._client(),
             build,
             service=SERVICE,
             policy=self._policy,
