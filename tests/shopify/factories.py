@@ -2,7 +2,9 @@
 
 ``shopify_storefront(capabilities)`` and ``shopify_refund_source(events)`` match the ``Factory``
 types of the Storefront and RefundSource contracts; :func:`standin` and :func:`client` are the
-pieces the Shopify tests combine themselves.
+pieces the Shopify tests combine themselves. Stand-ins use the schema subset shipped with the
+package, so these tests run without the shared specs; :func:`schema_path` (Shopify's full SDL,
+skipping when absent) is for the tests that check against the official schema itself.
 """
 
 from __future__ import annotations
@@ -47,16 +49,14 @@ class FakeClock:
 
 
 def schema_path() -> Any:
-    """The Admin 2026-01 SDL (the test is skipped when the shared specs are absent)."""
+    """Shopify's full Admin 2026-01 SDL (the test is skipped when the shared specs are absent)."""
     return spec_path(SCHEMA)
 
 
 def standin(clock: FakeClock | None = None, **options: Any) -> ShopifyStandIn:
-    """An empty stand-in shop ``test-shop``: fixed record times, cost bucket on ``clock``."""
+    """An empty stand-in shop ``test-shop`` on the shipped schema, its bucket on ``clock``."""
     options.setdefault("now", lambda: datetime(2026, 3, 10, 12, 0, tzinfo=UTC))
-    return ShopifyStandIn(
-        schema_path(), shop=SHOP, access_token=TOKEN, clock=clock or FakeClock(), **options
-    )
+    return ShopifyStandIn(shop=SHOP, access_token=TOKEN, clock=clock or FakeClock(), **options)
 
 
 def client(
@@ -114,7 +114,5 @@ def shopify_storefront(capabilities: rc.StorefrontCapabilities) -> rc.Storefront
 def shopify_refund_source(events: Iterable[rc.SourceEvent]) -> rc.RefundSource:
     """The Shopify refund source over a stand-in seeded with ``events`` (refunds only)."""
     clock = FakeClock()
-    shop_standin = ShopifyStandIn.from_events(
-        events, schema_path(), shop=SHOP, access_token=TOKEN, clock=clock
-    )
+    shop_standin = ShopifyStandIn.from_events(events, shop=SHOP, access_token=TOKEN, clock=clock)
     return ShopifyRefundSource(client(shop_standin, clock=clock))

@@ -1,11 +1,18 @@
 """A stateful local Shopify Admin GraphQL API: shops, orders, transactions, refunds, store credit.
 
 Every request is checked as Shopify checks it: the access token (401 otherwise), then the query
-is parsed and validated against the real published schema (the SDL file given to the
-constructor; the library does not ship it), answering syntax and validation errors as Shopify
+is parsed and validated against the schema, answering syntax and validation errors as Shopify
 does (HTTP 200, ``errors`` with locations). Valid operations are *executed by graphql-core
 against that same schema*, with the stand-in's state as the resolvers' source, so every answer
 has exactly the schema's shape: non-null fields, enums and lists are enforced by the executor.
+
+The schema is, by default, the subset of Shopify's published Admin 2026-01 schema shipped with
+this package (``admin_2026-01.subset.graphql``): the types, fields, arguments, input objects,
+enums, scalars and the ``@idempotent`` directive that the adapter's operations use, with
+signatures identical to Shopify's and no descriptions. ``tools/shopify_schema_subset.py`` cuts
+it from the official SDL, and the tests check that it is a faithful subset and still what the
+tool makes. Give ``schema_path`` (the full ``admin_2026-01.graphql``) to validate against all of
+Shopify's schema instead; queries for fields outside the subset need it.
 
 Behaviour imitated (from the API facts): ``refundCreate`` with line items (refundable
 quantities, restock types), shipping, transactions (parent must be a successful sale/capture of
@@ -13,7 +20,8 @@ the same gateway; no more than it has left), ``refundMethods.storeCreditRefund``
 customer; credits the customer's store credit account), ``currency`` required when the customer
 paid in another currency than the shop's, over-refunds refused unless ``allowOverRefunding``,
 ``userErrors`` with field paths; ``@idempotent(key:)`` (required, as from 2026-04; a repeat with
-the same key and input returns the first refund, with another input it is an error);
+the same key and input returns the first refund, with another input it is an error, and after
+an attempt that failed inside Shopify it is ``IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED``);
 ``suggestedRefund``; ``orders(query: "updated_at:>=...")`` and cursors; the cost bucket
 (``extensions.cost`` on every answer, ``THROTTLED`` when the bucket cannot pay, and queries
 over 1,000 points refused). Query cost is approximated: 1 per object, connections and lists
@@ -28,6 +36,7 @@ import base64
 import functools
 import hashlib
 import hmac
+import importlib.resources
 import itertools
 import json
 import re
@@ -46,7 +55,10 @@ import refund_core as rc
 
 from .._standin import StandIn, json_response
 
-__all__ = ["ShopifyStandIn", "load_schema"]
+__all__ = ["SUBSET_SCHEMA", "ShopifyStandIn", "load_schema", "shipped_schema"]
+
+#: The schema subset shipped in this package (a resource of ``refund_adapters.shopify``).
+SUBSET_SCHEMA = "admin_2026-01.subset.graphql"
 
 _PATH = re.compile(r"^/admin/api/(?P<version>\d{4}-\d{2}|unstable)/graphql\.json$")
 _BAD_TOKEN = "[API] Invalid API key or access token (unrecognized login or wrong password)"
@@ -55,14 +67,38 @@ _MUTATION_COST = 10
 _PAID_KINDS = ("SALE", "CAPTURE")
 
 
+def _build(text: str, where: str) -> graphql.GraphQLSchema:
+    try:
+        return graphql.build_schema(text)
+    except (graphql.GraphQLError, TypeError) as exc:
+        raise rc.ConfigurationError(f"{where} is not a GraphQL schema: {exc}") from exc
+
+
 @functools.lru_cache(maxsize=4)
 def _schema_at(path: str) -> graphql.GraphQLSchema:
-    return graphql.build_schema(Path(path).read_text(encoding="utf-8"))
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise rc.ConfigurationError(
+            f"cannot read the Shopify schema file {path}: {exc.__class__.__name__}: {exc}"
+        ) from exc
+    return _build(text, f"Shopify schema file {path}")
 
 
 def load_schema(path: str | Path) -> graphql.GraphQLSchema:
-    """Shopify's Admin schema built from its SDL file (cached: building takes about 2 s)."""
+    """Shopify's Admin schema built from an SDL file (cached: the full one takes about 2 s).
+
+    A file that is missing, unreadable or not a schema is a :class:`refund_core.ConfigurationError`
+    naming the path.
+    """
     return _schema_at(str(Path(path).resolve()))
+
+
+@functools.cache
+def shipped_schema() -> graphql.GraphQLSchema:
+    """The schema subset shipped with the package (:data:`SUBSET_SCHEMA`)."""
+    resource = importlib.resources.files(__package__).joinpath(SUBSET_SCHEMA)
+    return _build(resource.read_text(encoding="utf-8"), f"packaged {SUBSET_SCHEMA}")
 
 
 def _gid(kind: str, local_id: str) -> str:
@@ -208,9 +244,13 @@ class StandInOrder:
 class _Shop:
     domain: str
     currency: str
+    #: Whether the shop can refund to store credit (Shopify: new customer accounts are on).
+    store_credit_enabled: bool = True
     orders: dict[str, StandInOrder] = attrs.Factory(dict)
     store_credit: dict[tuple[str, str], Decimal] = attrs.Factory(dict)
-    idempotency: dict[str, tuple[str, str]] = attrs.Factory(dict)
+    #: Idempotency key -> (fingerprint of the input, refund ID); refund ID None: that attempt
+    #: failed inside Shopify, and the key can never be used again.
+    idempotency: dict[str, tuple[str, str | None]] = attrs.Factory(dict)
 
 
 @attrs.define
@@ -255,23 +295,26 @@ def _user_error(field: Sequence[str | int] | None, message: str) -> _UserErrors:
 
 
 class ShopifyStandIn(StandIn):
-    """A local Shopify Admin GraphQL API, validated against the published schema.
+    """A local Shopify Admin GraphQL API, validated against Shopify's schema.
 
-    ``schema_path`` is the Admin SDL (``admin_2026-01.graphql``). One shop is made from
-    ``shop``, ``access_token`` and ``currency``; :meth:`add_shop` adds more (each token belongs
-    to one shop). ``clock`` drives the cost bucket (``bucket_size`` points, refilled at
-    ``restore_rate`` per second) and ``now`` the timestamps of new records.
+    ``schema_path`` is an Admin SDL file (the full ``admin_2026-01.graphql``); by default the
+    subset shipped with the package. One shop is made from ``shop``, ``access_token`` and
+    ``currency``; ``store_credit`` says whether it can refund to store credit (Shopify: new
+    customer accounts on). :meth:`add_shop` adds more (each token belongs to one shop).
+    ``clock`` drives the cost bucket (``bucket_size`` points, refilled at ``restore_rate`` per
+    second) and ``now`` the timestamps of new records.
     """
 
     service = "shopify"
 
     def __init__(
         self,
-        schema_path: str | Path,
+        schema_path: str | Path | None = None,
         *,
         shop: str = "test-shop",
         access_token: str = "shpat_test_token",
         currency: str = "USD",
+        store_credit: bool = True,
         bucket_size: float = 2000.0,
         restore_rate: float = 100.0,
         require_idempotency: bool = True,
@@ -279,7 +322,7 @@ class ShopifyStandIn(StandIn):
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         super().__init__()
-        self.schema = load_schema(schema_path)
+        self.schema = shipped_schema() if schema_path is None else load_schema(schema_path)
         self._idempotent = self.schema.get_directive("idempotent")
         self._clock = clock
         self._now = now
@@ -291,14 +334,20 @@ class ShopifyStandIn(StandIn):
         self.documents: list[str] = []
         #: Answers sent THROTTLED.
         self.throttled = 0
-        self.add_shop(shop, access_token, currency)
+        self._failing_attempts = 0
+        self._writes = 0
+        self.add_shop(shop, access_token, currency, store_credit=store_credit)
         self._default_shop = shop
 
     # -- seeding ----------------------------------------------------------------------------
 
-    def add_shop(self, shop: str, access_token: str, currency: str = "USD") -> None:
+    def add_shop(
+        self, shop: str, access_token: str, currency: str = "USD", *, store_credit: bool = True
+    ) -> None:
         """Another shop, reachable with ``access_token``."""
-        self._shops[access_token] = _Shop(domain=shop, currency=currency)
+        self._shops[access_token] = _Shop(
+            domain=shop, currency=currency, store_credit_enabled=store_credit
+        )
 
     def _shop(self, shop: str | None) -> _Shop:
         name = shop or self._default_shop
@@ -413,7 +462,10 @@ class ShopifyStandIn(StandIn):
 
     @classmethod
     def from_events(
-        cls, events: Iterable[rc.SourceEvent], schema_path: str | Path, **options: Any
+        cls,
+        events: Iterable[rc.SourceEvent],
+        schema_path: str | Path | None = None,
+        **options: Any,
     ) -> ShopifyStandIn:
         """A stand-in whose shop holds one refund per :class:`refund_core.RefundEvent`.
 
@@ -474,11 +526,34 @@ class ShopifyStandIn(StandIn):
                 )
         return standin
 
+    # -- faults -------------------------------------------------------------------------------
+
+    def fail_refund_attempt_next(self, times: int = 1) -> None:
+        """Make the next ``times`` refundCreate calls fail inside Shopify, writing nothing.
+
+        Each is answered ``INTERNAL_SERVER_ERROR``; its idempotency key is then burned: any
+        later request with it gets ``IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED``.
+        """
+        self._failing_attempts += times
+
     # -- inspection ---------------------------------------------------------------------------
 
     def order(self, order_id: str, shop: str | None = None) -> StandInOrder:
         """The stand-in's order (for assertions)."""
         return self._shop(shop).orders[order_id]
+
+    def refunds(self, order_id: str | None = None, shop: str | None = None) -> list[StandInRefund]:
+        """The refunds of one order, or of every order of the shop, oldest order first."""
+        state = self._shop(shop)
+        orders = [state.orders[order_id]] if order_id is not None else state.orders.values()
+        return [refund for order in orders for refund in order.refunds]
+
+    def write_count(self) -> int:
+        """Refunds created through ``refundCreate`` (store credit ones too), in every shop.
+
+        Replays of an idempotency key, refused inputs and failed attempts are not counted.
+        """
+        return self._writes
 
     def store_credit_balance(
         self, customer_id: str, currency: str, shop: str | None = None
@@ -735,16 +810,31 @@ class ShopifyStandIn(StandIn):
                     "The idempotency key was already used with different parameters",
                     extensions={"code": "IDEMPOTENCY_KEY_PARAMETER_MISMATCH"},
                 )
+            if refund_id is None:
+                raise graphql.GraphQLError(
+                    "A previous request with this idempotency key failed. "
+                    "Retry with a new idempotency key.",
+                    extensions={"code": "IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED"},
+                )
             order, refund = self._find_refund(state, refund_id)
             return {
                 "refund": _RefundView(self, order, refund),
                 "order": _OrderView(self, order),
                 "userErrors": [],
             }
+        if self._failing_attempts:
+            self._failing_attempts -= 1
+            if key is not None:
+                state.idempotency[key] = (fingerprint, None)
+            raise graphql.GraphQLError(
+                "Internal error. Looks like something went wrong on our end.",
+                extensions={"code": "INTERNAL_SERVER_ERROR"},
+            )
         try:
             order, refund = self._create_refund(state, refund_input)
         except _UserErrors as problem:
             return {"refund": None, "order": None, "userErrors": problem.errors}
+        self._writes += 1
         if key is not None:
             state.idempotency[key] = (fingerprint, refund.id)
         return {
@@ -867,6 +957,11 @@ class ShopifyStandIn(StandIn):
             if not credit:
                 continue
             where = ["refundMethods", n, "storeCreditRefund"]
+            if not state.store_credit_enabled:
+                raise _user_error(
+                    where,
+                    "Store credit refunds need new customer accounts to be enabled for the shop",
+                )
             if order.customer_id is None:
                 raise _user_error(
                     where, "Store credit can only be refunded to an order with a customer"
