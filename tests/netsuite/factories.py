@@ -69,7 +69,12 @@ def rig(
         sleep=sleep,
         page_size=page_size,
     )
-    return Rig(standin, NetSuiteLedger(client, in_list_limit=in_list_limit), client, sleeps)
+    ledger = NetSuiteLedger(
+        client,
+        undeposited_funds_account=standin.undeposited_funds_account,
+        in_list_limit=in_list_limit,
+    )
+    return Rig(standin, ledger, client, sleeps)
 
 
 def netsuite_ledger(snapshot: rc.LedgerSnapshot) -> rc.Ledger:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Generator
 from decimal import Decimal
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 import refund_core as rc
 from refund_adapters import netsuite
@@ -21,6 +24,7 @@ from refund_adapters.netsuite import (
     rest_base_url,
 )
 from refund_adapters.netsuite._client import raise_for_error
+from tests.contracts._run import run
 
 ERROR_BODY = {
     "type": "https://www.rfc-editor.org/rfc/rfc9110.html#section-15.5.1",
@@ -122,4 +126,67 @@ def test_public_surface_is_what_we_mean() -> None:
         assert getattr(netsuite, name) is not None
     assert {"NetSuiteClient", "NetSuiteLedger", "NetSuiteStandIn", "tba_auth"} <= set(
         netsuite.__all__
+    )
+
+
+@pytest.mark.parametrize("account", ["", "12 34", "acme.evil.com/x", "123456_XX9", "../etc"])
+def test_rest_base_url_refuses_what_is_no_account_id(account: str) -> None:
+    """A bad account ID is a ConfigurationError (NetSuiteAccount's rules), never a garbage URL."""
+    with pytest.raises(rc.ConfigurationError):
+        rest_base_url(account)
+    with pytest.raises(rc.ConfigurationError):
+        netsuite.NetSuiteClient(httpx.AsyncClient, account=account)
+
+
+def test_rest_base_url_is_the_accounts() -> None:
+    """The client's base URL is exactly NetSuiteAccount.rest_base_url (one rule, one place)."""
+    account = netsuite.NetSuiteAccount("tstdrv1234567_SB2")
+    assert rest_base_url(account) == account.rest_base_url
+    assert rest_base_url("TSTDRV1234567_SB2") == account.rest_base_url
+
+
+def test_an_auth_that_fetches_tokens_is_refused_as_the_clients_auth() -> None:
+    """OAuth 2.0 (it sends token requests) cannot be NetSuiteClient(auth=...): say so at once."""
+    pem = _rsa_private_pem()
+    auth = netsuite.NetSuiteOAuth2Auth(
+        netsuite.M2MCredentials("client", "cert", pem),
+        token_url=netsuite.NetSuiteAccount("123456").token_url,
+    )
+    with pytest.raises(rc.ConfigurationError, match=r"httpx\.AsyncClient"):
+        netsuite.NetSuiteClient(httpx.AsyncClient, account="123456", auth=auth)
+
+
+class _TokenFirstAuth(httpx.Auth):
+    """An auth that, like a token flow, sends a request of its own before the real one."""
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        """Ask for a token first, then send the request."""
+        yield httpx.Request("POST", "https://example.invalid/token")
+        yield request
+
+
+def test_an_auth_flow_that_sends_its_own_request_is_refused_not_sent() -> None:
+    """A flow whose first request is not ours is a ConfigurationError; nothing is sent."""
+    sent: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return httpx.Response(200, json={"items": [], "hasMore": False})
+
+    client = netsuite.NetSuiteClient(
+        lambda: httpx.AsyncClient(transport=httpx.MockTransport(handler)),
+        base_url="https://123456.suitetalk.api.netsuite.com/services/rest",
+        auth=_TokenFirstAuth(),
+    )
+    with pytest.raises(rc.ConfigurationError, match="requests of its own"):
+        run(client.suiteql("SELECT t.id FROM transaction t"))
+    assert sent == []
+
+
+def _rsa_private_pem() -> bytes:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
     )

@@ -116,7 +116,10 @@ def test_over_a_real_loopback_server() -> None:
 
     async def session(base_url: str) -> tuple[rc.LedgerSnapshot, rc.Outcome, list[rc.WriteReceipt]]:
         async with httpx.AsyncClient() as http:
-            port = NetSuiteLedger(NetSuiteClient(http, base_url=f"{base_url}/services/rest"))
+            port = NetSuiteLedger(
+                NetSuiteClient(http, base_url=f"{base_url}/services/rest"),
+                undeposited_funds_account=standin.undeposited_funds_account,
+            )
             loaded = await port.load(everything(snapshot))
             plan = rc.decide_stripe_refund(refund, loaded, settings_)
             receipts = [await port.write(action) for action in _ledger_actions(plan)]
@@ -146,7 +149,9 @@ def _tba_rig(credentials: OAuth1Credentials) -> tuple[NetSuiteStandIn, NetSuiteL
         base_url=BASE_URL,
         auth=tba_auth("123456_SB1", credentials),
     )
-    return standin, NetSuiteLedger(client)
+    return standin, NetSuiteLedger(
+        client, undeposited_funds_account=standin.undeposited_funds_account
+    )
 
 
 def test_tba_signed_requests_are_accepted() -> None:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import logging
+from decimal import Decimal
 
 import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 
 import refund_core as rc
-from refund_adapters.netsuite import NetSuiteRejectedError
+from refund_adapters.netsuite import LinkType, NetSuiteRejectedError, NetSuiteStandIn
+from refund_adapters.netsuite._read import build_snapshot
 from tests.builders import at, credit_memo, invoice, ledger, order, payment
 from tests.contracts._run import run
 from tests.netsuite.factories import (
@@ -199,3 +202,135 @@ def test_offset_must_be_a_multiple_of_limit() -> None:
     with pytest.raises(NetSuiteRejectedError) as caught:
         run(setup.client.suiteql_page("SELECT t.id FROM transaction t", limit=10, offset=5))
     assert caught.value.error_path == "offset"
+
+
+# -- records the core does not model ------------------------------------------------------------
+
+
+def _with_foreign_records(standin: NetSuiteStandIn, *, payout_ref: str | None) -> None:
+    """Add what real accounts hold: a journal entry a refund applies to, a cash sale deposited."""
+    usd = standin.currency_id("USD")
+    standin.insert_transaction(
+        {"id": "JE-1", "type": "Journal", "entity": "C-1", "currency": usd, "foreigntotal": "5"}
+    )
+    standin.insert_transaction(
+        {
+            "id": "CUR-J",
+            "type": "CustRfnd",
+            "entity": "C-1",
+            "currency": usd,
+            "foreigntotal": "5",
+            "account": standin.undeposited_funds_account,
+            "status": "R",
+        }
+    )
+    standin.insert_link(
+        previous="JE-1",
+        previous_type="Journal",
+        next_doc="CUR-J",
+        next_type="CustRfnd",
+        line=1,
+        link_type=LinkType.REFUND,
+        amount=Decimal(5),
+    )
+    standin.insert_transaction(
+        {
+            "id": "DP-CS",
+            "type": "Deposit",
+            "currency": usd,
+            "foreigntotal": "20.00",
+            "custbody_rs_payout_ref": payout_ref,
+        }
+    )
+    standin.insert_link(
+        previous="CS-1",
+        previous_type="CashSale",
+        next_doc="DP-CS",
+        next_type="Deposit",
+        line=1,
+        link_type=LinkType.DEPOSIT,
+        amount=Decimal("20.00"),
+    )
+
+
+def test_a_refund_applied_to_a_journal_entry_is_a_typed_error() -> None:
+    """A customer refund applied to a record the core lacks: NetSuiteRejectedError naming both."""
+    setup = rig(rich_snapshot())
+    _with_foreign_records(setup.standin, payout_ref=None)
+    with pytest.raises(NetSuiteRejectedError) as caught:
+        run(setup.ledger.load(rc.LedgerQuery(record_ids=frozenset({"CUR-J"}))))
+    assert "CUR-J" in str(caught.value)
+    assert "Journal JE-1" in str(caught.value)
+
+
+def test_a_refund_applied_to_a_cash_sale_is_a_typed_error() -> None:
+    """A refund link to a cash sale (no application kind in the core) is a typed error too."""
+    setup = rig(rich_snapshot())
+    setup.standin.insert_link(
+        previous="CS-1",
+        previous_type="CashSale",
+        next_doc="CUR-1",
+        next_type="CustRfnd",
+        line=2,
+        link_type=LinkType.REFUND,
+        amount=Decimal(1),
+    )
+    with pytest.raises(NetSuiteRejectedError, match="CashSale CS-1"):
+        run(setup.ledger.load(rc.LedgerQuery(record_ids=frozenset({"CUR-1"}))))
+
+
+def test_a_hand_made_deposit_of_a_cash_sale_is_left_out(caplog: pytest.LogCaptureFixture) -> None:
+    """A deposit with no payout reference is not read; its cash sale still is; the log says so."""
+    snapshot = rich_snapshot()
+    setup = rig(snapshot)
+    _with_foreign_records(setup.standin, payout_ref=None)
+    with caplog.at_level(logging.INFO, logger="refund_sync.netsuite"):
+        loaded = run(setup.ledger.load(rc.LedgerQuery(payment_refs=frozenset({"ch_cs"}))))
+    assert "CS-1" in {c.internal_id for c in loaded.cash_sales}
+    assert "DP-CS" not in {d.internal_id for d in loaded.deposits}
+    assert "deposit DP-CS" in caplog.text
+
+
+def test_a_payout_deposit_taking_a_cash_sale_is_a_typed_error() -> None:
+    """A payout deposit (ours) with a line the core cannot hold is an error, not a silent gap."""
+    setup = rig(rich_snapshot())
+    _with_foreign_records(setup.standin, payout_ref="po_cs")
+    with pytest.raises(NetSuiteRejectedError, match=r"deposit DP-CS.*CashSale CS-1"):
+        run(setup.ledger.load(rc.LedgerQuery(payment_refs=frozenset({"ch_cs"}))))
+
+
+def _refund_rows(account: str | None) -> tuple[dict[str, object], list[dict[str, object]]]:
+    header: dict[str, object] = {
+        "id": "R-1",
+        "type": "CustRfnd",
+        "entity": "C-1",
+        "currency": "USD",
+        "foreigntotal": Decimal("5.00"),
+    }
+    if account is not None:
+        header["account"] = account
+    link = {
+        "previousdoc": "PAY-1",
+        "previoustype": "CustPymt",
+        "nextdoc": "R-1",
+        "linktype": "Refund",
+        "foreignamount": Decimal("5.00"),
+    }
+    return header, [link]
+
+
+@pytest.mark.parametrize(
+    ("account", "expected"), [("118", "undeposited_funds"), ("bank-7", "bank-7")]
+)
+def test_refund_account_reads_back_by_the_configured_id(account: str, expected: str) -> None:
+    """STC-12: the configured Undeposited Funds ID reads as the core's name; others as they are."""
+    header, links = _refund_rows(account)
+    snap = build_snapshot({"R-1": header}, [], links, undeposited_funds_account="118")
+    assert snap.customer_refunds[0].account == expected
+
+
+def test_a_refund_without_an_account_is_not_taken_for_undeposited_funds() -> None:
+    """An empty account is unreadable data (NetSuite requires one), never Undeposited Funds."""
+    header, links = _refund_rows(None)
+    with pytest.raises(NetSuiteRejectedError, match=r"R-1\.account"):
+        build_snapshot({"R-1": header}, [], links, undeposited_funds_account="118")

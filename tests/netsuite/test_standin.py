@@ -118,3 +118,104 @@ def test_over_the_concurrency_limit_it_answers_429_with_its_error_code() -> None
     assert json.loads(response.content)["o:errorDetails"][0]["o:errorCode"] == (
         "CONCURRENCY_LIMIT_EXCEEDED"
     )
+
+
+def _refund_body(**extra: object) -> dict[str, object]:
+    return {
+        "externalId": "rs-cr-new",
+        "customer": {"id": "C-1"},
+        "apply": {"items": [{"doc": {"id": "CM-1"}, "apply": True, "amount": 1}]},
+        **extra,
+    }
+
+
+def test_undep_funds_on_a_customer_refund_is_an_unknown_field() -> None:
+    """A customer refund has no undepFunds field: a 400 naming it, NetSuite's shape (STC-12)."""
+    standin = NetSuiteStandIn.from_snapshot(rich_snapshot())
+    before = standin.snapshot()
+    response = _call(standin, "POST", "/record/v1/customerRefund", _refund_body(undepFunds=True))
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith("application/vnd.oracle.resource+json")
+    (detail,) = response.json()["o:errorDetails"]
+    assert detail["o:errorPath"] == "undepFunds"
+    assert "undepFunds" in detail["detail"]
+    assert standin.snapshot() == before
+
+
+def test_customer_refund_keeps_its_account_and_needs_one() -> None:
+    """The refund's account is kept as sent (Undeposited Funds by ID); none at all is refused."""
+    standin = NetSuiteStandIn.from_snapshot(rich_snapshot(), undeposited_funds_account="118")
+    missing = _call(standin, "POST", "/record/v1/customerRefund", _refund_body())
+    assert missing.status_code == 400
+    assert missing.json()["o:errorDetails"][0]["o:errorPath"] == "account"
+    made = _call(standin, "POST", "/record/v1/customerRefund", _refund_body(account={"id": "118"}))
+    assert made.status_code == 204
+    got = _call(standin, "GET", "/record/v1/customerRefund/eid:rs-cr-new")
+    assert got.json()["account"] == {"id": "118"}
+    (refund,) = (r for r in standin.snapshot().customer_refunds if r.external_id == "rs-cr-new")
+    assert refund.account == "undeposited_funds"  # the core's name for account 118
+
+
+@pytest.mark.parametrize(
+    "value", ["2026-03-09 12:00:00", "2026-03-09T12:00:00Z", "09/03/2026", "2026-02-30", 20260309]
+)
+def test_tran_date_is_a_date_and_nothing_else(value: object) -> None:
+    """The tranDate field takes YYYY-MM-DD only (REST API Browser: format date), nothing else."""
+    standin = NetSuiteStandIn.from_snapshot(rich_snapshot())
+    body = {
+        "externalId": "rs-rv-new",
+        "customer": {"id": "C-1"},
+        "currency": {"id": standin.currency_id("USD")},
+        "payment": 5,
+        "undepFunds": {"id": "T"},
+        "tranDate": value,
+    }
+    refused = _call(standin, "POST", "/record/v1/customerPayment", body)
+    assert refused.status_code == 400
+    assert refused.json()["o:errorDetails"][0]["o:errorPath"] == "tranDate"
+    accepted = _call(
+        standin, "POST", "/record/v1/customerPayment", {**body, "tranDate": "2026-03-09"}
+    )
+    assert accepted.status_code == 204
+
+
+@pytest.mark.parametrize("value", [True, "T", {"id": "yes"}])
+def test_payment_undep_funds_is_a_select_not_a_boolean(value: object) -> None:
+    """customerPayment.undepFunds is an object in the REST API Browser: {"id": "T"} or "F"."""
+    standin = NetSuiteStandIn.from_snapshot(rich_snapshot())
+    body = {
+        "externalId": "rs-rv-new",
+        "customer": {"id": "C-1"},
+        "currency": {"id": standin.currency_id("USD")},
+        "payment": 5,
+        "tranDate": "2026-03-09",
+        "undepFunds": value,
+    }
+    response = _call(standin, "POST", "/record/v1/customerPayment", body)
+    assert response.status_code == 400
+    assert response.json()["o:errorDetails"][0]["o:errorPath"] == "undepFunds"
+
+
+def test_a_deposit_takes_only_what_was_posted_to_undeposited_funds() -> None:
+    """A customer refund paid from a bank account cannot go on a deposit (Oracle's rule)."""
+    snapshot = rich_snapshot()
+    from_bank = attrs.evolve(
+        snapshot.customer_refunds[0],
+        internal_id="CUR-BANK",
+        external_id="rs-cr-bank",
+        account="bank-1",
+        deposit_id=None,
+        source=rc.SourceKey("stripe", "re_bank"),
+    )
+    standin = NetSuiteStandIn.from_snapshot(
+        attrs.evolve(snapshot, customer_refunds=(*snapshot.customer_refunds, from_bank))
+    )
+    body = {
+        "externalId": "rs-dp-new",
+        "currency": {"id": standin.currency_id("USD")},
+        "payment": {"items": [{"id": "CUR-BANK", "deposit": True, "paymentAmount": -30}]},
+        "other": {"items": [{"account": {"id": "fees"}, "amount": 40}]},
+    }
+    response = _call(standin, "POST", "/record/v1/deposit", body)
+    assert response.status_code == 400
+    assert response.json()["o:errorDetails"][0]["o:errorPath"] == "payment.items[0].id"

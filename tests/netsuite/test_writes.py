@@ -12,10 +12,15 @@ import pytest
 
 import refund_core as rc
 from refund_adapters._http import RetryPolicy, UpstreamAuthError, UpstreamUnavailableError
-from refund_adapters.netsuite import NetSuiteNotFoundError, NetSuiteRejectedError
+from refund_adapters.netsuite import (
+    NetSuiteLedger,
+    NetSuiteNotFoundError,
+    NetSuiteRejectedError,
+    _ledger,
+)
 from tests.builders import M, at
 from tests.contracts._run import run
-from tests.netsuite.factories import Rig, normalized, rich_snapshot, rig
+from tests.netsuite.factories import Rig, everything, normalized, rich_snapshot, rig
 
 SOURCE = rc.SourceKey("stripe", "re_50")
 
@@ -238,7 +243,10 @@ def test_customer_refund_sends_its_apply_sublist() -> None:
         {"doc": {"id": "CM-1"}, "apply": True, "amount": 5.0},
         {"doc": {"id": "PAY-1"}, "apply": True, "amount": 1.25},
     ]
-    assert body["undepFunds"] is True  # STC-12
+    # STC-12: posted to the configured Undeposited Funds account; customerRefund has no
+    # undepFunds field (only customerPayment and cashSale do).
+    assert body["account"] == {"id": setup.standin.undeposited_funds_account}
+    assert "undepFunds" not in body
 
 
 def test_duplicate_write_creates_nothing() -> None:
@@ -255,19 +263,48 @@ def test_duplicate_write_creates_nothing() -> None:
     assert len(statuses) == 1
 
 
-@pytest.mark.parametrize("name", ["credit memo from invoice", "customer refund", "deposit"])
-def test_lost_response_is_resolved_without_a_duplicate(name: str) -> None:
-    """The write happened but its answer was lost: one record, created=True, found by eid."""
+def _warm(setup: Rig) -> int:
+    """Load every record (types known) and write one customer refund (currencies known).
+
+    Afterwards a write sends its POST first, so a fault scripted for "the next request" hits
+    the write itself, not a SuiteQL read before it. Returns the request count so far.
+    """
+    run(setup.ledger.load(everything(setup.standin.snapshot())))
+    run(setup.ledger.write(customer_refund_action("rs-cr-warm")))
+    return len(setup.standin.requests)
+
+
+def _calls(setup: Rig, since: int) -> list[str]:
+    return [
+        f"{r.method} {'eid' if 'eid:' in r.url.path else r.url.path.rsplit('/v1/', 1)[-1]}"
+        for r in setup.standin.requests[since:]
+    ]
+
+
+LOST_WRITES = [
+    ("credit memo from invoice", "invoice/INV-1/!transform/creditMemo"),
+    ("customer refund", "customerRefund"),
+    ("deposit", "deposit"),
+    ("refund reversal", "customerPayment"),
+]
+
+
+@pytest.mark.parametrize(("name", "path"), LOST_WRITES)
+def test_lost_response_is_resolved_without_a_duplicate(name: str, path: str) -> None:
+    """The write happened but its answer was lost: looked up by eid, one record, created=True."""
     setup = rig(rich_snapshot())
+    since = _warm(setup)
     action = WRITES[name]()
     setup.standin.lose_response_next()
     receipt = run(setup.ledger.write(action))
     assert receipt.created
+    # The lost POST, then the externalId lookup, and nothing else: never sent again.
+    assert _calls(setup, since) == [f"POST {path}", "GET eid"]
     snap = setup.standin.snapshot()
-    assert [
-        r.internal_id for r in snap.created_records() if r.external_id == action.external_id
-    ] == [receipt.record_id]
-    assert len(_post(setup)) == 1  # looked up, never sent again
+    holding = [r for r in (*snap.created_records(), *snap.payments) if r.external_id is not None]
+    assert [r.internal_id for r in holding if r.external_id == action.external_id] == [
+        receipt.record_id
+    ]
 
 
 def _record_calls(setup: Rig, since: int) -> list[tuple[str, bool]]:
@@ -316,8 +353,9 @@ def test_status_writes_repeat_as_no_ops() -> None:
 
 
 def test_concurrency_error_is_retried_with_backoff() -> None:
-    """A 429 with NetSuite's concurrency error is retried after a (recorded) backoff."""
+    """A 429 on the write itself is retried after a (recorded) backoff; one record results."""
     setup = rig(rich_snapshot())
+    since = _warm(setup)
     setup.standin.fail_next(
         429,
         times=2,
@@ -328,6 +366,10 @@ def test_concurrency_error_is_retried_with_backoff() -> None:
     receipt = run(setup.ledger.write(customer_refund_action()))
     assert receipt.created
     assert len(setup.sleeps) == 2
+    # Refused before it ran, so the POST itself is repeated: no lookup, no duplicate.
+    assert _calls(setup, since) == ["POST customerRefund"] * 3
+    refunds = setup.standin.snapshot().customer_refunds
+    assert len([r for r in refunds if r.external_id == "rs-cr-test"]) == 1
 
 
 def test_restlet_style_concurrency_error_is_retried_too() -> None:
@@ -457,3 +499,152 @@ def test_new_record_ids_come_from_the_location_header() -> None:
     receipt = run(setup.ledger.write(customer_refund_action()))
     assert receipt.record_id.isdigit()  # NetSuite-style internal IDs by default
     assert receipt.record_id in {r.internal_id for r in setup.standin.snapshot().customer_refunds}
+
+
+# -- Undeposited Funds, dates, receipts, refusals (audit of the first version) ------------------
+
+
+def test_customer_refund_posts_to_the_configured_undeposited_funds_account() -> None:
+    """STC-12: the refund's account is the configured internal ID, read back as the core's name."""
+    setup = rig(rich_snapshot(), undeposited_funds_account="118")
+    receipt = run(setup.ledger.write(customer_refund_action()))
+    (post,) = _post(setup)
+    assert json.loads(post.content)["account"] == {"id": "118"}
+    loaded = run(setup.ledger.load(rc.LedgerQuery(record_ids=frozenset({receipt.record_id}))))
+    (created,) = (r for r in loaded.customer_refunds if r.internal_id == receipt.record_id)
+    assert created.account == "undeposited_funds"
+
+
+@pytest.mark.parametrize("bad", ["", "   ", "undeposited_funds"])
+def test_ledger_needs_the_undeposited_funds_account_id(bad: str) -> None:
+    """Without a real internal ID for Undeposited Funds the ledger is a configuration error."""
+    setup = rig(rich_snapshot())
+    with pytest.raises(rc.ConfigurationError, match=r"Undeposited Funds|internal ID"):
+        NetSuiteLedger(setup.client, undeposited_funds_account=bad)
+
+
+def test_refund_reversal_sends_a_date_and_keeps_the_time_apart() -> None:
+    """The reversal's tranDate is YYYY-MM-DD; its time rides in custbody_rs_event_time (IDM-3)."""
+    setup = rig(rich_snapshot())
+    run(setup.ledger.write(reversal_action()))
+    (post,) = _post(setup)
+    body = json.loads(post.content)
+    assert body["tranDate"] == "2026-03-09"
+    assert body["custbody_rs_event_time"] == "2026-03-09T12:00:00Z"
+    assert body["undepFunds"] == {"id": "T"}  # a customerPayment select field, not a boolean
+
+
+def test_stc4_pair_costs_no_read_for_the_memo_just_written() -> None:
+    """STC-4: the refund applied to the memo written before it resolves from the receipt."""
+    setup = rig(rich_snapshot())
+    _warm(setup)
+    memo = run(setup.ledger.write(credit_memo_action()))
+    since = len(setup.standin.requests)
+    refund = attrs.evolve(
+        customer_refund_action(),
+        applications=(
+            rc.PlannedApplication(
+                rc.RefundApplicationKind.CREDIT_MEMO,
+                rc.RecordRef(external_id="rs-cm-test"),
+                M("6.25 USD"),
+            ),
+        ),
+    )
+    receipt = run(setup.ledger.write(refund))
+    assert _calls(setup, since) == ["POST customerRefund"]  # one request for the refund
+    (created,) = (
+        r for r in setup.standin.snapshot().customer_refunds if r.internal_id == receipt.record_id
+    )
+    assert [a.record_id for a in created.applications] == [memo.record_id]
+
+
+def test_an_external_id_this_ledger_did_not_write_is_looked_up() -> None:
+    """Another ledger object (a new run) has no receipt for the memo: one SuiteQL lookup."""
+    first = rig(rich_snapshot())
+    memo = run(first.ledger.write(credit_memo_action()))
+    fresh = NetSuiteLedger(
+        first.client, undeposited_funds_account=first.standin.undeposited_funds_account
+    )
+    since = len(first.standin.requests)
+    refund = attrs.evolve(
+        customer_refund_action(),
+        applications=(
+            rc.PlannedApplication(
+                rc.RefundApplicationKind.CREDIT_MEMO,
+                rc.RecordRef(external_id="rs-cm-test"),
+                M("6.25 USD"),
+            ),
+        ),
+    )
+    run(fresh.write(refund))
+    finds = [
+        r
+        for r in first.standin.requests[since:]
+        if r.url.path.endswith("/suiteql") and "rs-cm-test" in json.loads(r.content)["q"]
+    ]
+    assert len(finds) == 1
+    (created,) = (
+        r for r in first.standin.snapshot().customer_refunds if r.external_id == "rs-cr-test"
+    )
+    assert [a.record_id for a in created.applications] == [memo.record_id]
+
+
+def test_receipt_memory_stays_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The external ID -> internal ID memory is emptied when full, like the type cache."""
+    monkeypatch.setattr(_ledger, "RECEIPT_CACHE_SIZE", 2)
+    setup = rig(rich_snapshot())
+    for number in range(5):
+        run(setup.ledger.write(customer_refund_action(f"rs-cr-{number}")))
+        assert len(setup.ledger._receipts) <= 2
+
+
+@pytest.mark.parametrize("code", ["USER_ERROR", "INVALID_CONTENT", None])
+def test_any_refused_create_whose_external_id_exists_is_a_repeat(code: str | None) -> None:
+    """IDM-2: a 400 with any code (or none) to a create is looked up; found means repeat."""
+    setup = rig(rich_snapshot())
+    first = run(setup.ledger.write(customer_refund_action()))
+    since = len(setup.standin.requests)
+    detail: dict[str, object] = {"detail": "This record already exists."}
+    if code is not None:
+        detail["o:errorCode"] = code
+    setup.standin.fail_next(400, json_body={"status": 400, "o:errorDetails": [detail]})
+    again = run(setup.ledger.write(customer_refund_action()))
+    assert (again.record_id, again.created) == (first.record_id, False)
+    assert _calls(setup, since) == ["POST customerRefund", "GET eid"]
+
+
+def test_a_refused_create_with_no_such_record_is_raised_after_one_lookup() -> None:
+    """A 400 to a create whose external ID is absent is NetSuite's rejection, raised as such."""
+    setup = rig(rich_snapshot())
+    since = _warm(setup)
+    setup.standin.fail_next(
+        400,
+        json_body={"o:errorDetails": [{"detail": "Bad.", "o:errorCode": "USER_ERROR"}]},
+    )
+    with pytest.raises(NetSuiteRejectedError) as caught:
+        run(setup.ledger.write(customer_refund_action()))
+    assert caught.value.code == "USER_ERROR"
+    assert _calls(setup, since) == ["POST customerRefund", "GET eid"]
+
+
+def test_a_lost_write_found_absent_is_sent_again_after_a_backoff() -> None:
+    """A dropped create, looked up and absent, waits a (recorded) backoff before the resend."""
+    setup = rig(rich_snapshot())
+    since = _warm(setup)
+    setup.standin.drop_next()
+    receipt = run(setup.ledger.write(customer_refund_action()))
+    assert receipt.created
+    assert _calls(setup, since) == ["POST customerRefund", "GET eid", "POST customerRefund"]
+    assert len(setup.sleeps) == 1
+    assert setup.sleeps[0] > 0
+
+
+def test_writes_ask_netsuite_to_refuse_unknown_properties() -> None:
+    """Every record write sends X-NetSuite-PropertyNameValidation: Error (no silent drops)."""
+    setup = rig(rich_snapshot())
+    for make in (credit_memo_action, customer_refund_action, payment_failed_action):
+        run(setup.ledger.write(make()))
+    writes = [r for r in setup.standin.requests if r.method in ("POST", "PATCH")]
+    writes = [r for r in writes if "/record/" in r.url.path]
+    assert len(writes) == 3
+    assert all(r.headers["x-netsuite-propertynamevalidation"] == "Error" for r in writes)

@@ -23,6 +23,7 @@ Error tree (what callers see)::
 from __future__ import annotations
 
 import asyncio
+import random
 import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from decimal import Decimal
@@ -45,6 +46,7 @@ from refund_adapters._http import (
 )
 
 from . import _json
+from ._auth import NetSuiteAccount
 from ._fields import CONCURRENCY_ERROR_CODES
 
 __all__ = [
@@ -72,16 +74,27 @@ DEFAULT_POLICY = RetryPolicy()
 MAX_PAGE_SIZE = 1000
 
 
-def rest_base_url(account: str) -> str:
+def rest_base_url(account: NetSuiteAccount | str) -> str:
     """``https://<account>.suitetalk.api.netsuite.com/services/rest`` for an account ID.
 
-    Sandbox IDs such as ``123456_SB1`` become host ``123456-sb1`` (lower case, ``_`` -> ``-``).
+    Sandbox IDs such as ``123456_SB1`` become host ``123456-sb1`` (lower case, ``_`` -> ``-``);
+    an ID that is no NetSuite account ID is a ``ConfigurationError`` (see
+    :class:`~refund_adapters.netsuite.NetSuiteAccount`).
     """
-    account = account.strip()
-    if not account:
-        raise rc.ConfigurationError("a NetSuite account ID is needed to build its base URL")
-    host = account.lower().replace("_", "-")
-    return f"https://{host}.suitetalk.api.netsuite.com/services/rest"
+    return (
+        account if isinstance(account, NetSuiteAccount) else NetSuiteAccount(account)
+    ).rest_base_url
+
+
+def _check_auth(auth: httpx.Auth) -> None:
+    """Refuse an auth whose flow needs responses (its own requests): it cannot work here."""
+    if auth.requires_response_body:
+        raise rc.ConfigurationError(
+            f"{type(auth).__name__} sends requests of its own (e.g. OAuth 2.0 token requests), "
+            "which NetSuiteClient(auth=...) cannot carry: install it on the httpx.AsyncClient "
+            "instead (httpx.AsyncClient(auth=...)); NetSuiteClient's auth is for signers such as "
+            "tba_auth()"
+        )
 
 
 @attrs.frozen
@@ -204,8 +217,9 @@ class NetSuiteClient:
     ``asyncio.run`` calls, as the synchronous engine entry points do). ``base_url`` defaults to
     the account's ``https://<account>.suitetalk.api.netsuite.com/services/rest``; point it at a
     stand-in to test. ``auth`` (any ``httpx.Auth`` whose flow signs a request without a round
-    trip, e.g. TBA) is applied to every attempt; an auth that needs round trips belongs on the
-    ``AsyncClient`` itself. ``limiter`` is shared by every request (default: a new one allowing
+    trip, e.g. TBA) is applied to every attempt; an auth that needs round trips (OAuth 2.0,
+    which fetches tokens) belongs on the ``AsyncClient`` itself, and passing one here is a
+    ``ConfigurationError``. ``limiter`` is shared by every request (default: a new one allowing
     ``concurrency_limit`` requests, NetSuite's smallest account limit being 5).
     """
 
@@ -230,6 +244,8 @@ class NetSuiteClient:
             raise rc.ConfigurationError(
                 f"SuiteQL page size must be 1..{MAX_PAGE_SIZE}, got {page_size}"
             )
+        if auth is not None:
+            _check_auth(auth)
         self.base_url = base_url.rstrip("/")
         self.limiter = limiter if limiter is not None else ConcurrencyLimiter(concurrency_limit)
         self.page_size = page_size
@@ -293,7 +309,14 @@ class NetSuiteClient:
                 method, url, params=params, content=content, headers=merged
             )
             if self._auth is not None:
-                request = next(self._auth.sync_auth_flow(request))
+                signed = next(self._auth.sync_auth_flow(request))
+                if signed is not request:
+                    # The flow wants to send another request first (a token fetch): sending
+                    # ours unsigned, or theirs in its place, would fail in confusing ways.
+                    raise rc.ConfigurationError(
+                        f"{type(self._auth).__name__} sends requests of its own; install it on "
+                        "the httpx.AsyncClient, not as NetSuiteClient(auth=...)"
+                    )
             return request
 
         policy = attrs.evolve(self._policy, retry_transport_errors=repeatable)
@@ -321,6 +344,15 @@ class NetSuiteClient:
             )
         raise_for_error(response, what)
         return response
+
+    async def backoff(self, attempt: int) -> None:
+        """Wait before repeating something for the ``attempt``-th time (jittered exponential).
+
+        For repeats the caller decides on itself (a lost write looked up and found absent); the
+        same policy and sleep as the retries of :meth:`request`.
+        """
+        cap = min(self._policy.max_delay_s, self._policy.base_delay_s * 2 ** max(0, attempt - 1))
+        await self._sleep(random.uniform(cap / 2, cap))  # jitter, not a secret
 
     async def suiteql_page(self, query: str, *, limit: int, offset: int) -> SuiteQLPage:
         """One page of a SuiteQL query (``limit``/``offset`` in the URL, ``Prefer: transient``)."""

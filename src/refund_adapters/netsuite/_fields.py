@@ -102,7 +102,8 @@ class Custom(enum.StrEnum):
     ORDER_LINE_REF = "custcol_rs_order_line_ref"  # line: storefront order line ID
     ORIGIN_LINE = "custcol_rs_origin_line"  # credit line: the billing line it credits
     ACCOUNT = "custcol_rs_account"  # credit line / other deposit line: posting account
-    SOURCE_REFS = "custcol_rs_source_refs"  # other deposit line: comma-separated source IDs
+    SOURCE_REFS = "custcol_rs_source_refs"  # other deposit line: JSON list of source IDs
+    EVENT_TIME = "custbody_rs_event_time"  # refund reversal: its UTC time (tranDate is a date)
 
 
 #: ``transaction.status`` letters of customer payments (REST ``status.id``) and what they mean.
@@ -122,10 +123,13 @@ RMA_STATUS_CODES: dict[str, rc.ReturnAuthorizationStatus] = {
     "H": rc.ReturnAuthorizationStatus.CLOSED,
 }
 
-#: The account value meaning "post to Undeposited Funds" (sent as ``undepFunds: true``).
+#: The core's name for the Undeposited Funds account (``refund_core`` records default to it);
+#: on the wire it is the account's internal ID, which the ledger is configured with.
 UNDEPOSITED_FUNDS = "undeposited_funds"
 
-#: ``o:errorCode`` of a create whose external ID is taken.
+#: ``o:errorCode`` the stand-in answers to a create whose external ID is taken (SOAP's code for
+#: "This record already exists"; REST's own answer is not documented, so the ledger does not
+#: depend on it: any 4xx to a create is checked by looking the external ID up).
 DUPLICATE_RECORD = "DUP_RCRD"
 #: ``o:errorCode`` the stand-in answers over the concurrency limit (with HTTP 429).
 CONCURRENCY_LIMIT_EXCEEDED = "CONCURRENCY_LIMIT_EXCEEDED"

@@ -11,8 +11,16 @@ Writes: each :data:`refund_core.LedgerAction` becomes one REST call carrying the
 external ID: credit memos and cash refunds by transform from the invoice, cash sale or RMA
 (``!transform``), customer refunds, deposits and refund reversals by create, status writes by
 PATCH with a custom-field mark (see ``docs/netsuite-standin.md``). A repeat creates nothing:
-NetSuite's duplicate-external-ID error resolves to the existing record, and a write whose
-answer was lost is resolved by looking its external ID up before it is sent again.
+a create NetSuite refuses (4xx) is checked by looking its external ID up, and resolves to the
+record found, whatever the error code; a write whose answer was lost is looked up the same way
+before it is sent again, after a backoff. Records this ledger wrote are remembered by external
+ID (a bounded map, like the record types), so a customer refund applied to the credit memo
+written just before it costs no lookup.
+
+Customer refunds and refund reversals post to Undeposited Funds (STC-12): the refund names the
+account's Undeposited Funds account (its internal ID, given to the constructor) as its
+``account``, since ``undepFunds`` is no customerRefund field; the reversal, a customer payment,
+sets ``undepFunds``.
 """
 
 from __future__ import annotations
@@ -22,7 +30,7 @@ import json
 import logging
 from collections.abc import Callable, Coroutine, Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 from urllib.parse import quote as url_quote
 
 import httpx
@@ -34,15 +42,8 @@ from . import _json
 from . import _suiteql as q
 from ._client import SERVICE, LostWriteError, NetSuiteClient, NetSuiteNotFoundError
 from ._client import NetSuiteRejectedError as _Rejected
-from ._fields import (
-    DUPLICATE_RECORD,
-    REST_TYPES,
-    TRANSFORMS,
-    UNDEPOSITED_FUNDS,
-    Custom,
-    TranType,
-)
-from ._read import Row, build_snapshot, forward_refs, source_text
+from ._fields import REST_TYPES, TRANSFORMS, UNDEPOSITED_FUNDS, Custom, TranType
+from ._read import Row, build_snapshot, event_time_text, forward_refs, source_text
 
 __all__ = ["NetSuiteLedger"]
 
@@ -51,25 +52,54 @@ log = logging.getLogger("refund_sync.netsuite")
 #: Record types remembered (from loads and writes) before the memory is emptied.
 TYPE_CACHE_SIZE = 10_000
 
+#: External IDs of this ledger's own writes remembered before the memory is emptied.
+RECEIPT_CACHE_SIZE = 10_000
+
 #: How often a create whose answer was lost is looked up and, when absent, sent again.
 LOST_WRITE_ATTEMPTS = 3
+
+#: Sent with every record write: NetSuite refuses a body property it does not know instead of
+#: dropping it with a warning (REST API Browser: ``X-NetSuite-PropertyNameValidation``), so a
+#: field sent to the wrong record type fails loudly, as it does against the stand-in.
+WRITE_HEADERS: Final = {"X-NetSuite-PropertyNameValidation": "Error"}
 
 
 class NetSuiteLedger:
     """A :class:`refund_core.Ledger` over NetSuite's REST record service and SuiteQL.
 
     ``client`` sends every request (one concurrency limiter, retries, error mapping).
-    ``in_list_limit`` caps the IDs of one SuiteQL IN-list (Oracle's limit is 1000).
+    ``undeposited_funds_account`` is the internal ID of the account's Undeposited Funds account
+    (Lists > Accounting > Accounts): customer refunds post to it (STC-12), and records posted to
+    it read back as the core's ``"undeposited_funds"``. ``in_list_limit`` caps the IDs of one
+    SuiteQL IN-list (Oracle's limit is 1000).
     """
 
-    def __init__(self, client: NetSuiteClient, *, in_list_limit: int = q.MAX_IN_LIST) -> None:
+    def __init__(
+        self,
+        client: NetSuiteClient,
+        *,
+        undeposited_funds_account: str,
+        in_list_limit: int = q.MAX_IN_LIST,
+    ) -> None:
+        if not isinstance(undeposited_funds_account, str) or not undeposited_funds_account.strip():
+            raise rc.ConfigurationError(
+                "NetSuiteLedger needs the internal ID of the Undeposited Funds account "
+                f"(undeposited_funds_account), got {undeposited_funds_account!r}"
+            )
+        if undeposited_funds_account == UNDEPOSITED_FUNDS:
+            raise rc.ConfigurationError(
+                "undeposited_funds_account is an internal ID, not the core's name "
+                f"{UNDEPOSITED_FUNDS!r}"
+            )
         if not 1 <= in_list_limit <= q.MAX_IN_LIST:
             raise rc.ConfigurationError(
                 f"IN-list limit must be 1..{q.MAX_IN_LIST}, got {in_list_limit}"
             )
         self.client = client
+        self.undeposited_funds_account = undeposited_funds_account
         self.in_list_limit = in_list_limit
         self._types: dict[str, TranType] = {}
+        self._receipts: dict[str, str] = {}
         self._currency_ids: dict[str, str] | None = None
 
     # -- reads -----------------------------------------------------------------------------
@@ -122,7 +152,12 @@ class NetSuiteLedger:
         links = await self._rows(q.links_query, headers)
         for record_id, row in headers.items():
             self._remember(record_id, row.get("type"))
-        return build_snapshot(dict(sorted(headers.items())), lines, links)
+        return build_snapshot(
+            dict(sorted(headers.items())),
+            lines,
+            links,
+            undeposited_funds_account=self.undeposited_funds_account,
+        )
 
     def _remember(self, record_id: str, type_code: object) -> None:
         if len(self._types) >= TYPE_CACHE_SIZE:  # keep a long run's memory flat
@@ -191,6 +226,7 @@ class NetSuiteLedger:
         if handler is None:
             raise rc.InvalidInputError(f"not a NetSuite write: {type(action).__name__}")
         receipt = await handler(action)
+        self._remember_receipt(receipt)
         log.info(
             "netsuite write %s -> %s (%s)",
             action.external_id,
@@ -199,10 +235,19 @@ class NetSuiteLedger:
         )
         return receipt
 
+    def _remember_receipt(self, receipt: rc.WriteReceipt) -> None:
+        if len(self._receipts) >= RECEIPT_CACHE_SIZE:  # keep a long run's memory flat
+            self._receipts.clear()
+        self._receipts[receipt.external_id] = receipt.record_id
+
     async def _resolve(self, ref: rc.RecordRef) -> str:
         if ref.internal_id is not None:
             return ref.internal_id
         external_id = ref.external_id or ""
+        # A record this ledger wrote (the credit memo of an STC-4 pair): no lookup needed.
+        known = self._receipts.get(external_id)
+        if known is not None:
+            return known
         found = await self.find_by_external_id(external_id)
         if found is None:
             raise rc.InvalidInputError(
@@ -233,8 +278,8 @@ class NetSuiteLedger:
         external_id: str,
         params: Mapping[str, str] | None = None,
     ) -> rc.WriteReceipt:
-        """POST a create or transform; resolve duplicates and lost answers by external ID."""
-        for _attempt in range(LOST_WRITE_ATTEMPTS):
+        """POST a create or transform; resolve refusals and lost answers by external ID."""
+        for attempt in range(1, LOST_WRITE_ATTEMPTS + 1):
             try:
                 response = await self.client.request(
                     "POST",
@@ -242,19 +287,30 @@ class NetSuiteLedger:
                     what=f"write {external_id}",
                     params=params,
                     body=body,
+                    headers=WRITE_HEADERS,
                     repeatable=False,
                 )
             except LostWriteError:
                 found = await self._lookup(target, external_id)
                 if found is not None:
                     return rc.WriteReceipt(external_id, found, created=True)
-                log.info("netsuite write %s: answer lost, nothing written; sending again", path)
+                log.info("netsuite write %s: answer lost, nothing written", external_id)
+                if attempt < LOST_WRITE_ATTEMPTS:
+                    await self.client.backoff(attempt)
                 continue
             except _Rejected as exc:
-                if exc.code == DUPLICATE_RECORD:
-                    found = await self._lookup(target, external_id)
-                    if found is not None:
-                        return rc.WriteReceipt(external_id, found, created=False)
+                # NetSuite documents no error code for a taken external ID on REST, so any
+                # refusal is checked: a record with this external ID means the write is a
+                # repeat (IDM-2), whatever else the error says.
+                found = await self._lookup(target, external_id)
+                if found is not None:
+                    log.info(
+                        "netsuite write %s refused (%s): already present as %s",
+                        external_id,
+                        exc.code or exc.status,
+                        found,
+                    )
+                    return rc.WriteReceipt(external_id, found, created=False)
                 raise
             record_id = _location_id(response) or await self._lookup(target, external_id)
             if record_id is None:
@@ -336,7 +392,8 @@ class NetSuiteLedger:
             "externalId": action.external_id,
             "customer": {"id": action.customer_id},
             "currency": {"id": await self._currency_id(action.amount)},
-            "undepFunds": True,
+            # STC-12: customerRefund has no undepFunds field; its account is Undeposited Funds.
+            "account": {"id": self.undeposited_funds_account},
             "memo": action.memo,
             Custom.SOURCE.value: source_text(action.source),
             "apply": {"items": items},
@@ -390,12 +447,15 @@ class NetSuiteLedger:
             "payment": action.amount.amount,
             "autoApply": False,
             "memo": action.memo,
-            "tranDate": action.transaction_date.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+            # tranDate is a date (YYYY-MM-DD, the UTC day of the failure); the moment itself,
+            # which the core keeps as the payment's created_at, goes in a custom field.
+            "tranDate": action.transaction_date.astimezone(UTC).date().isoformat(),
+            Custom.EVENT_TIME.value: event_time_text(action.transaction_date),
             Custom.SOURCE.value: source_text(action.source),
             "apply": {"items": []},
         }
         if action.account == UNDEPOSITED_FUNDS:
-            body["undepFunds"] = True
+            body["undepFunds"] = {"id": "T"}
         else:
             body["account"] = {"id": action.account}
         return await self._post(
@@ -425,6 +485,7 @@ class NetSuiteLedger:
             f"record/v1/customerPayment/{action.payment_id}",
             what=f"write {action.external_id}",
             body=body,
+            headers=WRITE_HEADERS,
             repeatable=True,
         )
         return rc.WriteReceipt(action.external_id, action.payment_id, created=True)
@@ -449,6 +510,7 @@ class NetSuiteLedger:
             f"record/v1/{REST_TYPES[kind]}/{action.record_id}",
             what=f"write {action.external_id}",
             body=body,
+            headers=WRITE_HEADERS,
             repeatable=True,
         )
         return rc.WriteReceipt(action.external_id, action.record_id, created=True)

@@ -5,11 +5,21 @@ links) and this module turns them into the core's records. Every value is read t
 (numbers as JSON numbers or strings, absent columns as NULL, since SuiteQL leaves NULL columns
 out of its items) and strictly where it matters: a missing required field or a non-number is a
 :class:`~refund_adapters.netsuite.NetSuiteRejectedError` naming the record and the field.
+
+Real accounts hold records the core does not model. A bank deposit without a payout reference
+(made by hand or by another tool, often taking cash sales, customer deposits or journal entries)
+is left out of the snapshot with an ID-only log line: decisions read only the deposits a sync
+made, which carry a payout reference and take payments and customer refunds only, so nothing
+they need is lost. A payout deposit taking any other kind of record, or a customer refund
+applied to one, is an error instead: leaving the line out would misstate what the record moved,
+and leaving the refund out would hide money already paid back (a later refund could pay it
+twice).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -28,19 +38,33 @@ from ._fields import (
     TranType,
 )
 
-__all__ = ["Row", "build_snapshot", "forward_refs", "parse_source", "source_text"]
+__all__ = [
+    "Row",
+    "build_snapshot",
+    "event_time_text",
+    "forward_refs",
+    "parse_source",
+    "source_text",
+]
+
+log = logging.getLogger("refund_sync.netsuite")
 
 Row = Mapping[str, Any]
 
-_APPLICATION_KINDS = {
+#: What a customer refund's apply lines may name (``previoustype`` of its links), as the core
+#: knows it; anything else (a journal entry, a deposit application...) is not modelled.
+_APPLICATION_KINDS: dict[str, rc.RefundApplicationKind] = {
     TranType.CREDIT_MEMO: rc.RefundApplicationKind.CREDIT_MEMO,
     TranType.PAYMENT: rc.RefundApplicationKind.PAYMENT,
     TranType.CUSTOMER_DEPOSIT: rc.RefundApplicationKind.CUSTOMER_DEPOSIT,
 }
-_DEPOSITED_KINDS = {
+#: What a payout deposit's payment lines may take out of Undeposited Funds.
+_DEPOSITED_KINDS: dict[str, rc.DepositRecordKind] = {
     TranType.PAYMENT: rc.DepositRecordKind.PAYMENT,
     TranType.CUSTOMER_REFUND: rc.DepositRecordKind.CUSTOMER_REFUND,
 }
+#: How ``custbody_rs_event_time`` holds a moment: UTC, to the second.
+_EVENT_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 
 def source_text(key: rc.SourceKey) -> str:
@@ -89,11 +113,37 @@ def _moment(text: str | None, where: str) -> datetime | None:
         raise malformed(f"expected 'YYYY-MM-DD HH:MM:SS', got {text!r}", where) from None
 
 
+def event_time_text(moment: datetime) -> str:
+    """How ``custbody_rs_event_time`` holds a moment: ``2026-03-09T12:00:00Z`` (UTC)."""
+    return moment.astimezone(UTC).strftime(_EVENT_TIME_FORMAT)
+
+
+def _event_time(text: str, where: str) -> datetime:
+    try:
+        return datetime.strptime(text, _EVENT_TIME_FORMAT).replace(tzinfo=UTC)
+    except ValueError:
+        raise malformed(f"expected 'YYYY-MM-DDTHH:MM:SSZ', got {text!r}", where) from None
+
+
+def _previous_doc(link: Row, where: str) -> str:
+    value = link.get("previousdoc")
+    if value is None or value == "":
+        raise malformed("required value missing", f"{where}.previousdoc")
+    return str(value)
+
+
 class _Assembler:
     """Builds records from the three row families; one instance per snapshot."""
 
-    def __init__(self, headers: Mapping[str, Row], lines: Iterable[Row], links: Iterable[Row]):
+    def __init__(
+        self,
+        headers: Mapping[str, Row],
+        lines: Iterable[Row],
+        links: Iterable[Row],
+        undeposited_funds_account: str,
+    ) -> None:
         self.headers = headers
+        self.undeposited_funds_account = undeposited_funds_account
         self.lines: dict[str, list[Row]] = defaultdict(list)
         for line in lines:
             self.lines[str(line.get("transaction"))].append(line)
@@ -127,7 +177,16 @@ class _Assembler:
         return None if value is None or value == "" else decimal_of(value, where)
 
     def created_at(self, row: Row) -> datetime | None:
+        # tranDate is a date; records that need their time of day carry it in a custom field.
+        event = _text(row, Custom.EVENT_TIME)
+        if event is not None:
+            return _event_time(event, f"{_where(row)}.{Custom.EVENT_TIME}")
         return _moment(_text(row, "trandate"), f"{_where(row)}.trandate")
+
+    def account(self, row: Row) -> str:
+        """The posting account, the core's Undeposited Funds name for the configured one."""
+        account = _required(row, "account")
+        return UNDEPOSITED_FUNDS if account == self.undeposited_funds_account else account
 
     def required_created_at(self, row: Row) -> datetime:
         moment = self.created_at(row)
@@ -239,7 +298,9 @@ class _Assembler:
                 kind = TranType(str(row.get("type")))
             except ValueError:
                 continue  # a record type no decision reads (item fulfilment, journal...)
-            families[kind].append(self.record(kind, record_id, row))
+            record = self.record(kind, record_id, row)
+            if record is not None:
+                families[kind].append(record)
         return rc.LedgerSnapshot(
             sales_orders=families[TranType.SALES_ORDER],
             invoices=families[TranType.INVOICE],
@@ -253,7 +314,8 @@ class _Assembler:
             return_authorizations=families[TranType.RETURN_AUTHORIZATION],
         )
 
-    def record(self, kind: TranType, record_id: str, row: Row) -> object:
+    def record(self, kind: TranType, record_id: str, row: Row) -> object | None:
+        """The core record of a header row; None for one the core does not model."""
         currency = self.currency(row)
         entity = _text(row, "entity")
         if kind is TranType.SALES_ORDER:
@@ -317,15 +379,8 @@ class _Assembler:
                 internal_id=record_id,
                 customer_id=_required(row, "entity"),
                 amount=self.money(row, "foreigntotal", currency),
-                applications=tuple(
-                    rc.RefundApplication(
-                        _APPLICATION_KINDS[TranType(str(link.get("previoustype")))],
-                        str(link["previousdoc"]),
-                        self.money(link, "foreignamount", currency, where=f"link {record_id}"),
-                    )
-                    for link in self.links(row, LinkType.REFUND)
-                ),
-                account=_text(row, "account") or UNDEPOSITED_FUNDS,
+                applications=self.refund_applications(record_id, row, currency),
+                account=self.account(row),
                 memo=_text(row, "memo") or "",
                 external_id=_text(row, "externalid"),
                 payment_id=_text(row, Custom.PAYMENT),
@@ -334,18 +389,14 @@ class _Assembler:
                 created_at=self.created_at(row),
             )
         if kind is TranType.DEPOSIT:
+            payment_lines = self.deposit_lines(record_id, row, currency)
+            if payment_lines is None:
+                return None
             return rc.Deposit(
                 internal_id=record_id,
                 payout_ref=_required(row, Custom.PAYOUT_REF),
                 amount=self.money(row, "foreigntotal", currency),
-                payment_lines=tuple(
-                    rc.DepositPaymentLine(
-                        _DEPOSITED_KINDS[TranType(str(link.get("previoustype")))],
-                        str(link["previousdoc"]),
-                        self.money(link, "foreignamount", currency, where=f"link {record_id}"),
-                    )
-                    for link in self.links(row, LinkType.DEPOSIT)
-                ),
+                payment_lines=payment_lines,
                 other_lines=self.other_lines(row),
                 account=_text(row, "account"),
                 external_id=_text(row, "externalid"),
@@ -360,6 +411,57 @@ class _Assembler:
             status=RMA_STATUS_CODES[status_code],
             lines=self.transaction_lines(row),
         )
+
+    def refund_applications(
+        self, record_id: str, row: Row, currency: str
+    ) -> tuple[rc.RefundApplication, ...]:
+        """A customer refund's apply lines; one naming a record the core lacks is an error."""
+        applications = []
+        for link in self.links(row, LinkType.REFUND):
+            where = f"customer refund {record_id} apply line {link.get('nextline', '?')}"
+            doc = _previous_doc(link, where)
+            doc_type = str(link.get("previoustype"))
+            kind = _APPLICATION_KINDS.get(doc_type)
+            if kind is None:
+                # Left out, the refund would apply less than it pays out (and the core would
+                # refuse it); left out whole, money already paid back would look unpaid.
+                raise malformed(
+                    f"applied to {doc_type} {doc}, a kind of record refund sync does not model",
+                    where,
+                )
+            applications.append(
+                rc.RefundApplication(
+                    kind, doc, self.money(link, "foreignamount", currency, where=where)
+                )
+            )
+        return tuple(applications)
+
+    def deposit_lines(
+        self, record_id: str, row: Row, currency: str
+    ) -> tuple[rc.DepositPaymentLine, ...] | None:
+        """A payout deposit's payment lines; None for a deposit that is no payout deposit."""
+        payout_ref = _text(row, Custom.PAYOUT_REF)
+        if payout_ref is None:
+            log.info("netsuite: deposit %s has no payout reference; not read", record_id)
+            return None
+        lines = []
+        for link in self.links(row, LinkType.DEPOSIT):
+            where = f"deposit {record_id} payment line {link.get('nextline', '?')}"
+            doc = _previous_doc(link, where)
+            doc_type = str(link.get("previoustype"))
+            kind = _DEPOSITED_KINDS.get(doc_type)
+            if kind is None:
+                raise malformed(
+                    f"payout deposit takes {doc_type} {doc}, a kind of record refund sync does "
+                    "not deposit",
+                    where,
+                )
+            lines.append(
+                rc.DepositPaymentLine(
+                    kind, doc, self.money(link, "foreignamount", currency, where=where)
+                )
+            )
+        return tuple(lines)
 
     def payment(self, record_id: str, row: Row, currency: str) -> rc.CustomerPayment:
         if _text(row, Custom.PAYMENT_FAILED) in ("T", "true", "True"):
@@ -397,7 +499,15 @@ class _Assembler:
 
 
 def build_snapshot(
-    headers: Mapping[str, Row], lines: Sequence[Row], links: Sequence[Row]
+    headers: Mapping[str, Row],
+    lines: Sequence[Row],
+    links: Sequence[Row],
+    *,
+    undeposited_funds_account: str,
 ) -> rc.LedgerSnapshot:
-    """The snapshot of the given header rows, with their lines and links."""
-    return _Assembler(headers, lines, links).snapshot()
+    """The snapshot of the given header rows, with their lines and links.
+
+    ``undeposited_funds_account`` is the internal ID of the account's Undeposited Funds: a
+    customer refund posted to it reads as :data:`UNDEPOSITED_FUNDS`, as the core names it.
+    """
+    return _Assembler(headers, lines, links, undeposited_funds_account).snapshot()

@@ -8,7 +8,11 @@ NetSuite's error shape. Writes follow the REST record API: transforms, creates w
 external IDs per record type (a duplicate is NetSuite's error), ``eid:`` lookups, PATCH of body
 fields and sublist lines, ``204`` with a ``Location`` header. Over the concurrency limit it
 answers ``429`` with NetSuite's error body; with an auth server it checks every request's TBA
-or OAuth 2.0 credentials first. Every fact it relies on is listed, with sources, in
+or OAuth 2.0 credentials first. Accounts are modelled where the flows depend on them: customer
+refunds name their ``account`` (``undepFunds`` is no customerRefund field and is refused),
+payments post to Undeposited Funds through ``undepFunds`` or to an ``account``, and a deposit
+takes only transactions posted to the account's Undeposited Funds. ``tranDate`` is a date
+(``YYYY-MM-DD``), as in NetSuite. Every fact it relies on is listed, with sources, in
 ``docs/netsuite-standin.md``.
 
 Seed it from a :class:`refund_core.LedgerSnapshot` (:meth:`NetSuiteStandIn.from_snapshot`) and
@@ -48,7 +52,10 @@ from ._read import build_snapshot
 from ._standin_seed import Seeder, stamp
 from ._suiteql import DATE_FORMAT
 
-__all__ = ["NetSuiteStandIn", "RequestAuthenticator"]
+__all__ = ["DEFAULT_UNDEPOSITED_FUNDS_ACCOUNT", "NetSuiteStandIn", "RequestAuthenticator"]
+
+#: Internal ID of the stand-in's Undeposited Funds account unless it is given another.
+DEFAULT_UNDEPOSITED_FUNDS_ACCOUNT = "uf-1"
 
 _REST_PREFIX = "/services/rest"
 _TYPES_BY_REST = {rest.lower(): kind for kind, rest in REST_TYPES.items()}
@@ -98,6 +105,7 @@ _FORBIDDEN = re.compile(
 _LITERAL = re.compile(r"'(?:[^']|'')*'")
 _TO_CHAR = re.compile(r"TO_CHAR\(\s*([A-Za-z_][\w.]*)\s*,\s*'([^']*)'\s*\)", re.IGNORECASE)
 _TO_DATE = re.compile(r"TO_DATE\(\s*('(?:[^']|'')*')\s*,\s*'([^']*)'\s*\)", re.IGNORECASE)
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _RECORD_PATH = re.compile(
     r"/record/v1/(?P<type>[A-Za-z]+)(?:/(?P<id>[^/]+))?(?:/!transform/(?P<target>[A-Za-z]+))?/?"
 )
@@ -194,6 +202,9 @@ class NetSuiteStandIn(StandIn):
     sequential numbers, as NetSuite does); ``clock`` stamps ``trandate`` on records created
     without one (default: left empty, as :func:`refund_core.apply_plan` leaves ``created_at``).
     ``currencies`` are set up in the account besides those of the seed.
+    ``undeposited_funds_account`` is the internal ID of its Undeposited Funds account: records
+    the core posts to ``"undeposited_funds"`` are seeded on it and read back as that name. Give
+    the same ID to :class:`~refund_adapters.netsuite.NetSuiteLedger`.
     """
 
     service = "netsuite"
@@ -205,9 +216,13 @@ class NetSuiteStandIn(StandIn):
         internal_id_for: Callable[[str], str] | None = None,
         clock: Callable[[], datetime] | None = None,
         currencies: Iterable[str] = ("USD",),
+        undeposited_funds_account: str = DEFAULT_UNDEPOSITED_FUNDS_ACCOUNT,
     ) -> None:
         super().__init__()
+        if not undeposited_funds_account.strip():
+            raise rc.ConfigurationError("the Undeposited Funds account needs an internal ID")
         self.auth = auth
+        self.undeposited_funds_account = undeposited_funds_account
         self._internal_id_for = internal_id_for
         self._clock = clock
         self._db = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
@@ -249,7 +264,9 @@ class NetSuiteStandIn(StandIn):
                 "SELECT *, lastmodifieddate AS linkdate FROM previoustransactionlinelink "
                 "ORDER BY nextdoc, nextline"
             )
-        return build_snapshot(headers, lines, links)
+        return build_snapshot(
+            headers, lines, links, undeposited_funds_account=self.undeposited_funds_account
+        )
 
     def _rows(self, sql: str, params: Iterable[Any] = ()) -> list[dict[str, Any]]:
         cursor = self._db.execute(sql, tuple(params))
@@ -495,6 +512,7 @@ class NetSuiteStandIn(StandIn):
             "memo": row.get("memo"),
             "tranDate": row.get("trandate"),
             "status": {"id": row["status"]} if row.get("status") else None,
+            "account": {"id": row["account"]} if row.get("account") else None,
             "currency": {"id": row.get("currency"), "refName": currency[0]["symbol"]}
             if currency
             else None,
@@ -532,14 +550,24 @@ class NetSuiteStandIn(StandIn):
     def _trandate(self, body: Mapping[str, Any]) -> str | None:
         value = body.get("tranDate")
         if value is not None:
-            if not isinstance(value, str):
-                raise _Refusal(400, "USER_ERROR", "tranDate must be a string.", "tranDate")
+            # A date field (REST API Browser: string, format date): YYYY-MM-DD and nothing else.
+            if not isinstance(value, str) or _DATE.fullmatch(value) is None:
+                raise _Refusal(
+                    400,
+                    "INVALID_CONTENT",
+                    f"Invalid date value {value!r}: use YYYY-MM-DD.",
+                    "tranDate",
+                )
             try:
-                return stamp(datetime.strptime(value, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC))
+                day = datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=UTC)
             except ValueError:
                 raise _Refusal(
-                    400, "USER_ERROR", f"tranDate must be {DATE_FORMAT}.", "tranDate"
+                    400,
+                    "INVALID_CONTENT",
+                    f"Invalid date value {value!r}: use YYYY-MM-DD.",
+                    "tranDate",
                 ) from None
+            return stamp(day)  # kept as midnight of that day, in the one stored format
         return stamp(self._clock().replace(microsecond=0)) if self._clock is not None else None
 
     def _custom_values(self, body: Mapping[str, Any], allowed: Iterable[Custom]) -> dict[str, Any]:
@@ -682,12 +710,36 @@ class NetSuiteStandIn(StandIn):
             raise _Refusal(400, "USER_ERROR", "Please enter a value for currency.", "currency")
         return currency
 
-    def _account(self, body: Mapping[str, Any]) -> str | None:
-        if body.get("undepFunds") is True:
-            return UNDEPOSITED_FUNDS
+    @staticmethod
+    def _account(body: Mapping[str, Any]) -> str | None:
         if body.get("account") is not None:
             return _ref_id(body["account"], "account")
         return None
+
+    def _required_account(self, body: Mapping[str, Any]) -> str:
+        account = self._account(body)
+        if account is None:
+            raise _Refusal(400, "USER_ERROR", "Please enter a value for Account.", "account")
+        if account == UNDEPOSITED_FUNDS:  # the core's name is no internal ID
+            raise _Refusal(
+                400, "INVALID_CONTENT", f"Invalid account reference key {account}.", "account"
+            )
+        return account
+
+    def _payment_account(self, body: Mapping[str, Any]) -> str:
+        """``undepFunds`` (a select: ``{"id": "T"}`` or ``{"id": "F"}``), else ``account``."""
+        undeposited = body.get("undepFunds")
+        if undeposited is not None:
+            if not isinstance(undeposited, dict) or undeposited.get("id") not in ("T", "F"):
+                raise _Refusal(
+                    400,
+                    "INVALID_CONTENT",
+                    f'Invalid value {undeposited!r} for undepFunds: use {{"id": "T"}}.',
+                    "undepFunds",
+                )
+            if undeposited["id"] == "T":
+                return self.undeposited_funds_account
+        return self._required_account(body)
 
     def _create_customer_refund(
         self, request: httpx.Request, body: Mapping[str, Any]
@@ -699,7 +751,6 @@ class NetSuiteStandIn(StandIn):
                 "externalId",
                 "customer",
                 "currency",
-                "undepFunds",
                 "account",
                 "memo",
                 "tranDate",
@@ -736,6 +787,7 @@ class NetSuiteStandIn(StandIn):
             applications.append((doc, amount))
         if not applications:
             raise _Refusal(400, "USER_ERROR", "You must apply the refund to a credit.", "apply")
+        account = self._required_account(body)
         currency = self._currency_of(body, docs)
         new_id = self._new_id(external_id)
         self.insert_transaction(
@@ -749,7 +801,7 @@ class NetSuiteStandIn(StandIn):
                 "status": "R",
                 "currency": currency,
                 "foreigntotal": sum((amount for _, amount in applications), Decimal(0)),
-                "account": self._account(body),
+                "account": account,
                 **self._custom_values(body, custom),
             }
         )
@@ -800,6 +852,13 @@ class NetSuiteStandIn(StandIn):
             if already is not None or doc.get("status") == "C":
                 raise _Refusal(
                     400, "USER_ERROR", f"Transaction {doc_id} is already deposited.", f"{path}.id"
+                )
+            if doc.get("account") != self.undeposited_funds_account:
+                raise _Refusal(
+                    400,
+                    "USER_ERROR",
+                    f"Transaction {doc_id} was not posted to Undeposited Funds.",
+                    f"{path}.id",
                 )
             selected.append((doc, _amount(item.get("paymentAmount"), f"{path}.paymentAmount")))
         others = []
@@ -861,7 +920,7 @@ class NetSuiteStandIn(StandIn):
         return self._created(request, TranType.DEPOSIT, new_id)
 
     def _create_payment(self, request: httpx.Request, body: Mapping[str, Any]) -> httpx.Response:
-        custom = (Custom.SOURCE, Custom.PAYMENT_REF)
+        custom = (Custom.SOURCE, Custom.PAYMENT_REF, Custom.EVENT_TIME)
         _check_fields(
             body,
             (
@@ -902,7 +961,7 @@ class NetSuiteStandIn(StandIn):
                 "status": _PAYMENT_LETTERS[rc.PaymentStatus.UNDEPOSITED],
                 "currency": self._currency_of(body, ()),
                 "foreigntotal": amount,
-                "account": self._account(body),
+                "account": self._payment_account(body),
                 **self._custom_values(body, custom),
             }
         )

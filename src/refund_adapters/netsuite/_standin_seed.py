@@ -17,7 +17,14 @@ from typing import TYPE_CHECKING, Any
 
 import refund_core as rc
 
-from ._fields import PAYMENT_STATUS_CODES, RMA_STATUS_CODES, Custom, LinkType, TranType
+from ._fields import (
+    PAYMENT_STATUS_CODES,
+    RMA_STATUS_CODES,
+    UNDEPOSITED_FUNDS,
+    Custom,
+    LinkType,
+    TranType,
+)
 from ._read import source_text
 
 if TYPE_CHECKING:
@@ -63,6 +70,12 @@ class Seeder:
             (TranType.CUSTOMER_REFUND, snap.customer_refunds),
             (TranType.DEPOSIT, snap.deposits),
         ]
+
+    def account(self, name: str) -> str:
+        """The internal ID of a core account name (Undeposited Funds is the stand-in's own)."""
+        if name == UNDEPOSITED_FUNDS:
+            return self.standin.undeposited_funds_account
+        return name
 
     def type_of(self, record_id: str, expected: TranType) -> str:
         return self.types.get(record_id, expected).value
@@ -206,6 +219,8 @@ class Seeder:
                 foreigntotal=record.amount.amount,
                 status="A" if failed else _PAYMENT_LETTERS[record.status],
                 memo=record.memo or None,
+                # Stripe payments wait in Undeposited Funds for their payout's deposit (STC-12).
+                account=self.standin.undeposited_funds_account,
                 **{
                     Custom.PAYMENT_REF.value: record.payment_ref,
                     Custom.PAYMENT_FAILED.value: "T" if failed else None,
@@ -287,7 +302,7 @@ class Seeder:
                 entity=record.customer_id,
                 foreigntotal=record.amount.amount,
                 memo=record.memo or None,
-                account=record.account,
+                account=self.account(record.account),
                 status="R",
                 **{Custom.PAYMENT.value: record.payment_id},
             )
