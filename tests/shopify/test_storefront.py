@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from decimal import Decimal
 from typing import Any
@@ -10,10 +11,18 @@ import httpx
 import pytest
 
 import refund_core as rc
-from refund_adapters._http import RetryPolicy, UpstreamAuthError, UpstreamUnavailableError
+from refund_adapters._http import (
+    RetryPolicy,
+    UpstreamAuthError,
+    UpstreamNotFoundError,
+    UpstreamRejectedError,
+    UpstreamUnavailableError,
+)
 from refund_adapters.conformance import run
-from refund_adapters.conformance.builders import M
+from refund_adapters.conformance.builders import M, at
 from refund_adapters.shopify import (
+    MAX_ATTEMPTS,
+    IncompleteListError,
     LineNotOnOrderError,
     RestockType,
     ShopifyAdminClient,
@@ -23,6 +32,7 @@ from refund_adapters.shopify import (
     ShopifyUserError,
     idempotency_key,
 )
+from refund_adapters.shopify._queries import REFUND_CREATE
 from tests.shopify.factories import TOKEN, FakeClock, client, standin
 
 KEY = rc.SourceKey("netsuite", "CM-7")
@@ -352,3 +362,257 @@ def test_works_over_a_real_loopback_server() -> None:
         first, again, credit = run(scenario())
     assert (first.created, again.created, credit.created) == (True, False, True)
     assert len(world.order.refunds) == 2
+
+
+def test_a_numeric_reference_falls_back_to_the_order_name() -> None:
+    """Digits that are no order's ID are looked up as the order's name (#1001)."""
+    world = World()
+    world.standin.add_order("820001", name="#1001", lines=[("91", "BELT", 1, "30.00")])
+    receipt = run(world.storefront.issue_refund(_refund(amount="30.00 USD", order_ref="1001")))
+    assert receipt.created
+    assert len(world.standin.order("820001").refunds) == 1
+    assert [b["operationName"] for b in map(json.loads, _contents(world))][:2] == [
+        "RefundSyncOrder",
+        "RefundSyncOrderByName",
+    ]
+    with pytest.raises(UpstreamNotFoundError, match="no order named #4242"):
+        run(world.storefront.load_order("4242"))
+    with pytest.raises(UpstreamNotFoundError, match="Order/1001 not found"):
+        run(world.storefront.load_order("gid://shopify/Order/1001"))
+
+
+def _contents(world: World) -> list[bytes]:
+    return [request.content for request in world.standin.requests]
+
+
+def _many_refunds(world: World, count: int) -> list[str]:
+    """Seed ``count`` refunds of 0.10 on order 5001's card; return their IDs."""
+    moment = world.order.created_at
+    return [
+        world.standin.add_refund("5001", f"77{n:04d}", "0.10", created_at=moment).id
+        for n in range(count)
+    ]
+
+
+def test_a_marker_beyond_the_first_fifty_refunds_is_found() -> None:
+    """An order with 60 refunds: the one carrying this action's key is found, none is added."""
+    world = World()
+    ids = _many_refunds(world, 60)
+    world.standin.order("5001").refunds[55].note = f"{idempotency_key('rs-sr-abc123')} CM-7"
+    receipt = run(world.storefront.issue_refund(_refund(amount="10.00 USD")))
+    assert (receipt.created, receipt.record_id) == (False, f"gid://shopify/Refund/{ids[55]}")
+    assert len(world.order.refunds) == 60
+    assert world.bodies("RefundSyncOrderRefunds")
+
+
+def test_refunds_that_cannot_all_be_read_stop_the_write() -> None:
+    """250 refunds (the most one query returns): the refund is refused, nothing is written."""
+    world = World()
+    _many_refunds(world, 250)
+    with pytest.raises(IncompleteListError, match="refunds of Shopify order #5001") as caught:
+        run(world.storefront.issue_refund(_refund(amount="10.00 USD")))
+    assert isinstance(caught.value, rc.InvalidInputError)
+    assert world.bodies("RefundSyncRefundCreate") == []
+    assert len(world.order.refunds) == 250
+
+
+def test_transactions_beyond_the_first_fifty_can_carry_the_refund() -> None:
+    """An order paid in 60 card captures of 1.00: a 55.00 refund spreads over 55 of them."""
+    world = World()
+    world.standin.add_order(
+        "5005",
+        lines=[("95", "BOX", 60, "1.00")],
+        payments=[("shopify_payments", "1.00")] * 60,
+    )
+    receipt = run(world.storefront.issue_refund(_refund(amount="55.00 USD", order_ref="5005")))
+    assert receipt.created
+    create = world.bodies("RefundSyncRefundCreate")[-1]
+    assert len(create["variables"]["input"]["transactions"]) == 55
+    refunded = [t for t in world.standin.order("5005").transactions if t.kind == "REFUND"]
+    assert sum((t.amount for t in refunded), Decimal(0)) == Decimal("55.00")
+
+
+def test_line_items_beyond_the_first_page_are_found() -> None:
+    """An order with 120 lines: a refund of the 115th line finds it on the second page."""
+    world = World()
+    world.standin.add_order(
+        "5006", lines=[(f"6{n:03d}", f"SKU-{n}", 1, "2.00") for n in range(120)]
+    )
+    action = _refund(amount="2.00 USD", order_ref="5006", lines=(_line("SKU-115", 1, "2.00 USD"),))
+    assert run(world.storefront.issue_refund(action)).created
+    (refund,) = world.standin.order("5006").refunds
+    assert [line.line_item_id for line in refund.lines] == ["6115"]
+    assert world.bodies("RefundSyncOrderLineItems")
+
+
+def test_a_key_burned_by_a_failed_attempt_is_followed_by_the_next() -> None:
+    """IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED: re-read, then the next derived key; one refund."""
+    world = World()
+    world.standin.fail_refund_attempt_next()
+    with pytest.raises(UpstreamUnavailableError, match="INTERNAL_SERVER_ERROR"):
+        run(world.storefront.issue_refund(_refund()))
+    assert world.order.refunds == []
+    receipt = run(world.storefront.issue_refund(_refund()))
+    assert receipt.created
+    (refund,) = world.order.refunds
+    assert refund.note is not None
+    assert (
+        refund.note.split()[0] == idempotency_key("rs-sr-abc123", 2) == "refund-sync:rs-sr-abc123#2"
+    )
+    keys = [b["variables"]["idempotencyKey"] for b in world.bodies("RefundSyncRefundCreate")]
+    assert keys == [idempotency_key("rs-sr-abc123")] * 2 + [idempotency_key("rs-sr-abc123", 2)]
+    again = run(world.storefront.issue_refund(_refund()))
+    assert (again.created, again.record_id) == (False, receipt.record_id)
+    assert len(world.order.refunds) == 1
+    assert world.standin.write_count() == 1
+
+
+def test_every_key_burned_stops_with_an_error_and_no_refund() -> None:
+    """When all the attempts' keys failed, the action stops, naming them; nothing is written."""
+    world = World()
+    world.standin.fail_refund_attempt_next(MAX_ATTEMPTS)
+    for _ in range(MAX_ATTEMPTS):
+        with pytest.raises(UpstreamUnavailableError):
+            run(world.storefront.issue_refund(_refund()))
+    with pytest.raises(UpstreamRejectedError, match=r"all 5 keys .*#5") as caught:
+        run(world.storefront.issue_refund(_refund()))
+    assert caught.value.code == "IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED"
+    assert world.order.refunds == []
+
+
+def test_attempt_keys_are_derived_and_bounded() -> None:
+    """Attempt keys are deterministic, at most 200 characters, and only 1 to MAX_ATTEMPTS."""
+    fits, longer = "x" * 186, "x" * 187
+    hashed = "refund-sync:" + hashlib.sha256(longer.encode()).hexdigest()
+    assert idempotency_key(fits, 3) == f"refund-sync:{fits}#3"
+    assert len(idempotency_key(fits, 3)) == 200
+    assert idempotency_key(longer) == f"refund-sync:{longer}"
+    assert idempotency_key(longer, 3) == f"{hashed}#3"
+    assert idempotency_key("x" * 300) == hashed.replace(
+        hashlib.sha256(longer.encode()).hexdigest(), hashlib.sha256(b"x" * 300).hexdigest()
+    )
+    with pytest.raises(rc.InvalidInputError):
+        idempotency_key("rs-1", MAX_ATTEMPTS + 1)
+    with pytest.raises(rc.InvalidInputError):
+        idempotency_key("rs-1", 0)
+
+
+def test_store_credit_in_the_presentment_currency_names_it() -> None:
+    """Store credit on an order paid in EUR in a USD shop: currency EUR, EUR account credited."""
+    world = World()
+    world.standin.add_order(
+        "5007", lines=[("97", "BAG", 1, "80.00")], presentment_currency="EUR", rate="1.10"
+    )
+    receipt = run(
+        world.storefront.issue_store_credit(_credit(amount="15.00 EUR", order_ref="5007"))
+    )
+    assert receipt.created
+    create = world.bodies("RefundSyncRefundCreate")[-1]["variables"]["input"]
+    assert create["currency"] == "EUR"
+    assert create["refundMethods"][0]["storeCreditRefund"]["amount"] == {
+        "amount": "15.00",
+        "currencyCode": "EUR",
+    }
+    assert world.standin.store_credit_balance("7001", "EUR") == Decimal("15.00")
+    assert world.standin.store_credit_balance("7001", "USD") == Decimal(0)
+    with pytest.raises(rc.CurrencyMismatchError):
+        run(world.storefront.issue_store_credit(_credit("rs-sc-usd", "5.00 USD", "5007")))
+
+
+def test_the_stand_in_requires_the_currency_when_presentment_differs() -> None:
+    """Like Shopify, a refund of a EUR order in a USD shop without `currency` is refused."""
+    world = World()
+    world.standin.add_order("5008", lines=[("98", "CAP", 1, "20.00")], presentment_currency="EUR")
+    variables = {"input": {"orderId": "gid://shopify/Order/5008"}, "idempotencyKey": "k-eur"}
+    data = run(world.client.execute(REFUND_CREATE, variables, operation="RefundSyncRefundCreate"))
+    (problem,) = data["refundCreate"]["userErrors"]
+    assert problem["field"] == ["currency"]
+    assert world.standin.order("5008").refunds == []
+
+
+def test_store_credit_needs_new_customer_accounts() -> None:
+    """A shop without new customer accounts refuses store credit refunds (NSC-8)."""
+    world = World(store_credit=True)
+    world.standin.add_shop("legacy-shop", "shpat_legacy", store_credit=False)
+    legacy = ShopifyStorefront(
+        ShopifyAdminClient(
+            shop="legacy-shop",
+            access_token="shpat_legacy",
+            http_client=httpx.AsyncClient(transport=world.standin.transport()),
+            sleep=world.clock.sleep,
+            clock=world.clock,
+        ),
+        store_credit=True,
+    )
+    world.standin.add_order("5009", lines=[("99", "HAT", 1, "20.00")], shop="legacy-shop")
+    with pytest.raises(ShopifyUserError, match="new customer accounts"):
+        run(legacy.issue_store_credit(_credit(amount="5.00 USD", order_ref="5009")))
+
+
+def test_the_demo_credit_memo_reaches_shopify_with_its_gift_card_part_as_store_credit() -> None:
+    """80.00 card + 20.00 gift card; a 40.00 credit memo: 32.00 to the card, 8.00 store credit."""
+    world = World()
+    shop = world.standin
+    order = shop.add_order(
+        "6001",
+        lines=[("11001", "JACKET", 1, "60.00"), ("11002", "SCARF", 1, "40.00")],
+        payments=[("shopify_payments", "80.00"), ("gift_card", "20.00")],
+        customer_id="7001",
+    )
+    lines = (
+        rc.TransactionLine("1", "JACKET", Decimal(1), M("60.00 USD"), order_line_ref="11001"),
+        rc.TransactionLine("2", "SCARF", Decimal(1), M("40.00 USD"), order_line_ref="11002"),
+    )
+    tenders = (
+        rc.TenderPart(rc.TenderKind.PAYMENT_METHOD, M("80.00 USD")),
+        rc.TenderPart(rc.TenderKind.GIFT_CARD, M("20.00 USD")),
+    )
+    credit_line = rc.CreditLine(
+        "SCARF", M("40.00 USD"), quantity=Decimal(1), origin_line_id="2", order_line_ref="11002"
+    )
+    ledger = rc.LedgerSnapshot(
+        sales_orders=(rc.SalesOrder("SO-300", "C-10", "6001", lines=lines, tenders=tenders),),
+        invoices=(rc.Invoice("INV-300", "C-10", at("2026-02-20"), lines, order_id="SO-300"),),
+        credit_memos=(
+            rc.CreditMemo(
+                "CM-300", "C-10", "INV-300", M("40.00 USD"), (credit_line,), order_id="SO-300"
+            ),
+        ),
+    )
+    with shop.serve() as server:
+        storefront = ShopifyStorefront(
+            client(shop, clock=world.clock, base_url=server.base_url), store_credit=True
+        )
+        plan = rc.decide_outgoing_refund(
+            "CM-300",
+            ledger,
+            rc.RefundSettings(gift_card_as_store_credit=True),
+            storefront.capabilities,
+        )
+        assert isinstance(plan, rc.Plan)
+        writes = [
+            a for a in plan.actions if isinstance(a, rc.IssueStorefrontRefund | rc.IssueStoreCredit)
+        ]
+
+        async def apply() -> list[rc.WriteReceipt]:
+            receipts = []
+            for action in writes:
+                if isinstance(action, rc.IssueStoreCredit):
+                    receipts.append(await storefront.issue_store_credit(action))
+                else:
+                    receipts.append(await storefront.issue_refund(action))
+            return receipts
+
+        first = run(apply())
+        again = run(apply())
+    assert [r.created for r in first] == [True, True]
+    assert [r.created for r in again] == [False, False]
+    assert [r.record_id for r in again] == [r.record_id for r in first]
+    card, gift = order.transactions[:2]
+    refunds = [t for t in order.transactions if t.kind == "REFUND"]
+    assert [(t.parent_id, t.amount) for t in refunds] == [(card.id, Decimal("32.00"))]
+    assert gift.gateway == "gift_card"
+    assert shop.store_credit_balance("7001", "USD") == Decimal("8.00")
+    assert [line.line_item_id for line in shop.refunds("6001")[0].lines] == ["11002"]
+    assert order.refunded() == Decimal("40.00")
+    assert shop.write_count() == 2

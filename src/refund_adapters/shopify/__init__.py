@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from ._client import API_VERSION, ShopifyAdminClient, ShopifyUserError, UserErrorDetail
 from ._source import ShopifyRefundSource
 from ._storefront import (
+    MAX_ATTEMPTS,
     LineNotOnOrderError,
     RestockType,
     ShopifyOverRefundError,
@@ -25,13 +26,15 @@ from ._storefront import (
     idempotency_key,
 )
 from ._webhooks import ShopifyWebhook, ShopifyWebhookVerifier, WebhookVerificationError
-from ._wire import MalformedResponseError
+from ._wire import IncompleteListError, MalformedResponseError
 
 if TYPE_CHECKING:
     from ._standin import ShopifyStandIn
 
 __all__ = [
     "API_VERSION",
+    "MAX_ATTEMPTS",
+    "IncompleteListError",
     "LineNotOnOrderError",
     "MalformedResponseError",
     "RestockType",

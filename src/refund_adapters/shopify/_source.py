@@ -6,7 +6,9 @@ collects their refunds created at or after it, and orders them by (created time,
 A page token is the position of the last event handed out, so pages are stable and gap-free
 even when several refunds share an instant; the next scan starts from that time. Only the
 refunds of the page are then read in full (lines, shipping, transactions), one query each, which
-keeps every query far below Shopify's cost ceiling.
+keeps every query far below Shopify's cost ceiling. An order whose first look at its refunds
+comes back full is read again with the larger limit, and a refund's lines, shipping lines and
+transactions are paged to the end: no refund, line or transaction is dropped for not fitting.
 
 Each refund becomes a :class:`refund_core.RefundEvent` in the presentment currency: its
 amount is ``totalRefundedSet``; lines name the order line by its numeric ID and carry their
@@ -20,18 +22,30 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
+
+import attrs
 
 import refund_core as rc
 
 from .._http import UpstreamRejectedError
 from . import _queries as q
 from ._client import SERVICE, ShopifyAdminClient
-from ._wire import MalformedResponseError, WireRefundDetail, gid_tail, read_refund_detail
+from ._wire import (
+    GIFT_CARD_GATEWAYS,
+    IncompleteListError,
+    MalformedResponseError,
+    WireRefundDetail,
+    gid_tail,
+    read_refund_detail,
+    read_refund_lines,
+    read_refund_shipping,
+    read_refund_transactions,
+)
 
 __all__ = ["ShopifyRefundSource"]
 
 _ORDER_PAGE = 50
-_GIFT_CARD_GATEWAYS = frozenset({"gift_card"})
 
 
 def _stamp(moment: datetime) -> str:
@@ -81,11 +95,15 @@ class ShopifyRefundSource:
             if not isinstance(nodes, list):
                 raise MalformedResponseError("data.orders.nodes", "expected a list")
             for n, order in enumerate(nodes):
+                base = f"data.orders.nodes[{n}]"
                 refunds = order.get("refunds") if isinstance(order, Mapping) else None
                 if not isinstance(refunds, list):
-                    raise MalformedResponseError(f"data.orders.nodes[{n}].refunds", "missing")
+                    raise MalformedResponseError(f"{base}.refunds", "missing")
+                if len(refunds) >= q.FIRST_LOOK:
+                    # The first look came back full: more may exist; read them all (or fail).
+                    base, refunds = "data.order", await self._all_refunds(order, base)
                 for m, refund in enumerate(refunds):
-                    where = f"data.orders.nodes[{n}].refunds[{m}]"
+                    where = f"{base}.refunds[{m}]"
                     refund_id = refund.get("id") if isinstance(refund, Mapping) else None
                     created = refund.get("createdAt") if isinstance(refund, Mapping) else None
                     if not isinstance(refund_id, str) or not isinstance(created, str):
@@ -101,6 +119,22 @@ class ShopifyRefundSource:
                 raise MalformedResponseError("data.orders.pageInfo.endCursor", "missing")
             after = cursor
         return sorted(((moment, gid) for gid, moment in found.items()), key=_position)
+
+    async def _all_refunds(self, order: Mapping[str, Any], where: str) -> list[Any]:
+        """Every refund (ID and time) of an order whose first look at them came back full."""
+        order_id = order.get("id")
+        if not isinstance(order_id, str) or not order_id:
+            raise MalformedResponseError(f"{where}.id", "missing")
+        data = await self._client.execute(
+            q.ORDER_REFUNDS, {"id": order_id}, operation="RefundSyncOrderRefunds"
+        )
+        raw = data.get("order")
+        refunds = raw.get("refunds") if isinstance(raw, Mapping) else None
+        if not isinstance(refunds, list):
+            raise MalformedResponseError("data.order.refunds", "missing")
+        if len(refunds) >= q.LIST_MAX:
+            raise IncompleteListError(f"refunds of Shopify order {order_id}", q.LIST_MAX)
+        return refunds
 
     async def list_events(
         self, *, since: datetime, page_token: str | None, limit: int
@@ -140,7 +174,52 @@ class ShopifyRefundSource:
         raw = data.get("refund")
         if raw is None:
             return None
-        return refund_event(read_refund_detail(raw, "data.refund"), source=self._name)
+        detail = await self._rest_of(read_refund_detail(raw, "data.refund"))
+        return refund_event(detail, source=self._name)
+
+    async def _page(self, document: str, operation: str, refund_id: str, after: str) -> Any:
+        data = await self._client.execute(
+            document, {"id": refund_id, "after": after}, operation=operation
+        )
+        raw = data.get("refund")
+        if raw is None:
+            raise MalformedResponseError("data.refund", f"refund {refund_id} vanished while paging")
+        return raw
+
+    async def _rest_of(self, detail: WireRefundDetail) -> WireRefundDetail:
+        """The refund with every page of its lines, shipping lines and transactions."""
+        lines = list(detail.lines)
+        cursor = detail.more_lines
+        while cursor is not None:
+            raw = await self._page(q.REFUND_LINES_PAGE, "RefundSyncRefundLines", detail.id, cursor)
+            page, cursor = read_refund_lines(raw, "data.refund")
+            lines.extend(page)
+        shipping = detail.shipping
+        cursor = detail.more_shipping
+        while cursor is not None:
+            raw = await self._page(
+                q.REFUND_SHIPPING_PAGE, "RefundSyncRefundShipping", detail.id, cursor
+            )
+            part, cursor = read_refund_shipping(raw, "data.refund")
+            if part is not None:
+                shipping = part if shipping is None else shipping + part
+        transactions = list(detail.transactions)
+        cursor = detail.more_transactions
+        while cursor is not None:
+            raw = await self._page(
+                q.REFUND_TRANSACTIONS_PAGE, "RefundSyncRefundTransactions", detail.id, cursor
+            )
+            more, cursor = read_refund_transactions(raw, "data.refund")
+            transactions.extend(more)
+        return attrs.evolve(
+            detail,
+            lines=tuple(lines),
+            shipping=shipping,
+            transactions=tuple(transactions),
+            more_lines=None,
+            more_shipping=None,
+            more_transactions=None,
+        )
 
 
 def _position(ref: tuple[datetime, str]) -> tuple[datetime, str]:
@@ -203,10 +282,10 @@ def refund_event(detail: WireRefundDetail, *, source: str = "shopify") -> rc.Ref
     tenders: tuple[rc.TenderPart, ...] = ()
     if succeeded:
         gift = rc.sum_money(
-            (tx.amount for tx in succeeded if tx.gateway in _GIFT_CARD_GATEWAYS), currency
+            (tx.amount for tx in succeeded if tx.gateway in GIFT_CARD_GATEWAYS), currency
         )
         paid = rc.sum_money(
-            (tx.amount for tx in succeeded if tx.gateway not in _GIFT_CARD_GATEWAYS), currency
+            (tx.amount for tx in succeeded if tx.gateway not in GIFT_CARD_GATEWAYS), currency
         )
         if gift.is_positive and gift + paid == detail.total:
             tenders = tuple(
@@ -218,7 +297,7 @@ def refund_event(detail: WireRefundDetail, *, source: str = "shopify") -> rc.Ref
                 if amount.is_positive
             )
     payment = next(
-        (tx.parent_id for tx in moving if tx.parent_id and tx.gateway not in _GIFT_CARD_GATEWAYS),
+        (tx.parent_id for tx in moving if tx.parent_id and tx.gateway not in GIFT_CARD_GATEWAYS),
         None,
     )
     return rc.RefundEvent(

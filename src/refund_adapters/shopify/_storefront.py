@@ -1,6 +1,6 @@
 """Outgoing refunds to Shopify (NSC-7) and the gift-card part as store credit (NSC-8).
 
-One ``issue_refund`` is: read the order (line items, transactions, earlier refunds); if an
+One ``issue_refund`` is: read the order (every line item, transaction and earlier refund); if an
 earlier refund's note carries our key, that refund *is* this action (``created=False``); map our
 lines (which name the order line by GID, numeric ID or SKU) to line item IDs; ask
 ``suggestedRefund`` what Shopify would refund and refuse when ours is more; split the amount over
@@ -13,31 +13,48 @@ Across calls (a crash, an engine retry), the key is also written into the refund
 the order's refunds are checked for it before anything is written: Shopify does not say whether
 an ``@idempotent`` answer was a replay, so the note is what makes ``WriteReceipt.created``
 truthful.
+
+**A failed attempt.** Shopify answers ``IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILED`` when an earlier
+request with the key failed inside Shopify, and documents the way out: "Retry with a new
+idempotency key". The key is derived, never random: attempt *n* > 1 uses
+``idempotency_key(external_id, n)`` (the first key plus ``#n``). Before each attempt the order
+is read again and checked for the marker of *every* attempt, so a refund made by any of them is
+found and nothing is written twice; after :data:`MAX_ATTEMPTS` failed keys the action stops with
+an error naming them.
 """
 
 from __future__ import annotations
 
 import enum
 import hashlib
-from collections.abc import Mapping
+import logging
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
+
+import attrs
 
 import refund_core as rc
 
-from .._http import UpstreamNotFoundError
+from .._http import UpstreamNotFoundError, UpstreamRejectedError
 from . import _queries as q
-from ._client import SERVICE, ShopifyAdminClient, user_errors
+from ._client import PREVIOUS_ATTEMPT_FAILED, SERVICE, ShopifyAdminClient, user_errors
 from ._wire import (
+    GIFT_CARD_GATEWAYS,
+    IncompleteListError,
     MalformedResponseError,
     WireLineItem,
     WireOrder,
     WireTransaction,
     gid_tail,
+    read_line_items,
     read_order,
+    read_refund_refs,
     read_suggestion,
+    read_transactions,
 )
 
 __all__ = [
+    "MAX_ATTEMPTS",
     "LineNotOnOrderError",
     "RestockType",
     "ShopifyOverRefundError",
@@ -45,11 +62,13 @@ __all__ = [
     "idempotency_key",
 ]
 
+log = logging.getLogger("refund_sync.shopify")
+
 _KEY_PREFIX = "refund-sync:"
 _MAX_KEY = 200
 _ORDER_GID = "gid://shopify/Order/"
-#: Gateways whose money is refunded as store credit (NSC-8), never back through a transaction.
-_GIFT_CARD_GATEWAYS = frozenset({"gift_card"})
+#: Idempotency keys one action may use, each after Shopify said the one before it failed.
+MAX_ATTEMPTS = 5
 _PAID_KINDS = frozenset({"SALE", "CAPTURE"})
 
 
@@ -91,15 +110,23 @@ class LineNotOnOrderError(rc.InvalidInputError):
     """A refund line names an order line the Shopify order does not have (or not enough of)."""
 
 
-def idempotency_key(external_id: str) -> str:
+def idempotency_key(external_id: str, attempt: int = 1) -> str:
     """The ``@idempotent`` key (and note marker) of an action: ``refund-sync:<external ID>``.
 
-    Deterministic (IDM-1); an external ID too long for a key is replaced by its SHA-256.
+    Deterministic (IDM-1); an external ID too long for a key is replaced by its SHA-256. Attempt
+    ``n`` > 1 (after Shopify said the previous key's attempt failed) adds ``#n``.
     """
+    if not 1 <= attempt <= MAX_ATTEMPTS:
+        raise rc.InvalidInputError(f"attempt must be 1 to {MAX_ATTEMPTS}, got {attempt}")
+    suffix = f"#{attempt}" if attempt > 1 else ""
     key = f"{_KEY_PREFIX}{external_id}"
-    if len(key) > _MAX_KEY:
+    if len(key) + len(suffix) > _MAX_KEY:
         key = _KEY_PREFIX + hashlib.sha256(external_id.encode("utf-8")).hexdigest()
-    return key
+    return key + suffix
+
+
+def _attempt_keys(external_id: str) -> tuple[str, ...]:
+    return tuple(idempotency_key(external_id, n) for n in range(1, MAX_ATTEMPTS + 1))
 
 
 def _money_input(money: rc.Money) -> dict[str, str]:
@@ -152,16 +179,26 @@ class ShopifyStorefront:
     # -- reading ------------------------------------------------------------------------------
 
     async def load_order(self, order_ref: str) -> WireOrder:
-        """The order named by GID, numeric ID or name (``#1001``)."""
+        """The order named by GID, numeric ID or name (``#1001``), with every line and refund.
+
+        A reference of digits only is tried as the numeric ID first, then as the name.
+        """
+        order: WireOrder | None = None
         if order_ref.startswith(_ORDER_GID) or order_ref.isdigit():
             gid = order_ref if order_ref.startswith(_ORDER_GID) else f"{_ORDER_GID}{order_ref}"
             data = await self._client.execute(
                 q.ORDER_BY_ID, {"id": gid}, operation="RefundSyncOrder"
             )
             raw = data.get("order")
-            if raw is None:
+            if raw is not None:
+                order = read_order(raw, "data.order")
+            elif order_ref.startswith(_ORDER_GID):
                 raise UpstreamNotFoundError(f"order {order_ref} not found", service=SERVICE)
-            return read_order(raw, "data.order")
+        if order is None:
+            order = await self._order_by_name(order_ref)
+        return await self._complete(order)
+
+    async def _order_by_name(self, order_ref: str) -> WireOrder:
         name = order_ref if order_ref.startswith("#") else f"#{order_ref}"
         data = await self._client.execute(
             q.ORDER_BY_NAME, {"query": f"name:'{name}'"}, operation="RefundSyncOrderByName"
@@ -172,8 +209,51 @@ class ShopifyStorefront:
             raise MalformedResponseError("data.orders.nodes", "expected a list")
         if len(nodes) != 1:
             found = "no order" if not nodes else "more than one order"
-            raise UpstreamNotFoundError(f"{found} named {name}", service=SERVICE)
+            tried = " (nor with that numeric ID)" if order_ref.isdigit() else ""
+            raise UpstreamNotFoundError(f"{found} named {name}{tried}", service=SERVICE)
         return read_order(nodes[0], "data.orders.nodes[0]")
+
+    async def _order_part(self, document: str, order: WireOrder, operation: str) -> Any:
+        data = await self._client.execute(document, {"id": order.id}, operation=operation)
+        raw = data.get("order")
+        if raw is None:
+            raise UpstreamNotFoundError(f"order {order.name} not found", service=SERVICE)
+        return raw
+
+    async def _complete(self, order: WireOrder) -> WireOrder:
+        """Read the rest of whatever the first look at the order could not hold."""
+        lines = list(order.line_items)
+        cursor = order.more_line_items
+        while cursor is not None:
+            data = await self._client.execute(
+                q.ORDER_LINE_ITEMS,
+                {"id": order.id, "after": cursor},
+                operation="RefundSyncOrderLineItems",
+            )
+            raw = data.get("order")
+            if raw is None:
+                raise UpstreamNotFoundError(f"order {order.name} not found", service=SERVICE)
+            page, cursor = read_line_items(raw, "data.order")
+            lines.extend(page)
+        refunds = order.refunds
+        if len(refunds) >= q.FIRST_LOOK:
+            raw = await self._order_part(q.ORDER_REFUNDS, order, "RefundSyncOrderRefunds")
+            refunds = read_refund_refs(raw, "data.order")
+            if len(refunds) >= q.LIST_MAX:
+                raise IncompleteListError(f"refunds of Shopify order {order.name}", q.LIST_MAX)
+        transactions = order.transactions
+        if len(transactions) >= q.FIRST_LOOK:
+            raw = await self._order_part(q.ORDER_TRANSACTIONS, order, "RefundSyncOrderTransactions")
+            transactions = read_transactions(raw, "data.order")
+            if len(transactions) >= q.LIST_MAX:
+                raise IncompleteListError(f"transactions of Shopify order {order.name}", q.LIST_MAX)
+        return attrs.evolve(
+            order,
+            line_items=tuple(lines),
+            refunds=refunds,
+            transactions=transactions,
+            more_line_items=None,
+        )
 
     async def _suggest(
         self,
@@ -200,9 +280,10 @@ class ShopifyStorefront:
         return read_suggestion(raw, "data.order")
 
     @staticmethod
-    def _existing(order: WireOrder, key: str) -> str | None:
+    def _existing(order: WireOrder, keys: tuple[str, ...]) -> str | None:
+        """The refund whose note carries the marker of any attempt of this action."""
         for refund in order.refunds:
-            if key in refund.note.split():
+            if not set(keys).isdisjoint(refund.note.split()):
                 return refund.id
         return None
 
@@ -282,7 +363,7 @@ class ShopifyStorefront:
             if (
                 tx.kind in _PAID_KINDS
                 and tx.status == "SUCCESS"
-                and tx.gateway not in _GIFT_CARD_GATEWAYS
+                and tx.gateway not in GIFT_CARD_GATEWAYS
             ):
                 left = tx.amount - refunded.get(tx.id, rc.Money.zero(tx.amount.currency))
                 if left.is_positive:
@@ -341,43 +422,83 @@ class ShopifyStorefront:
         input_["notify"] = self._notify
         return input_
 
+    async def _issue(
+        self,
+        external_id: str,
+        order_ref: str,
+        build: Callable[[WireOrder, str], Awaitable[dict[str, Any]]],
+    ) -> rc.WriteReceipt:
+        """Write once per external ID: find an earlier refund by marker, else create one.
+
+        ``build(order, key)`` checks the order and returns the ``RefundInput``. A key Shopify
+        reports as burned by a failed attempt is followed by the next attempt's key, after the
+        order has been read again and holds no refund of any attempt.
+        """
+        keys = _attempt_keys(external_id)
+        order: WireOrder | None = None
+        for attempt, key in enumerate(keys, start=1):
+            order = await self.load_order(order_ref)
+            existing = self._existing(order, keys)
+            if existing is not None:
+                return rc.WriteReceipt(external_id, existing, created=False)
+            input_ = await build(order, key)
+            try:
+                refund_id = await self._create(input_, key)
+            except UpstreamRejectedError as exc:
+                if exc.code != PREVIOUS_ATTEMPT_FAILED:
+                    raise
+                log.warning(
+                    "shopify: attempt %d for order %s failed earlier at Shopify; "
+                    "re-reading the order before the next key",
+                    attempt,
+                    order.name,
+                )
+                continue
+            return rc.WriteReceipt(external_id, refund_id, created=True)
+        where = order.name if order is not None else order_ref
+        raise UpstreamRejectedError(
+            f"refundCreate for {external_id} on order {where}: Shopify reports that the attempts "
+            f"with all {len(keys)} keys ({keys[0]} to {keys[-1]}) failed, and the order holds no "
+            "refund carrying any of them; nothing was written, see the order in Shopify",
+            service=SERVICE,
+            code=PREVIOUS_ATTEMPT_FAILED,
+        )
+
     async def issue_refund(self, action: rc.IssueStorefrontRefund) -> rc.WriteReceipt:
         """Refund the payment methods of the order once per external ID (NSC-7)."""
-        key = idempotency_key(action.external_id)
-        order = await self.load_order(action.order_ref)
-        existing = self._existing(order, key)
-        if existing is not None:
-            return rc.WriteReceipt(action.external_id, existing, created=False)
-        self._check_currency(order, action.amount)
-        self._check_currency(order, action.shipping)
-        lines = self._refund_lines(order, action.lines)
-        shipping = action.shipping if action.shipping.is_positive else None
-        suggestion = await self._suggest(order, lines=lines, shipping=shipping)
-        if action.amount > suggestion.maximum_refundable:
-            raise ShopifyOverRefundError(
-                order=order.name,
-                what="the most Shopify suggests as refundable",
-                requested=action.amount,
-                refundable=suggestion.maximum_refundable,
-                refunded=suggestion.total_refunded,
-            )
-        if (lines or shipping is not None) and action.amount > suggestion.amount:
-            raise ShopifyOverRefundError(
-                order=order.name,
-                what="what Shopify suggests for these lines and shipping",
-                requested=action.amount,
-                refundable=suggestion.amount,
-                refunded=suggestion.total_refunded,
-            )
-        input_ = self._base_input(order, key, f"NetSuite {action.record}")
-        if lines:
-            input_["refundLineItems"] = lines
-        if shipping is not None:
-            input_["shipping"] = {"amount": str(shipping.amount)}
-        if action.amount.is_positive:
-            input_["transactions"] = self._transactions(order, action.amount)
-        refund_id = await self._create(input_, key)
-        return rc.WriteReceipt(action.external_id, refund_id, created=True)
+
+        async def build(order: WireOrder, key: str) -> dict[str, Any]:
+            self._check_currency(order, action.amount)
+            self._check_currency(order, action.shipping)
+            lines = self._refund_lines(order, action.lines)
+            shipping = action.shipping if action.shipping.is_positive else None
+            suggestion = await self._suggest(order, lines=lines, shipping=shipping)
+            if action.amount > suggestion.maximum_refundable:
+                raise ShopifyOverRefundError(
+                    order=order.name,
+                    what="the most Shopify suggests as refundable",
+                    requested=action.amount,
+                    refundable=suggestion.maximum_refundable,
+                    refunded=suggestion.total_refunded,
+                )
+            if (lines or shipping is not None) and action.amount > suggestion.amount:
+                raise ShopifyOverRefundError(
+                    order=order.name,
+                    what="what Shopify suggests for these lines and shipping",
+                    requested=action.amount,
+                    refundable=suggestion.amount,
+                    refunded=suggestion.total_refunded,
+                )
+            input_ = self._base_input(order, key, f"NetSuite {action.record}")
+            if lines:
+                input_["refundLineItems"] = lines
+            if shipping is not None:
+                input_["shipping"] = {"amount": str(shipping.amount)}
+            if action.amount.is_positive:
+                input_["transactions"] = self._transactions(order, action.amount)
+            return input_
+
+        return await self._issue(action.external_id, action.order_ref, build)
 
     async def issue_store_credit(self, action: rc.IssueStoreCredit) -> rc.WriteReceipt:
         """Refund ``amount`` to the order's customer as store credit, once per external ID."""
@@ -385,22 +506,22 @@ class ShopifyStorefront:
             raise rc.ConfigurationError(
                 f"{self._capabilities.name} is not configured for store credit refunds"
             )
-        key = idempotency_key(action.external_id)
-        order = await self.load_order(action.order_ref)
-        existing = self._existing(order, key)
-        if existing is not None:
-            return rc.WriteReceipt(action.external_id, existing, created=False)
-        self._check_currency(order, action.amount)
-        suggestion = await self._suggest(order, full=True, allocation="STORE_CREDIT")
-        if action.amount > suggestion.maximum_refundable:
-            raise ShopifyOverRefundError(
-                order=order.name,
-                what="the most Shopify suggests as refundable",
-                requested=action.amount,
-                refundable=suggestion.maximum_refundable,
-                refunded=suggestion.total_refunded,
-            )
-        input_ = self._base_input(order, key, "gift-card part as store credit (NSC-8)")
-        input_["refundMethods"] = [{"storeCreditRefund": {"amount": _money_input(action.amount)}}]
-        refund_id = await self._create(input_, key)
-        return rc.WriteReceipt(action.external_id, refund_id, created=True)
+
+        async def build(order: WireOrder, key: str) -> dict[str, Any]:
+            self._check_currency(order, action.amount)
+            suggestion = await self._suggest(order, full=True, allocation="STORE_CREDIT")
+            if action.amount > suggestion.maximum_refundable:
+                raise ShopifyOverRefundError(
+                    order=order.name,
+                    what="the most Shopify suggests as refundable",
+                    requested=action.amount,
+                    refundable=suggestion.maximum_refundable,
+                    refunded=suggestion.total_refunded,
+                )
+            input_ = self._base_input(order, key, "gift-card part as store credit (NSC-8)")
+            input_["refundMethods"] = [
+                {"storeCreditRefund": {"amount": _money_input(action.amount)}}
+            ]
+            return input_
+
+        return await self._issue(action.external_id, action.order_ref, build)

@@ -21,6 +21,8 @@ from .._http import UpstreamRejectedError
 from ._client import SERVICE
 
 __all__ = [
+    "GIFT_CARD_GATEWAYS",
+    "IncompleteListError",
     "WireLineItem",
     "WireOrder",
     "WireRefundDetail",
@@ -28,10 +30,20 @@ __all__ = [
     "WireSuggestion",
     "WireTransaction",
     "gid_tail",
+    "read_line_items",
     "read_order",
     "read_refund_detail",
+    "read_refund_lines",
+    "read_refund_refs",
+    "read_refund_shipping",
+    "read_refund_transactions",
     "read_suggestion",
+    "read_transactions",
 ]
+
+#: Gateways whose money is refunded as store credit (NSC-8), never back through a transaction,
+#: and which incoming refunds report as the gift-card tender.
+GIFT_CARD_GATEWAYS = frozenset({"gift_card"})
 
 
 class MalformedResponseError(UpstreamRejectedError):
@@ -40,6 +52,23 @@ class MalformedResponseError(UpstreamRejectedError):
     def __init__(self, path: str, problem: str) -> None:
         self.path = path
         super().__init__(f"malformed response at {path}: {problem}", service=SERVICE)
+
+
+class IncompleteListError(UpstreamRejectedError):
+    """A list Shopify cannot hand over whole (``Order.refunds`` has no cursor): nothing is assumed.
+
+    Raised instead of working from part of the list: a refund missing from it could be the one
+    this action already made, or one an incoming sync must report.
+    """
+
+    def __init__(self, what: str, limit: int) -> None:
+        self.what = what
+        self.limit = limit
+        super().__init__(
+            f"{what}: Shopify returned {limit} items, the most one query can ask for, and this "
+            "list cannot be paged; refusing to work from a list that may be incomplete",
+            service=SERVICE,
+        )
 
 
 def gid_tail(gid: str) -> str:
@@ -87,6 +116,16 @@ def _list(obj: Any, key: str, path: str) -> Sequence[Any]:
 
 def _nodes(obj: Any, key: str, path: str) -> Sequence[Any]:
     return _list(_get(obj, key, path), "nodes", f"{path}.{key}")
+
+
+def _next_cursor(obj: Any, key: str, path: str) -> str | None:
+    """The end cursor of the connection at ``obj[key]`` when it has a next page, else None."""
+    where = f"{path}.{key}.pageInfo"
+    info = _get(_get(obj, key, path), "pageInfo", f"{path}.{key}")
+    more = _get(info, "hasNextPage", where)
+    if not isinstance(more, bool):
+        raise MalformedResponseError(f"{where}.hasNextPage", f"expected a boolean, got {more!r}")
+    return _str(info, "endCursor", where) if more else None
 
 
 def _time(obj: Any, key: str, path: str) -> datetime:
@@ -155,6 +194,8 @@ class WireOrder:
     line_items: tuple[WireLineItem, ...]
     transactions: tuple[WireTransaction, ...]
     refunds: tuple[WireRefundRef, ...]
+    #: The cursor after the last line item read, when the order has more (else None).
+    more_line_items: str | None = None
 
 
 def _transaction(raw: Any, path: str) -> WireTransaction:
@@ -169,9 +210,8 @@ def _transaction(raw: Any, path: str) -> WireTransaction:
     )
 
 
-def read_order(raw: Any, path: str) -> WireOrder:
-    """Read the ``RefundSyncOrderFields`` fragment at ``path``."""
-    customer = raw.get("customer") if isinstance(raw, Mapping) else None
+def read_line_items(raw: Any, path: str) -> tuple[tuple[WireLineItem, ...], str | None]:
+    """The ``lineItems`` page of the order at ``path`` and the cursor of the next one, if any."""
     lines = tuple(
         WireLineItem(
             id=_str(item, "id", f"{path}.lineItems.nodes[{n}]"),
@@ -181,11 +221,20 @@ def read_order(raw: Any, path: str) -> WireOrder:
         )
         for n, item in enumerate(_nodes(raw, "lineItems", path))
     )
-    transactions = tuple(
+    return lines, _next_cursor(raw, "lineItems", path)
+
+
+def read_transactions(raw: Any, path: str) -> tuple[WireTransaction, ...]:
+    """The ``transactions`` list of the order at ``path``."""
+    return tuple(
         _transaction(item, f"{path}.transactions[{n}]")
         for n, item in enumerate(_list(raw, "transactions", path))
     )
-    refunds = tuple(
+
+
+def read_refund_refs(raw: Any, path: str) -> tuple[WireRefundRef, ...]:
+    """The ``refunds`` list of the order at ``path``."""
+    return tuple(
         WireRefundRef(
             id=_str(item, "id", f"{path}.refunds[{n}]"),
             note=_opt_str(item, "note", f"{path}.refunds[{n}]") or "",
@@ -195,6 +244,12 @@ def read_order(raw: Any, path: str) -> WireOrder:
         )
         for n, item in enumerate(_list(raw, "refunds", path))
     )
+
+
+def read_order(raw: Any, path: str) -> WireOrder:
+    """Read the ``RefundSyncOrderFields`` fragment at ``path``."""
+    customer = raw.get("customer") if isinstance(raw, Mapping) else None
+    lines, more = read_line_items(raw, path)
     return WireOrder(
         id=_str(raw, "id", path),
         name=_str(raw, "name", path),
@@ -202,8 +257,9 @@ def read_order(raw: Any, path: str) -> WireOrder:
         presentment_currency=_str(raw, "presentmentCurrencyCode", path),
         customer_id=_str(customer, "id", f"{path}.customer") if customer else None,
         line_items=lines,
-        transactions=transactions,
-        refunds=refunds,
+        transactions=read_transactions(raw, path),
+        refunds=read_refund_refs(raw, path),
+        more_line_items=more,
     )
 
 
@@ -241,7 +297,11 @@ class WireRefundLine:
 
 @attrs.frozen
 class WireRefundDetail:
-    """A refund as the refund source reports it."""
+    """A refund as the refund source reports it.
+
+    The ``more_*`` cursors say where the refund's lines, shipping lines and transactions go on
+    when the first page did not hold them all (None: nothing more).
+    """
 
     id: str
     created_at: datetime
@@ -251,11 +311,13 @@ class WireRefundDetail:
     lines: tuple[WireRefundLine, ...]
     shipping: rc.Money | None
     transactions: tuple[WireTransaction, ...]
+    more_lines: str | None = None
+    more_shipping: str | None = None
+    more_transactions: str | None = None
 
 
-def read_refund_detail(raw: Any, path: str) -> WireRefundDetail:
-    """Read the ``refund`` of the refund-detail query at ``path``."""
-    total = _money(raw, "totalRefundedSet", path)
+def read_refund_lines(raw: Any, path: str) -> tuple[tuple[WireRefundLine, ...], str | None]:
+    """The ``refundLineItems`` page of the refund at ``path`` and the next page's cursor."""
     lines = []
     for n, item in enumerate(_nodes(raw, "refundLineItems", path)):
         where = f"{path}.refundLineItems.nodes[{n}]"
@@ -268,15 +330,34 @@ def read_refund_detail(raw: Any, path: str) -> WireRefundDetail:
                 amount=_money(item, "subtotalSet", where) + _money(item, "totalTaxSet", where),
             )
         )
+    return tuple(lines), _next_cursor(raw, "refundLineItems", path)
+
+
+def read_refund_shipping(raw: Any, path: str) -> tuple[rc.Money | None, str | None]:
+    """The shipping (with tax) on the ``refundShippingLines`` page at ``path``, and the cursor."""
     shipping: rc.Money | None = None
     for n, item in enumerate(_nodes(raw, "refundShippingLines", path)):
         where = f"{path}.refundShippingLines.nodes[{n}]"
         part = _money(item, "subtotalAmountSet", where) + _money(item, "taxAmountSet", where)
         shipping = part if shipping is None else shipping + part
+    return shipping, _next_cursor(raw, "refundShippingLines", path)
+
+
+def read_refund_transactions(raw: Any, path: str) -> tuple[tuple[WireTransaction, ...], str | None]:
+    """The ``transactions`` page of the refund at ``path`` and the next page's cursor."""
     transactions = tuple(
         _transaction(item, f"{path}.transactions.nodes[{n}]")
         for n, item in enumerate(_nodes(raw, "transactions", path))
     )
+    return transactions, _next_cursor(raw, "transactions", path)
+
+
+def read_refund_detail(raw: Any, path: str) -> WireRefundDetail:
+    """Read the ``refund`` of the refund-detail query at ``path`` (its first pages)."""
+    total = _money(raw, "totalRefundedSet", path)
+    lines, more_lines = read_refund_lines(raw, path)
+    shipping, more_shipping = read_refund_shipping(raw, path)
+    transactions, more_transactions = read_refund_transactions(raw, path)
     order = _get(raw, "order", path)
     return WireRefundDetail(
         id=_str(raw, "id", path),
@@ -284,7 +365,10 @@ def read_refund_detail(raw: Any, path: str) -> WireRefundDetail:
         order_id=_str(order, "id", f"{path}.order"),
         order_legacy_id=str(_get(order, "legacyResourceId", f"{path}.order")),
         total=total,
-        lines=tuple(lines),
+        lines=lines,
         shipping=shipping,
         transactions=transactions,
+        more_lines=more_lines,
+        more_shipping=more_shipping,
+        more_transactions=more_transactions,
     )
