@@ -5,11 +5,12 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import attrs
 import httpx
 import pytest
 
 import refund_core as rc
-from refund_adapters.magento import MagentoStandIn, SeedItem
+from refund_adapters.magento import CreditMemoRecord, MagentoStandIn, SeedItem, marker_for
 from refund_adapters.magento._wire import dumps, loads
 from tests.builders import M
 from tests.contracts._run import run
@@ -220,3 +221,42 @@ def test_unknown_entities_and_routes_are_404(route: str) -> None:
     status, error = call(new_standin(), "GET", route)
     assert status == 404
     assert error["message"]
+
+
+def test_credit_memos_read_back_as_frozen_records() -> None:
+    """credit_memos_of gives each credit memo an order got: SKUs, quantities, totals, marker."""
+    standin = new_standin()
+    standin.add_order(
+        "000000042", [SeedItem("SKU-A", "10.00", qty=2), SeedItem("SKU-B", "5.00")], shipping="3.00"
+    )
+    assert standin.credit_memos_of("000000042") == ()
+    adapter = storefront_over(standin)
+    action = rc.IssueStorefrontRefund(
+        external_id="rs-sr-42",
+        source=rc.SourceKey("netsuite", "CM-42"),
+        rule_ids=("NSC-7",),
+        reason="read back",
+        storefront="magento",
+        order_ref="000000042",
+        record=rc.RecordRef(internal_id="CM-42"),
+        lines=(rc.StorefrontRefundLine("SKU-A", Decimal(1), M("10.00 USD")),),
+        shipping=M("3.00 USD"),
+        amount=M("12.00 USD"),
+    )
+    receipt = run(adapter.issue_refund(action))
+    (memo,) = standin.credit_memos_of("000000042")
+    assert memo == CreditMemoRecord(
+        entity_id=int(receipt.record_id),
+        order_increment_id="000000042",
+        invoice_id=None,
+        currency="USD",
+        items=(("SKU-A", Decimal(1)),),
+        shipping_amount=Decimal("3.00"),
+        adjustment_positive=Decimal(0),
+        adjustment_negative=Decimal("1.00"),
+        grand_total=Decimal("12.00"),
+        comments=memo.comments,
+    )
+    assert memo.comments[0].splitlines()[0] == marker_for("rs-sr-42")
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        memo.grand_total = Decimal(0)  # type: ignore[misc]

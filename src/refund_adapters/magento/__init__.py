@@ -10,11 +10,12 @@ is not available over Magento's REST API, so gift-card parts stay manual actions
 - :class:`BearerToken`, :func:`integration_auth`: admin/integration bearer tokens, or OAuth 1.0a
   integration signing (HMAC-SHA256).
 - :class:`MagentoStandIn`: a stateful local Magento for tests and demos (seed with
-  :meth:`MagentoStandIn.add_order` and :class:`SeedItem`).
+  :meth:`MagentoStandIn.add_order` and :class:`SeedItem`; read the credit memos refunds made
+  with :meth:`MagentoStandIn.credit_memos_of`, as :class:`CreditMemoRecord`).
 """
 
 from ._auth import BearerToken, MagentoAuth, integration_auth
-from ._standin import Exchange, MagentoStandIn, SeedItem
+from ._standin import CreditMemoRecord, Exchange, MagentoStandIn, SeedItem
 from ._storefront import (
     DEFAULT_CAPABILITIES,
     DEFAULT_OFFLINE_METHODS,
@@ -31,6 +32,7 @@ __all__ = [
     "DEFAULT_OFFLINE_METHODS",
     "MARKER_PREFIX",
     "BearerToken",
+    "CreditMemoRecord",
     "Exchange",
     "MagentoAuth",
     "MagentoResponseError",

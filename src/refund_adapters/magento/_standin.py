@@ -39,7 +39,7 @@ from .._standin import StandIn
 from ._storefront import DEFAULT_OFFLINE_METHODS
 from ._wire import dumps, loads
 
-__all__ = ["MagentoStandIn", "SeedItem"]
+__all__ = ["CreditMemoRecord", "Exchange", "MagentoStandIn", "SeedItem"]
 
 _ROUTE = re.compile(r"^/rest/(?P<store>[A-Za-z0-9_]+)/V1/(?P<path>.+)$")
 _KEY_PART = re.compile(r"\[([^\]]*)\]")
@@ -260,6 +260,26 @@ class _CreditMemo:
         ]
 
 
+@attrs.frozen
+class CreditMemoRecord:
+    """A credit memo the stand-in made, as a test or a demo reads it back.
+
+    ``items`` are (SKU, quantity) pairs; ``invoice_id`` is None for an offline refund by order;
+    ``comments`` are the comment texts, oldest first (the adapter's marker opens the first).
+    """
+
+    entity_id: int
+    order_increment_id: str
+    invoice_id: int | None
+    currency: str
+    items: tuple[tuple[str, Decimal], ...]
+    shipping_amount: Decimal
+    adjustment_positive: Decimal
+    adjustment_negative: Decimal
+    grand_total: Decimal
+    comments: tuple[str, ...]
+
+
 def _sku(order: _Order, item_id: int) -> str:
     item = order.item(item_id)
     return item.sku if item is not None else ""
@@ -292,7 +312,8 @@ class MagentoStandIn(StandIn):
     """A local Magento whose orders, invoices and credit memos live in memory.
 
     ``bearer_tokens`` and ``oauth_credentials`` are what it accepts (at least one is needed);
-    ``clock`` is the time OAuth timestamps are checked against. Seed with :meth:`add_order`.
+    ``clock`` is the time OAuth timestamps are checked against. Seed with :meth:`add_order`
+    (items as :class:`SeedItem`); read what refunds made with :meth:`credit_memos_of`.
     ``exchanges`` lists every answered request with its JSON bodies, for schema checks.
     """
 
@@ -393,6 +414,24 @@ class MagentoStandIn(StandIn):
         """The credit memos of an order, oldest first (for assertions)."""
         order_id = self.order_by_increment_id(increment_id).entity_id
         return [memo for memo in self.credit_memos.values() if memo.order_id == order_id]
+
+    def credit_memos_of(self, increment_id: str) -> tuple[CreditMemoRecord, ...]:
+        """The credit memos made for the order with this increment ID, oldest first."""
+        return tuple(
+            CreditMemoRecord(
+                entity_id=memo.entity_id,
+                order_increment_id=increment_id,
+                invoice_id=memo.invoice_id,
+                currency=memo.currency,
+                items=tuple((item.sku, qty) for item, qty in memo.items),
+                shipping_amount=memo.shipping_amount,
+                adjustment_positive=memo.adjustment_positive,
+                adjustment_negative=memo.adjustment_negative,
+                grand_total=memo.grand_total,
+                comments=tuple(memo.comments),
+            )
+            for memo in self.memos_of(increment_id)
+        )
 
     def invoice_of(self, increment_id: str) -> int:
         """The entity ID of the order's first invoice."""
