@@ -1,16 +1,181 @@
 """The adapters ``refund-sync.toml`` can name, wired to their packages.
 
 This module is the composition root's switchboard: each builder turns an account's adapter table
-(plain options plus secrets from the environment) into a configured adapter.
+(plain options plus secrets from the environment) into a configured adapter. Secrets are named
+``<secret>_env`` in the file (see ``_config``); the builders below list which each one needs.
+
+==========  ===========================  =====================================================
+adapter     roles                        table
+==========  ===========================  =====================================================
+stripe      source, payouts              ``secret_key_env``; ``base_url``
+netsuite    ledger                       ``account_id``, ``undeposited_funds_account``
+                                         (its internal ID); TBA: ``consumer_key_env``,
+                                         ``consumer_secret_env``, ``token_id_env``,
+                                         ``token_secret_env``; ``concurrency_limit``,
+                                         ``base_url``
+shopify     source, storefront           ``shop``, ``access_token_env``; ``store_credit``,
+                                         ``restock_type``, ``location_id``, ``base_url``
+magento     storefront                   ``base_url``; ``token_env`` (bearer) or the four
+                                         integration secrets ``consumer_key_env``,
+                                         ``consumer_secret_env``, ``access_token_env``,
+                                         ``access_token_secret_env``; ``store_code``,
+                                         ``return_to_stock``
+amazon      source                       ``client_id``, ``client_secret_env``,
+                                         ``refresh_token_env``; ``region``,
+                                         ``marketplace_id``, ``api``, ``base_url``,
+                                         ``token_url``
+==========  ===========================  =====================================================
 """
 
 from __future__ import annotations
 
-from ._adapters import AdapterRegistry
+from collections.abc import Mapping
+
+import refund_core as rc
+
+from .. import amazon, magento, netsuite, shopify, stripe
+from .._oauth1 import OAuth1Credentials
+from ._adapters import AdapterRegistry, BuildContext
+from ._config import AdapterConfig
 
 __all__ = ["default_registry"]
 
 
+def _secret(config: AdapterConfig, secrets: Mapping[str, str], name: str) -> str:
+    value = secrets.get(name)
+    if value is None:
+        raise rc.ConfigurationError(
+            f"{config.where}.{name}_env: adapter {config.adapter!r} needs {name}; name the "
+            "environment variable that holds it"
+        )
+    return value
+
+
+def _stripe_client(
+    config: AdapterConfig, secrets: Mapping[str, str], context: BuildContext
+) -> stripe.StripeClient:
+    base_url = config.option("base_url", str, "https://api.stripe.com")
+    return stripe.StripeClient(
+        context.http_client(), _secret(config, secrets, "secret_key"), base_url=base_url
+    )
+
+
+def _stripe_source(
+    config: AdapterConfig, secrets: Mapping[str, str], context: BuildContext
+) -> object:
+    return stripe.StripeRefundSource(_stripe_client(config, secrets, context))
+
+
+def _stripe_payouts(
+    config: AdapterConfig, secrets: Mapping[str, str], context: BuildContext
+) -> object:
+    return stripe.StripePayoutSource(_stripe_client(config, secrets, context))
+
+
+def _netsuite_ledger(
+    config: AdapterConfig, secrets: Mapping[str, str], context: BuildContext
+) -> object:
+    account_id = config.option("account_id", str, required=True)
+    credentials = OAuth1Credentials(
+        consumer_key=_secret(config, secrets, "consumer_key"),
+        consumer_secret=_secret(config, secrets, "consumer_secret"),
+        token=_secret(config, secrets, "token_id"),
+        token_secret=_secret(config, secrets, "token_secret"),
+    )
+    base_url = config.option("base_url", str)
+    client = netsuite.NetSuiteClient(
+        context.http_client(),
+        account=account_id,
+        base_url=f"{base_url.rstrip('/')}/services/rest" if base_url else None,
+        auth=netsuite.tba_auth(account_id, credentials),
+        concurrency_limit=config.option("concurrency_limit", int, 5),
+    )
+    return netsuite.NetSuiteLedger(
+        client,
+        undeposited_funds_account=config.option("undeposited_funds_account", str, required=True),
+    )
+
+
+def _shopify_client(
+    config: AdapterConfig, secrets: Mapping[str, str], context: BuildContext
+) -> shopify.ShopifyAdminClient:
+    http = context.http_client()
+    return shopify.ShopifyAdminClient(
+        shop=config.option("shop", str, required=True),
+        access_token=_secret(config, secrets, "access_token"),
+        base_url=config.option("base_url", str),
+        client_factory=lambda: http,
+    )
+
+
+def _shopify_source(
+    config: AdapterConfig, secrets: Mapping[str, str], context: BuildContext
+) -> object:
+    return shopify.ShopifyRefundSource(_shopify_client(config, secrets, context))
+
+
+def _shopify_storefront(
+    config: AdapterConfig, secrets: Mapping[str, str], context: BuildContext
+) -> object:
+    return shopify.ShopifyStorefront(
+        _shopify_client(config, secrets, context),
+        store_credit=config.option("store_credit", bool, False),
+        restock_type=config.option("restock_type", str, shopify.RestockType.NO_RESTOCK.value),
+        location_id=config.option("location_id", str),
+    )
+
+
+def _magento_storefront(
+    config: AdapterConfig, secrets: Mapping[str, str], context: BuildContext
+) -> object:
+    auth: magento.MagentoAuth
+    if "token" in secrets:
+        auth = magento.BearerToken(secrets["token"])
+    else:
+        auth = magento.integration_auth(
+            consumer_key=_secret(config, secrets, "consumer_key"),
+            consumer_secret=_secret(config, secrets, "consumer_secret"),
+            access_token=_secret(config, secrets, "access_token"),
+            access_token_secret=_secret(config, secrets, "access_token_secret"),
+        )
+    return magento.MagentoStorefront(
+        base_url=config.option("base_url", str, required=True),
+        auth=auth,
+        store_code=config.option("store_code", str, "all"),
+        return_to_stock=config.option("return_to_stock", bool, False),
+    )
+
+
+def _amazon_source(
+    config: AdapterConfig, secrets: Mapping[str, str], context: BuildContext
+) -> object:
+    credentials = amazon.LwaCredentials(
+        client_id=config.option("client_id", str, required=True),
+        client_secret=_secret(config, secrets, "client_secret"),
+        refresh_token=_secret(config, secrets, "refresh_token"),
+    )
+    try:
+        return amazon.AmazonRefundSource(
+            credentials,
+            region=config.option("region", str, amazon.Region.NA.value),
+            marketplace_id=config.option("marketplace_id", str),
+            api=config.option("api", str, amazon.FinancesApi.V2024_06_19.value),
+            base_url=config.option("base_url", str),
+            token_url=config.option("token_url", str, amazon.LWA_TOKEN_URL),
+            client_factory=context.http_client,
+        )
+    except ValueError as exc:  # an unknown region or API version
+        raise rc.ConfigurationError(f"{config.where}: {exc}") from None
+
+
 def default_registry() -> AdapterRegistry:
     """A registry with every adapter this package ships."""
-    return AdapterRegistry()
+    registry = AdapterRegistry()
+    registry.register("source", "stripe", _stripe_source)
+    registry.register("payouts", "stripe", _stripe_payouts)
+    registry.register("ledger", "netsuite", _netsuite_ledger)
+    registry.register("source", "shopify", _shopify_source)
+    registry.register("storefront", "shopify", _shopify_storefront)
+    registry.register("storefront", "magento", _magento_storefront)
+    registry.register("source", "amazon", _amazon_source)
+    return registry
