@@ -207,13 +207,22 @@ class PaymentFailure:
 
 
 class BalanceEntryKind(enum.StrEnum):
-    """What one entry of a payout is."""
+    """What one entry of a payout is.
+
+    ``REFUND_FAILURE``: a refund that failed after it left the balance gives the money back
+    (positive); ``source_ref`` names the refund, whose reversal payments (IDM-3) the deposit takes
+    out of Undeposited Funds. ``OTHER``: a movement no deposit line represents (a dispute, a
+    transfer, an adjustment); ``description`` says what it is, and its payout is refused whole
+    rather than deposited short.
+    """
 
     CHARGE = "charge"
     REFUND = "refund"
     FEE = "fee"
     FEE_REFUND = "fee_refund"
     PAYMENT_FAILURE = "payment_failure"
+    REFUND_FAILURE = "refund_failure"
+    OTHER = "other"
 
 
 @attrs.frozen
@@ -221,7 +230,8 @@ class BalanceEntry:
     """One balance movement included in a payout; amounts are signed (refunds negative).
 
     ``source_ref`` names what moved: the charge, refund or failure ID at the source.
-    ``charge_created_at`` is the date of the refunded charge, for refunds (STC-11).
+    ``charge_created_at`` is the date of the refunded charge, for refunds and refund failures
+    (STC-11).
     """
 
     entry_id: str = attrs.field(validator=identifier)
@@ -234,6 +244,11 @@ class BalanceEntry:
     def __attrs_post_init__(self) -> None:
         if self.amount.is_zero:
             raise InvalidRecordError(f"balance entry {self.entry_id} has a zero amount")
+        if self.kind is BalanceEntryKind.REFUND_FAILURE and self.amount.is_negative:
+            raise InvalidRecordError(
+                f"balance entry {self.entry_id}: a refund failure gives money back, "
+                f"not {self.amount}"
+            )
 
 
 @attrs.frozen

@@ -5,6 +5,13 @@ payout out of it (STC-12). Fees and fee refunds are never on a customer refund o
 each is a line of the deposit's Other Deposits list (STC-13). Refunds of charges before the
 record sync start date are left out for manual matching, or become deposit lines posted to one
 income account, optionally summarized into one line (STC-11).
+
+A refund that failed after it was paid out gives the money back (a ``REFUND_FAILURE`` entry): the
+sync reversed it with unapplied customer payments in Undeposited Funds (IDM-3), and the deposit
+takes those payments in, as it takes the refund's customer refunds out. A failure of a pre-start
+refund mirrors the refund: left out for manual matching, or a deposit line on the same income
+account. A payout holding a movement no deposit line represents (``OTHER``: a dispute, a
+transfer) is refused whole, naming it, never deposited short.
 """
 
 from ._common import check_currency, finish_plan
@@ -41,9 +48,22 @@ _FLOW = Flow.PAYOUT
 
 
 def decide_payout(payout: Payout, ledger: LedgerSnapshot, settings: RefundSettings) -> Outcome:
-    """Plan the deposit for a payout, or skip it until every refund in it has synced."""
+    """Plan the deposit for a payout, or skip it until every refund in it has synced.
+
+    Raises :class:`InvalidInputError` for a payout holding an ``OTHER`` entry, naming each.
+    """
     view = LedgerView(ledger)
     key = payout.key
+    unrepresented = [entry for entry in payout.entries if entry.kind is BalanceEntryKind.OTHER]
+    if unrepresented:
+        raise InvalidInputError(
+            f"payout {payout.payout_id} holds balance movements no deposit line represents: "
+            + ", ".join(
+                f"{entry.entry_id} ({entry.description or 'no description'}, {entry.amount})"
+                for entry in unrepresented
+            )
+            + "; reconcile this payout by hand"
+        )
     payment_lines: list[PlannedDepositLine] = []
     other_lines: list[OtherDepositLine] = []
     manual: list[ManualAction] = []
@@ -105,6 +125,27 @@ def decide_payout(payout: Payout, ledger: LedgerSnapshot, settings: RefundSettin
                     for cr in refunds
                 )
                 rules.append("STC-12")
+            case BalanceEntryKind.REFUND_FAILURE:
+                reversals = view.reversals_for(SourceKey(payout.source, entry.source_ref))
+                if not reversals:
+                    if is_before_sync_start(entry.charge_created_at, settings):
+                        pre_start.append(entry)
+                    else:
+                        missing.append(f"reversal of failed refund {entry.source_ref}")
+                    continue
+                total = sum_money((p.amount for p in reversals), entry.amount.currency)
+                if total != entry.amount:
+                    raise InvalidInputError(
+                        f"payout {payout.payout_id} entry {entry.entry_id} gives back "
+                        f"{entry.amount}, but the reversals of {entry.source_ref} total {total}"
+                    )
+                payment_lines.extend(
+                    PlannedDepositLine(
+                        DepositRecordKind.PAYMENT, RecordRef(internal_id=p.internal_id), p.amount
+                    )
+                    for p in sorted(reversals, key=lambda p: p.internal_id)
+                )
+                rules.extend(("STC-12", "IDM-3"))
             case BalanceEntryKind.FEE | BalanceEntryKind.FEE_REFUND:
                 label = "fee refund" if entry.kind is BalanceEntryKind.FEE_REFUND else "fee"
                 other_lines.append(
@@ -198,6 +239,10 @@ def _pre_start_lines(
                     f"manual: refund {entry.source_ref} predates the record sync start date and is "
                     "left out of the deposit; create credit memo + customer refund and match the "
                     "bank deposit by hand"
+                    if entry.kind is BalanceEntryKind.REFUND
+                    else f"manual: refund {entry.source_ref} predates the record sync start date "
+                    "and failed; its money back is left out of the deposit; match the bank "
+                    "deposit by hand"
                 ),
                 rule_ids=("STC-11",),
                 amount=entry.amount,
@@ -210,20 +255,29 @@ def _pre_start_lines(
         raise ConfigurationError("pre_start_income_account is not set")
     if settings.summarize_before_backfill:
         total: Money = sum_money((entry.amount for entry in entries), payout.amount.currency)
-        other_lines.append(
-            OtherDepositLine(
-                account=account,
-                amount=total,
-                memo=f"{len(entries)} refund(s) before the record sync start date, summarized",
-                source_refs=tuple(entry.source_ref for entry in entries),
-            )
+        failures = sum(1 for entry in entries if entry.kind is BalanceEntryKind.REFUND_FAILURE)
+        what = f"{len(entries) - failures} refund(s)" + (
+            f" and {failures} refund failure(s)" if failures else ""
         )
+        if not total.is_zero:  # refunds and their failures in one payout may cancel out
+            other_lines.append(
+                OtherDepositLine(
+                    account=account,
+                    amount=total,
+                    memo=f"{what} before the record sync start date, summarized",
+                    source_refs=tuple(dict.fromkeys(entry.source_ref for entry in entries)),
+                )
+            )
         return
     other_lines.extend(
         OtherDepositLine(
             account=account,
             amount=entry.amount,
-            memo=f"refund {entry.source_ref} before the record sync start date",
+            memo=(
+                f"refund {entry.source_ref} before the record sync start date"
+                if entry.kind is BalanceEntryKind.REFUND
+                else f"failure of refund {entry.source_ref} before the record sync start date"
+            ),
             source_refs=(entry.source_ref,),
         )
         for entry in entries

@@ -23,7 +23,6 @@ def test_exports_are_exact() -> None:
         "StripeRejectedError",
         "StripeStandIn",
         "TimestampTooOldError",
-        "UnsupportedBalanceTransactionError",
         "WebhookDelivery",
         "WebhookError",
         "WebhookInbox",
@@ -49,7 +48,6 @@ def test_errors_subclass_what_callers_already_catch() -> None:
         stripe_adapter.StripePayloadError,
         stripe_adapter.WebhookError,
         stripe_adapter.StripeRejectedError,
-        stripe_adapter.UnsupportedBalanceTransactionError,
     ):
         assert issubclass(error, rc.InvalidInputError)
         assert issubclass(error, ValueError)

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import attrs
 import pytest
 
 import refund_core as rc
-from refund_adapters.stripe import (
-    StripePayoutSource,
-    StripeRefundSource,
-    UnsupportedBalanceTransactionError,
-)
+from refund_adapters.engine import EngineConfig, SyncEngine
+from refund_adapters.stripe import StripePayoutSource, StripeRefundSource
 from refund_adapters.stripe._standin import StripeStandIn
-from tests.builders import M, at, ledger, payment, payment_failure
+from refund_core.testing import FakeLedger, FakeRefundSource, MemoryJournal
+from tests.builders import M, at, ledger, payment, payment_failure, stripe_refund
 from tests.contracts._run import run
 from tests.stripe.factories import client_for, seed_failure
 from tests.stripe_contract import assert_all_exchanges_valid
@@ -151,14 +150,142 @@ def test_only_paid_payouts_by_arrival_then_id() -> None:
 
 
 def test_a_dispute_in_a_payout_is_named_not_dropped() -> None:
-    """A balance transaction no deposit line represents is an error naming it and its type."""
+    """A balance transaction no deposit line represents is listed by type; the core refuses it."""
     standin = StripeStandIn()
-    odd = standin.add_balance_transaction("adjustment", M("-25.00 USD"), created=at("2026-06-01"))
+    odd = standin.add_balance_transaction(
+        "adjustment", M("-25.00 USD"), created=at("2026-06-01"), description="Dispute dp_1"
+    )
     standin.add_payout(arrival=at("2026-06-02"), payout_id="po_x", balance_transactions=[odd["id"]])
-    with pytest.raises(
-        UnsupportedBalanceTransactionError, match=f"{odd['id']} has type 'adjustment'"
-    ):
-        payouts_since(standin, at("2026-06-01"))
+    (payout,) = payouts_since(standin, at("2026-06-01"))
+    (entry,) = payout.entries
+    assert (entry.kind, entry.amount, entry.description) == (
+        rc.BalanceEntryKind.OTHER,
+        M("-25.00 USD"),
+        "Stripe adjustment: Dispute dp_1",
+    )
+    with pytest.raises(rc.InvalidInputError, match=f"{odd['id']} \\(Stripe adjustment"):
+        rc.decide_payout(payout, ledger(), rc.RefundSettings())
+
+
+def test_one_unsupported_payout_is_set_aside_and_the_others_sync() -> None:
+    """po_1 and po_3 become deposits; po_2, holding a dispute, is dead-lettered with the reason."""
+    standin = StripeStandIn()
+    for n, day in ((1, "2026-06-02"), (2, "2026-06-03"), (3, "2026-06-04")):
+        charge = standin.add_charge(
+            M(f"{n}0.00 USD"), charge_id=f"ch_{n}", created=at("2026-06-01")
+        )
+        txns = [charge["balance_transaction"]]
+        if n == 2:
+            txns.append(
+                standin.add_balance_transaction(
+                    "adjustment", M("-4.00 USD"), created=at("2026-06-01"), txn_id="txn_dispute"
+                )["id"]
+            )
+        standin.add_payout(arrival=at(day), payout_id=f"po_{n}", balance_transactions=txns)
+    fake = FakeLedger(
+        ledger(payments=[payment(f"PAY-{n}", f"{n}0.00", ref=f"ch_{n}") for n in (1, 2, 3)])
+    )
+    journal = MemoryJournal()
+    settings = rc.RefundSettings()
+    engine = SyncEngine(
+        account=rc.ConnectorAccount(
+            "acct-stripe",
+            rc.StorefrontCapabilities("stripe", rc.StorefrontKind.MARKETPLACE),
+            [rc.Direction.INCOMING],
+            settings,
+        ),
+        policy=rc.Policy.STRIPE_CONNECTOR,
+        source=FakeRefundSource("stripe", []),
+        payouts=StripePayoutSource(client_for(standin)),
+        ledger=fake,
+        journal=journal,
+        config=EngineConfig(page_size=1),
+    )
+    summary = engine.run_payouts(at("2026-06-01"))
+    assert sorted(d.payout_ref for d in fake.snapshot.deposits) == ["po_1", "po_3"]
+    assert (summary.planned, summary.dead_lettered) == (2, 1)
+    (letter,) = journal.dead_letters()
+    assert letter.key == rc.SourceKey("stripe", "po_2")
+    assert "txn_dispute (Stripe adjustment, -4.00 USD)" in letter.message
+
+
+def test_a_refund_failure_gives_the_refund_back_with_its_charge_date() -> None:
+    """refund_failure is money back on the refund (REFUND_FAILURE), with the charge's date."""
+    standin = StripeStandIn()
+    txns = card_day(standin)
+    standin.fail_refund("re_old", "expired_or_canceled_card", at=at("2026-06-02"))
+    failure = standin.refunds["re_old"]["failure_balance_transaction"]
+    standin.add_payout(
+        arrival=at("2026-06-03"), payout_id="po_rf", balance_transactions=[*txns, failure]
+    )
+    (payout,) = payouts_since(standin, at("2026-06-01"))
+    entry = payout.entries[-1]
+    assert (entry.entry_id, entry.kind, entry.amount, entry.source_ref) == (
+        failure,
+        rc.BalanceEntryKind.REFUND_FAILURE,
+        M("40.00 USD"),
+        "re_old",
+    )
+    assert entry.charge_created_at == at("2025-12-01")
+    assert payout.amount == M("96.80 USD")
+
+
+def test_a_synced_refund_that_failed_deposits_its_reversal() -> None:
+    """Refund and failure in one payout: the deposit takes the customer refund and reversal."""
+    standin = StripeStandIn()
+    standin.add_charge(M("40.00 USD"), charge_id="ch_old", created=at("2025-12-01"))
+    refund = standin.add_refund(
+        "ch_old", M("40.00 USD"), refund_id="re_old", created=at("2026-06-01")
+    )
+    standin.fail_refund("re_old", "declined", at=at("2026-06-02"))
+    failure = standin.refunds["re_old"]["failure_balance_transaction"]
+    standin.add_payout(
+        arrival=at("2026-06-03"),
+        payout_id="po_rf",
+        balance_transactions=[refund["balance_transaction"], failure],
+    )
+    (payout,) = payouts_since(standin, at("2026-06-01"))
+    settings = rc.RefundSettings()
+    event = stripe_refund("re_old", "40.00", charge="ch_old", created="2026-06-01")
+    snap = ledger(payments=[payment("PAY-OLD", "40.00", ref="ch_old")])
+    for version in (event, attrs.evolve(event, status=rc.RefundStatus.FAILED)):
+        outcome = rc.decide_stripe_refund(version, snap, settings)
+        assert isinstance(outcome, rc.Plan)
+        snap = rc.apply_plan(snap, outcome)
+    plan = rc.decide_payout(payout, snap, settings)
+    assert isinstance(plan, rc.Plan)
+    (deposit,) = plan.actions
+    assert isinstance(deposit, rc.CreateDeposit)
+    assert sorted((line.kind.value, line.amount) for line in deposit.payment_lines) == [
+        ("customer_refund", M("-40.00 USD")),
+        ("payment", M("40.00 USD")),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("txn_type", "category", "source", "kind"),
+    [
+        ("refund_failure", "refund_failure", "re_x", rc.BalanceEntryKind.REFUND_FAILURE),
+        ("adjustment", "refund_failure", "re_x", rc.BalanceEntryKind.REFUND_FAILURE),
+        ("refund_failure", "refund_failure", "ch_x", rc.BalanceEntryKind.OTHER),
+        ("adjustment", "dispute", "dp_x", rc.BalanceEntryKind.OTHER),
+        ("transfer", "transfer", "tr_x", rc.BalanceEntryKind.OTHER),
+    ],
+)
+def test_refund_failures_are_known_by_type_or_reporting_category(
+    txn_type: str, category: str, source: str, kind: rc.BalanceEntryKind
+) -> None:
+    """A failed refund filed as an adjustment counts too; one not on a refund cannot be matched."""
+    standin = StripeStandIn()
+    txn = standin.add_balance_transaction(
+        txn_type, M("5.00 USD"), source=source, created=at("2026-06-01")
+    )
+    txn["reporting_category"] = category
+    standin.add_payout(arrival=at("2026-06-02"), payout_id="po_k", balance_transactions=[txn["id"]])
+    if source.startswith("re_"):
+        standin.add_refund(None, M("5.00 USD"), refund_id=source, created=at("2026-05-01"))
+    (payout,) = payouts_since(standin, at("2026-06-01"))
+    assert [e.kind for e in payout.entries] == [kind]
 
 
 def test_zero_decimal_payout_is_exact() -> None:

@@ -19,7 +19,7 @@ from ._client import (
     idempotency_key,
     stripe_advice,
 )
-from ._payouts import StripePayoutSource, UnsupportedBalanceTransactionError
+from ._payouts import StripePayoutSource
 from ._refunds import StripeRefundSource
 from ._standin import StripeStandIn
 from ._webhooks import (
@@ -46,7 +46,6 @@ __all__ = [
     "StripeRejectedError",
     "StripeStandIn",
     "TimestampTooOldError",
-    "UnsupportedBalanceTransactionError",
     "WebhookDelivery",
     "WebhookError",
     "WebhookInbox",

@@ -16,12 +16,16 @@ lines (STC-13) and pre-start refunds as deposit lines (STC-11).
   ``source_ref`` is the balance transaction's own ID (the failed charge's
   ``failure_balance_transaction``, which is the ``failure_id`` of the
   :class:`refund_core.PaymentFailure`); ``stripe_fee``, ``application_fee``, ``tax_fee``,
-  ``stripe_fx_fee`` -> fee entries, and ``application_fee_refund`` -> fee refunds, by sign.
-  The payout's own ``payout`` transaction is left out. Any other type (disputes, adjustments,
-  refund failures) has no place in a deposit plan yet: it is an
-  :class:`UnsupportedBalanceTransactionError` naming it, never a silently short deposit.
-- Refund entries carry the refunded charge's date (``GET /v1/refunds/{id}?expand[]=charge``) for
-  the record sync start date (STC-11).
+  ``stripe_fx_fee`` -> fee entries, and ``application_fee_refund`` -> fee refunds, by sign;
+  ``refund_failure`` (or any type Stripe reports as ``reporting_category=refund_failure``, e.g.
+  an older ``adjustment``, when its source is a refund) -> a refund-failure entry: the refund's
+  money comes back (positive), ``source_ref`` the refund, which the deposit matches with the
+  refund's reversal payments. The payout's own ``payout`` transaction is left out. Any other type
+  (disputes, transfers, adjustments) has no deposit line: it becomes an ``OTHER`` entry naming
+  the type, so the payout is still delivered and the core refuses it by name (the engine sets it
+  aside) while the payouts after it keep flowing.
+- Refund and refund-failure entries carry the refunded charge's date
+  (``GET /v1/refunds/{id}?expand[]=charge``) for the record sync start date (STC-11).
 """
 
 from __future__ import annotations
@@ -47,17 +51,14 @@ from ._wire import (
     stripe_time,
 )
 
-__all__ = ["StripePayoutSource", "UnsupportedBalanceTransactionError"]
+__all__ = ["StripePayoutSource"]
 
 _PAGE = 100
 _CHARGE_TYPES = frozenset({"charge", "payment"})
 _REFUND_TYPES = frozenset({"refund", "payment_refund"})
 _FEE_TYPES = frozenset({"stripe_fee", "application_fee", "tax_fee", "stripe_fx_fee"})
 _FEE_REFUND_TYPES = frozenset({"application_fee_refund"})
-
-
-class UnsupportedBalanceTransactionError(rc.InvalidInputError):
-    """A payout holds a balance transaction no deposit line represents (e.g. a dispute)."""
+_REFUND_FAILURE = "refund_failure"
 
 
 class StripePayoutSource:
@@ -164,6 +165,7 @@ class StripePayoutSource:
         source_ref = txn.source_id or txn.id
         description = txn.description or ""
         kind = rc.BalanceEntryKind
+        failed_refund = _refund_failure_of(txn)
         entries: list[rc.BalanceEntry] = []
         if txn.type == "payout":
             return entries
@@ -190,6 +192,17 @@ class StripePayoutSource:
                     txn.id, kind.PAYMENT_FAILURE, money(txn.amount, "amount"), txn.id, description
                 )
             )
+        elif failed_refund is not None:
+            entries.append(
+                rc.BalanceEntry(
+                    txn.id,
+                    kind.REFUND_FAILURE,
+                    money(txn.amount, "amount"),
+                    failed_refund,
+                    description,
+                    charge_created_at=await self._charge_created(failed_refund),
+                )
+            )
         elif txn.type in _FEE_TYPES or txn.type in _FEE_REFUND_TYPES:
             if txn.net:
                 fee_kind = kind.FEE if txn.net < 0 else kind.FEE_REFUND
@@ -200,10 +213,13 @@ class StripePayoutSource:
                 )
             return entries
         else:
-            raise UnsupportedBalanceTransactionError(
-                f"{where} has type {txn.type!r} ({txn.net} {txn.currency} net), which no deposit "
-                "line represents; reconcile this payout by hand"
-            )
+            # No deposit line represents it: the core refuses the payout naming this entry.
+            if txn.net:
+                what = f"Stripe {txn.type}" + (f": {txn.description}" if txn.description else "")
+                entries.append(
+                    rc.BalanceEntry(txn.id, kind.OTHER, money(txn.net, "net"), source_ref, what)
+                )
+            return entries
         if txn.fee:
             # Stripe kept a fee (positive) or gave one back with a refund (negative).
             fee_kind = kind.FEE if txn.fee > 0 else kind.FEE_REFUND
@@ -214,6 +230,23 @@ class StripePayoutSource:
                 )
             )
         return entries
+
+
+def _refund_failure_of(txn: StripeBalanceTransaction) -> str | None:
+    """The refund a refund-failure transaction gives money back for, or None if it is not one.
+
+    Stripe types it ``refund_failure``; ``reporting_category`` also names failed refunds filed
+    under ``type=adjustment`` (https://docs.stripe.com/reports/reporting-categories). Either way
+    its source must be the refund, or the entry could not be matched.
+    """
+    if _REFUND_FAILURE not in (txn.type, txn.reporting_category):
+        return None
+    source = txn.source
+    if isinstance(source, dict):
+        return txn.source_id if source.get("object") == "refund" else None
+    if source is not None and source.startswith(("re_", "pyr_")):
+        return source
+    return None
 
 
 def _fee_label(txn: StripeBalanceTransaction) -> str:

@@ -95,7 +95,11 @@ _TXN_TYPE_OF_KIND = {
     rc.BalanceEntryKind.FEE: "stripe_fee",
     rc.BalanceEntryKind.FEE_REFUND: "application_fee_refund",
     rc.BalanceEntryKind.PAYMENT_FAILURE: "payment_failure_refund",
+    rc.BalanceEntryKind.REFUND_FAILURE: "refund_failure",
+    rc.BalanceEntryKind.OTHER: "adjustment",
 }
+#: Entry kinds whose ``source_ref`` is a refund the stand-in must hold.
+_REFUND_SOURCED = frozenset({rc.BalanceEntryKind.REFUND, rc.BalanceEntryKind.REFUND_FAILURE})
 
 
 @attrs.frozen
@@ -358,9 +362,10 @@ class StripeStandIn(StandIn):
 
         Payout ``id = payout_id``, ``created = arrival_date = arrival_at``. Entry -> transaction
         ``id = entry_id``, ``amount = net = entry amount``, ``fee = 0``, ``source = source_ref``,
-        ``type``: charge, refund, stripe_fee, application_fee_refund or payment_failure_refund by
-        kind. A refund entry with ``charge_created_at`` also gets a refund ``source_ref`` on a
-        charge created then (so ``expand[]=data.source.charge`` finds the date); without it the
+        ``type``: charge, refund, stripe_fee, application_fee_refund, payment_failure_refund,
+        refund_failure or adjustment (``OTHER``) by kind. A refund or refund-failure entry also
+        gets its refund ``source_ref`` (failed for a failure), on a charge created at
+        ``charge_created_at`` (so ``expand[]=data.source.charge`` finds the date); without it the
         refund has no charge. The payout's own ``payout`` transaction is listed too, as on Stripe.
         """
         for payout in payouts:
@@ -368,10 +373,7 @@ class StripeStandIn(StandIn):
             txn_ids = []
             for entry in payout.entries:
                 txn_type = _TXN_TYPE_OF_KIND[entry.kind]
-                if (
-                    entry.kind is rc.BalanceEntryKind.REFUND
-                    and entry.source_ref not in self.refunds
-                ):
+                if entry.kind in _REFUND_SOURCED and entry.source_ref not in self.refunds:
                     self._seed_refund_of_entry(entry, arrival)
                 txn = self.add_balance_transaction(
                     txn_type,
@@ -390,7 +392,8 @@ class StripeStandIn(StandIn):
             )
 
     def _seed_refund_of_entry(self, entry: rc.BalanceEntry, arrival: int) -> None:
-        amount = -entry.amount
+        failed = entry.kind is rc.BalanceEntryKind.REFUND_FAILURE
+        amount = entry.amount if failed else -entry.amount
         charge_id = None
         if entry.charge_created_at is not None:
             charge_id = f"ch_of_{entry.source_ref}"
@@ -400,6 +403,7 @@ class StripeStandIn(StandIn):
             amount,
             refund_id=entry.source_ref,
             created=arrival,
+            status="failed" if failed else "succeeded",
             with_balance_transaction=False,
             with_events=False,
         )

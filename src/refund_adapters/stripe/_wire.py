@@ -236,6 +236,7 @@ class StripeBalanceTransaction:
     description: str | None = None
     source: str | dict[str, Any] | None = None
     fee_details: tuple[StripeFeeDetail, ...] = ()
+    reporting_category: str | None = None
 
     @property
     def source_id(self) -> str | None:
