@@ -14,7 +14,7 @@ from refund_adapters.stripe._standin import StripeStandIn
 from refund_core.testing import FakeLedger, FakeRefundSource, MemoryJournal
 from tests.builders import M, at, ledger, payment, payment_failure, stripe_refund
 from tests.contracts._run import run
-from tests.stripe.factories import client_for, seed_failure
+from tests.stripe.factories import client_for
 from tests.stripe_contract import assert_all_exchanges_valid
 
 
@@ -60,6 +60,34 @@ def test_charge_fee_and_refund_become_entries_that_add_up() -> None:
     assert payout.entries[1].description == "Stripe processing fees"
     assert payout.entries[2].charge_created_at == at("2025-12-01")
     assert payout.arrival_at == at("2026-06-03")
+
+
+def test_charge_dates_of_many_refunds_cost_no_request_per_refund() -> None:
+    """Refund entries get their charges' dates from one typed listing, not a GET per refund."""
+    standin = StripeStandIn()
+    txns = []
+    for n in range(7):
+        standin.add_charge(M("10.00 USD"), charge_id=f"ch_{n}", created=at(f"2025-12-0{n + 1}"))
+        refund = standin.add_refund(
+            f"ch_{n}", M("10.00 USD"), refund_id=f"re_{n}", created=at("2026-06-01")
+        )
+        txns.append(refund["balance_transaction"])
+    sale = standin.add_charge(M("100.00 USD"), charge_id="ch_sale", created=at("2026-06-01"))
+    standin.add_payout(
+        arrival=at("2026-06-03"),
+        payout_id="po_many",
+        balance_transactions=[sale["balance_transaction"], *txns],
+    )
+    (payout,) = payouts_since(standin, at("2026-06-01"))
+    dates = {e.source_ref: e.charge_created_at for e in payout.entries}
+    assert dates == {"ch_sale": None, **{f"re_{n}": at(f"2025-12-0{n + 1}") for n in range(7)}}
+    asked = [(r.url.path, r.url.params.get("type")) for r in standin.requests]
+    assert asked == [
+        ("/v1/payouts", None),
+        ("/v1/balance_transactions", None),
+        ("/v1/balance_transactions", "refund"),
+    ]
+    assert assert_all_exchanges_valid(standin) == 3
 
 
 def test_standalone_fees_and_fee_refunds_are_fee_lines() -> None:
@@ -111,7 +139,7 @@ def test_payment_failure_entry_carries_the_failure_id_of_the_refund_source() -> 
     """A failed ACH payment's reversal in a payout names the same ID as its PaymentFailure."""
     standin = StripeStandIn()
     failure = payment_failure("txn_fail_7", "60.00", charge="ch_ach", failed="2026-06-04")
-    seed_failure(standin, failure)
+    standin.seed_events([failure])
     standin.add_payout(
         arrival=at("2026-06-06"), payout_id="po_neg", balance_transactions=["txn_fail_7"]
     )

@@ -16,8 +16,9 @@ token records, per stream, the ID of the last object consumed (``null``: not sta
 pages are simply further up the order: they are listed later in the same run or in the next.
 Objects a stream skips (e.g. a ``charge.failed`` of a card decline) still move its cursor.
 
-Tokens are URL-safe base64 of a small JSON document; a malformed one is an
-:class:`refund_core.InvalidInputError` naming it.
+Tokens are URL-safe base64 of a small JSON document (:func:`pack_token`, :func:`unpack_token`,
+shared with the payout source); a malformed one is an :class:`refund_core.InvalidInputError`
+naming it. :func:`list_all` reads a whole (short) list, :func:`page_data` checks a list answer.
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 import attrs
@@ -34,7 +37,17 @@ import refund_core as rc
 
 from ._client import FormValue, StripeClient
 
-__all__ = ["Stream", "merged_page"]
+__all__ = [
+    "MAX_CHUNK",
+    "Stream",
+    "ceil_epoch",
+    "list_all",
+    "merged_page",
+    "object_id",
+    "pack_token",
+    "page_data",
+    "unpack_token",
+]
 
 T = TypeVar("T")
 
@@ -91,7 +104,7 @@ class _Walker(Generic[T]):
             params = self._params(MAX_CHUNK)
             params["ending_before"] = self.after
             body = await self.client.get(self.stream.path, params)
-            data = _data(body, self.stream.path)
+            data = page_data(body, self.stream.path)
             self.buffer = list(reversed(data))
         if not self.buffer:
             self.exhausted = True
@@ -105,10 +118,10 @@ class _Walker(Generic[T]):
             if cursor is not None:
                 params["starting_after"] = cursor
             body = await self.client.get(self.stream.path, params)
-            data = _data(body, self.stream.path)
+            data = page_data(body, self.stream.path)
             if data:
                 oldest = data
-                cursor = _object_id(data[-1], self.stream.path)
+                cursor = object_id(data[-1], self.stream.path)
             if not data or not body.get("has_more"):
                 return list(reversed(oldest))
 
@@ -120,45 +133,85 @@ class _Walker(Generic[T]):
     def consume(self) -> dict[str, Any]:
         """Take the object :meth:`peek` returned and move the cursor past it."""
         raw = self.buffer.pop(0)
-        self.after = _object_id(raw, self.stream.path)
+        self.after = object_id(raw, self.stream.path)
         return raw
 
 
-def _data(body: dict[str, Any], path: str) -> list[dict[str, Any]]:
+def page_data(body: dict[str, Any], path: str) -> list[dict[str, Any]]:
+    """The ``data`` of a list answer from ``path``; a typed error if it is not a list of objects."""
     data = body.get("data")
     if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
         raise rc.InvalidInputError(f"stripe: {path} answered without a list of objects in data")
     return data
 
 
-def _object_id(raw: dict[str, Any], path: str) -> str:
+def object_id(raw: dict[str, Any], path: str) -> str:
+    """The ``id`` of an object listed by ``path``; a typed error if it has none."""
     value = raw.get("id")
     if not isinstance(value, str) or not value:
         raise rc.InvalidInputError(f"stripe: an object listed by {path} has no id")
     return value
 
 
-def encode_token(since: int, cursors: Mapping[str, str | None]) -> str:
-    """The page token for a window and per-stream cursors."""
-    document = {"v": _TOKEN_VERSION, "since": since, "cursors": dict(cursors)}
+async def list_all(
+    client: StripeClient, path: str, params: Mapping[str, FormValue]
+) -> list[dict[str, Any]]:
+    """Every object of a list, in Stripe's order (newest first), paged with ``starting_after``.
+
+    For lists known to be short (a day's payouts, one payout's transactions).
+    """
+    found: list[dict[str, Any]] = []
+    cursor: str | None = None
+    while True:
+        query = {**params, "limit": MAX_CHUNK}
+        if cursor is not None:
+            query["starting_after"] = cursor
+        body = await client.get(path, query)
+        data = page_data(body, path)
+        found.extend(data)
+        if not data or not body.get("has_more"):
+            return found
+        cursor = object_id(data[-1], path)
+
+
+def ceil_epoch(moment: datetime) -> int:
+    """``moment`` as Unix seconds, rounded up; a naive datetime is refused.
+
+    Stripe's times are whole seconds: an object at 10:00:00 is not "at or after" 10:00:00.5.
+    """
+    if moment.utcoffset() is None:
+        raise rc.InvalidInputError(f"since must be an aware datetime, got {moment!r}")
+    return math.ceil(moment.timestamp())
+
+
+def pack_token(since: int, fields: Mapping[str, Any]) -> str:
+    """A page token: ``fields`` with the window's ``since`` and the token version, as base64."""
+    document = {**fields, "v": _TOKEN_VERSION, "since": since}
     raw = json.dumps(document, sort_keys=True, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def decode_token(token: str, since: int, names: Sequence[str]) -> dict[str, str | None]:
-    """The per-stream cursors of a token issued for the same ``since``; typed error if not."""
+def unpack_token(token: str, since: int, *, what: str) -> dict[str, Any]:
+    """The fields of a token :func:`pack_token` made for the same ``since``; typed error if not.
+
+    ``what`` names the listing in errors ("the Stripe source", "the Stripe payouts").
+    """
     try:
         padded = token + "=" * (-len(token) % 4)
         document = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, binascii.Error):
-        raise rc.InvalidInputError(f"not a page token of the Stripe source: {token!r}") from None
+        raise rc.InvalidInputError(f"not a page token of {what}: {token!r}") from None
     if not isinstance(document, dict) or document.get("v") != _TOKEN_VERSION:
-        raise rc.InvalidInputError(f"not a page token of the Stripe source: {token!r}")
+        raise rc.InvalidInputError(f"not a page token of {what}: {token!r}")
     if document.get("since") != since:
         raise rc.InvalidInputError(
             f"page token {token!r} was issued for another 'since'; start the listing again"
         )
-    cursors = document.get("cursors")
+    return document
+
+
+def _cursors(token: str, since: int, names: Sequence[str]) -> dict[str, str | None]:
+    cursors = unpack_token(token, since, what="the Stripe source").get("cursors")
     if not isinstance(cursors, dict) or set(cursors) != set(names):
         raise rc.InvalidInputError(f"page token {token!r} does not name this source's streams")
     if not all(value is None or isinstance(value, str) for value in cursors.values()):
@@ -181,7 +234,7 @@ async def merged_page(
     if limit < 1:
         raise rc.InvalidInputError(f"page limit must be at least 1, not {limit}")
     names = [stream.name for stream in streams]
-    cursors = dict.fromkeys(names) if page_token is None else decode_token(page_token, since, names)
+    cursors = dict.fromkeys(names) if page_token is None else _cursors(page_token, since, names)
     walkers = [_Walker(client, s, since, cursors[s.name]) for s in streams]
     items: list[T] = []
 
@@ -205,7 +258,7 @@ async def merged_page(
             # There is more: but only if some object still to come maps to an item.
             _, item = walker.stream.read(await _peek_required(walker))
             if item is not None:
-                token = encode_token(since, {w.stream.name: w.after for w in walkers})
+                token = pack_token(since, {"cursors": {w.stream.name: w.after for w in walkers}})
                 return rc.Page(tuple(items), token)
             walker.consume()  # a skipped object: pass it so the next page does not re-read it
             continue

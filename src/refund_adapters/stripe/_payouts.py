@@ -24,21 +24,24 @@ lines (STC-13) and pre-start refunds as deposit lines (STC-11).
   (disputes, transfers, adjustments) has no deposit line: it becomes an ``OTHER`` entry naming
   the type, so the payout is still delivered and the core refuses it by name (the engine sets it
   aside) while the payouts after it keep flowing.
-- Refund and refund-failure entries carry the refunded charge's date
-  (``GET /v1/refunds/{id}?expand[]=charge``) for the record sync start date (STC-11).
+- Refund and refund-failure entries carry the refunded charge's date for the record sync start
+  date (STC-11), read without one request per refund: for each refund type the payout holds,
+  ``GET /v1/balance_transactions?payout=po_...&type=<type>&expand[]=data.source.charge``. Every
+  transaction of those types has a refund as its source, so the nested expansion is well
+  defined (Stripe documents expanding ``source`` on this list and nesting through it:
+  https://docs.stripe.com/expand/use-cases). So a payout costs one list plus at most three,
+  whatever its number of refunds. A failed refund filed as an ``adjustment``
+  (whose sources are of many kinds) is the exception: its refund is read alone.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from datetime import datetime
-from typing import Any
 
 import refund_core as rc
 
 from ._client import StripeClient
+from ._listing import ceil_epoch, list_all, pack_token, unpack_token
 from ._refunds import SOURCE_NAME
 from ._wire import (
     StripeBalanceTransaction,
@@ -53,12 +56,15 @@ from ._wire import (
 
 __all__ = ["StripePayoutSource"]
 
-_PAGE = 100
 _CHARGE_TYPES = frozenset({"charge", "payment"})
 _REFUND_TYPES = frozenset({"refund", "payment_refund"})
 _FEE_TYPES = frozenset({"stripe_fee", "application_fee", "tax_fee", "stripe_fx_fee"})
 _FEE_REFUND_TYPES = frozenset({"application_fee_refund"})
 _REFUND_FAILURE = "refund_failure"
+#: Types whose every transaction has a refund as its source (so data.source.charge expands).
+_REFUND_SOURCED_TYPES = _REFUND_TYPES | {_REFUND_FAILURE}
+_TRANSACTIONS = "/v1/balance_transactions"
+_WHAT = "the Stripe payouts"
 
 
 class StripePayoutSource:
@@ -78,11 +84,14 @@ class StripePayoutSource:
         """Payouts that arrived at or after ``since``, by ``(arrival_date, id)``."""
         if limit < 1:
             raise rc.InvalidInputError(f"page limit must be at least 1, not {limit}")
-        if since.utcoffset() is None:
-            raise rc.InvalidInputError(f"since must be an aware datetime, got {since!r}")
-        epoch = _ceil(since)
-        after = None if page_token is None else _decode(page_token, epoch)
-        payouts = await self._paid_since(epoch)
+        epoch = ceil_epoch(since)
+        after = None if page_token is None else _after(page_token, epoch)
+        payouts = [
+            read(raw, StripePayout, where=f"payout {raw.get('id')}")
+            for raw in await list_all(
+                self._client, "/v1/payouts", {"status": "paid", "arrival_date": {"gte": epoch}}
+            )
+        ]
         ordered = sorted(payouts, key=lambda p: (p.arrival_date, p.id))
         rest = [p for p in ordered if after is None or (p.arrival_date, p.id) > after]
         chosen = rest[:limit]
@@ -90,55 +99,45 @@ class StripePayoutSource:
         token = None
         if len(rest) > limit:
             last = chosen[-1]
-            token = _encode(epoch, (last.arrival_date, last.id))
+            token = pack_token(epoch, {"after": [last.arrival_date, last.id]})
         return rc.Page(items, token)
 
-    async def _paid_since(self, epoch: int) -> list[StripePayout]:
-        found: list[StripePayout] = []
-        cursor: str | None = None
-        while True:
-            params: dict[str, Any] = {
-                "status": "paid",
-                "arrival_date": {"gte": epoch},
-                "limit": _PAGE,
-            }
-            if cursor is not None:
-                params["starting_after"] = cursor
-            body = await self._client.get("/v1/payouts", params)
-            data = _data(body, "/v1/payouts")
-            found.extend(read(raw, StripePayout, where=f"payout {raw.get('id')}") for raw in data)
-            if not data or not body.get("has_more"):
-                return found
-            cursor = found[-1].id
-
     async def _transactions(self, payout_id: str) -> list[StripeBalanceTransaction]:
-        found: list[StripeBalanceTransaction] = []
-        cursor: str | None = None
-        while True:
-            params: dict[str, Any] = {"payout": payout_id, "limit": _PAGE}
-            if cursor is not None:
-                params["starting_after"] = cursor
-            body = await self._client.get("/v1/balance_transactions", params)
-            data = _data(body, "/v1/balance_transactions")
-            found.extend(
-                read(raw, StripeBalanceTransaction, where=f"balance transaction {raw.get('id')}")
-                for raw in data
-            )
-            if not data or not body.get("has_more"):
-                return list(reversed(found))  # oldest first
-            cursor = found[-1].id
+        raws = await list_all(self._client, _TRANSACTIONS, {"payout": payout_id})
+        found = [
+            read(raw, StripeBalanceTransaction, where=f"balance transaction {raw.get('id')}")
+            for raw in raws
+        ]
+        return list(reversed(found))  # oldest first
 
-    async def _charge_created(self, refund_id: str) -> datetime | None:
-        raw = await self._client.get(f"/v1/refunds/{refund_id}", {"expand": ["charge"]})
-        refund = read(raw, StripeRefund, where=f"refund {refund_id}")
-        return (
-            stripe_time(refund.charge.created) if isinstance(refund.charge, StripeCharge) else None
-        )
+    async def _charge_dates(
+        self, payout_id: str, txns: list[StripeBalanceTransaction]
+    ) -> dict[str, datetime | None]:
+        """Refund ID -> its charge's date, for every refund the payout's transactions move."""
+        dates: dict[str, datetime | None] = {}
+        for txn_type in sorted({t.type for t in txns} & _REFUND_SOURCED_TYPES):
+            params = {"payout": payout_id, "type": txn_type, "expand": ["data.source.charge"]}
+            for raw in await list_all(self._client, _TRANSACTIONS, params):
+                txn = read(raw, StripeBalanceTransaction, where=f"balance transaction {raw['id']}")
+                if isinstance(txn.source, dict) and txn.source.get("object") == "refund":
+                    refund = read(txn.source, StripeRefund, where=f"{txn.id} source")
+                    dates[refund.id] = _charge_date(refund)
+        return dates
+
+    async def _charge_created(
+        self, refund_id: str, dates: dict[str, datetime | None]
+    ) -> datetime | None:
+        if refund_id not in dates:  # a failed refund filed as an adjustment: read it alone
+            raw = await self._client.get(f"/v1/refunds/{refund_id}", {"expand": ["charge"]})
+            dates[refund_id] = _charge_date(read(raw, StripeRefund, where=f"refund {refund_id}"))
+        return dates[refund_id]
 
     async def _payout(self, payout: StripePayout) -> rc.Payout:
+        txns = await self._transactions(payout.id)
+        dates = await self._charge_dates(payout.id, txns)
         entries: list[rc.BalanceEntry] = []
-        for txn in await self._transactions(payout.id):
-            entries.extend(await self._entries(payout, txn))
+        for txn in txns:
+            entries.extend(await self._entries(payout, txn, dates))
         amount = stripe_money(payout.amount, payout.currency, where=f"payout {payout.id} amount")
         try:
             return rc.Payout(
@@ -155,7 +154,10 @@ class StripePayoutSource:
             ) from exc
 
     async def _entries(
-        self, payout: StripePayout, txn: StripeBalanceTransaction
+        self,
+        payout: StripePayout,
+        txn: StripeBalanceTransaction,
+        dates: dict[str, datetime | None],
     ) -> list[rc.BalanceEntry]:
         where = f"payout {payout.id} balance transaction {txn.id}"
 
@@ -183,7 +185,7 @@ class StripePayoutSource:
                     money(txn.amount, "amount"),
                     source_ref,
                     description,
-                    charge_created_at=await self._charge_created(source_ref),
+                    charge_created_at=await self._charge_created(source_ref, dates),
                 )
             )
         elif txn.type == "payment_failure_refund":
@@ -200,7 +202,7 @@ class StripePayoutSource:
                     money(txn.amount, "amount"),
                     failed_refund,
                     description,
-                    charge_created_at=await self._charge_created(failed_refund),
+                    charge_created_at=await self._charge_created(failed_refund, dates),
                 )
             )
         elif txn.type in _FEE_TYPES or txn.type in _FEE_REFUND_TYPES:
@@ -253,40 +255,17 @@ def _fee_label(txn: StripeBalanceTransaction) -> str:
     return ", ".join(d.description for d in txn.fee_details if d.description)
 
 
-def _data(body: dict[str, Any], path: str) -> list[dict[str, Any]]:
-    data = body.get("data")
-    if not isinstance(data, list) or not all(isinstance(item, dict) for item in data):
-        raise rc.InvalidInputError(f"stripe: {path} answered without a list of objects in data")
-    return data
+def _charge_date(refund: StripeRefund) -> datetime | None:
+    return stripe_time(refund.charge.created) if isinstance(refund.charge, StripeCharge) else None
 
 
-def _ceil(moment: datetime) -> int:
-    whole = int(moment.timestamp())
-    return whole if whole >= moment.timestamp() else whole + 1
-
-
-def _encode(since: int, after: tuple[int, str]) -> str:
-    raw = json.dumps({"v": 1, "since": since, "after": list(after)}, separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def _decode(token: str, since: int) -> tuple[int, str]:
-    try:
-        document = json.loads(base64.urlsafe_b64decode((token + "=" * (-len(token) % 4)).encode()))
-    except (ValueError, binascii.Error):
-        raise rc.InvalidInputError(f"not a page token of the Stripe payouts: {token!r}") from None
-    after = document.get("after") if isinstance(document, dict) else None
+def _after(token: str, since: int) -> tuple[int, str]:
+    after = unpack_token(token, since, what=_WHAT).get("after")
     if (
-        not isinstance(document, dict)
-        or document.get("v") != 1
-        or not isinstance(after, list)
+        not isinstance(after, list)
         or len(after) != 2
         or not isinstance(after[0], int)
         or not isinstance(after[1], str)
     ):
-        raise rc.InvalidInputError(f"not a page token of the Stripe payouts: {token!r}")
-    if document.get("since") != since:
-        raise rc.InvalidInputError(
-            f"page token {token!r} was issued for another 'since'; start the listing again"
-        )
+        raise rc.InvalidInputError(f"not a page token of {_WHAT}: {token!r}")
     return after[0], after[1]

@@ -40,14 +40,13 @@ Mapping:
 from __future__ import annotations
 
 import logging
-import math
 from datetime import datetime
 from typing import Any
 
 import refund_core as rc
 
 from ._client import StripeClient
-from ._listing import Stream, merged_page
+from ._listing import Stream, ceil_epoch, merged_page
 from ._wire import (
     StripeCharge,
     StripeEvent,
@@ -240,12 +239,10 @@ class StripeRefundSource:
         self, *, since: datetime, page_token: str | None, limit: int
     ) -> rc.Page[rc.SourceEvent]:
         """Events at or after ``since``, oldest first, ``limit`` per page."""
-        if since.utcoffset() is None:
-            raise rc.InvalidInputError(f"since must be an aware datetime, got {since!r}")
         return await merged_page(
             self._client,
             self._streams,
-            since=_ceil_epoch(since),
+            since=ceil_epoch(since),
             page_token=page_token,
             limit=limit,
         )
@@ -263,8 +260,3 @@ class StripeRefundSource:
         """
         raw = await self._client.get(f"/v1/refunds/{refund_id}", {"expand": ["charge"]})
         return refund_event(read(raw, StripeRefund, where=f"refund {refund_id}"))
-
-
-def _ceil_epoch(moment: datetime) -> int:
-    # Stripe's times are whole seconds: an object at 10:00:00 is not "at or after" 10:00:00.5.
-    return math.ceil(moment.timestamp())
