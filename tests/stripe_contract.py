@@ -14,7 +14,8 @@ What is checked, and how the spec is adapted (the loaded dict is transformed, th
   encodes v1 query strings and ``application/x-www-form-urlencoded`` bodies with brackets
   (``expand[]=data.charge``, ``created[gte]=1700000000``, ``metadata[key]=v``), which the spec
   declares as ``style: deepObject`` and which openapi-core does not decode for arrays or for
-  ``anyOf`` (object-or-integer) schemas. :func:`parse_bracketed` decodes them, every value
+  ``anyOf`` (object-or-integer) schemas. The adapter's own
+  :func:`refund_adapters.stripe._client.decode_form` decodes them, every value
   (a string on the wire) is coerced to the type its schema names, and the result is validated
   with the spec's own JSON schema (``OAS30Validator``, ``$ref`` resolved in the spec). A
   parameter the operation does not declare is an error, as Stripe answers it with 400.
@@ -38,7 +39,7 @@ import functools
 import json
 import re
 import urllib.parse
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -50,6 +51,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 from werkzeug.datastructures import Headers, ImmutableMultiDict
 
+from refund_adapters.stripe._client import decode_form
 from tests.specs import spec_path
 
 __all__ = [
@@ -60,7 +62,6 @@ __all__ = [
     "assert_valid_exchange",
     "event_errors",
     "exchange_errors",
-    "parse_bracketed",
     "request_errors",
     "response_errors",
 ]
@@ -131,36 +132,6 @@ def spec() -> dict[str, Any]:
 def fixtures() -> dict[str, Any]:
     """Stripe's 2026 example objects by resource name (skips when absent)."""
     return _fixtures_at(str(spec_path(FIXTURES)))
-
-
-# -- bracket decoding -------------------------------------------------------------------------
-
-
-def parse_bracketed(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
-    """Decode ``a[b]=1``, ``a[]=x``, ``a[0]=x`` and ``a[b][c]=2`` pairs into nested values."""
-    result: dict[str, Any] = {}
-    for key, value in pairs:
-        names = re.findall(r"\[([^\]]*)\]", key)
-        head = key.split("[", 1)[0]
-        path = [head, *names]
-        node: Any = result
-        for depth, name in enumerate(path):
-            last = depth == len(path) - 1
-            nxt = None if last else path[depth + 1]
-            child_default: Any = [] if nxt is not None and (nxt == "" or nxt.isdigit()) else {}
-            if isinstance(node, list):
-                if last:
-                    node.append(value)
-                elif name.isdigit() and int(name) < len(node):
-                    node = node[int(name)]
-                else:
-                    node.append(child_default)
-                    node = node[-1]
-            elif last:
-                node[name] = value
-            else:
-                node = node.setdefault(name, child_default)
-    return result
 
 
 def _coerce(value: Any, schema: dict[str, Any], resolve: Any) -> Any:
@@ -278,7 +249,10 @@ def request_errors(request: httpx.Request) -> list[str]:
     declared = {
         p["name"]: i for i, p in enumerate(operation.get("parameters", [])) if p["in"] == "query"
     }
-    query = parse_bracketed(request.url.params.multi_items())
+    try:
+        query = decode_form(request.url.params.multi_items())
+    except ValueError as exc:
+        return [f"query of {method} {path} cannot be decoded: {exc}"]
     for name, value in query.items():
         if name not in declared:
             errors.append(f"query parameter {name!r} is not declared for {method} {template}")
@@ -292,7 +266,10 @@ def request_errors(request: httpx.Request) -> list[str]:
         if content_type != "application/x-www-form-urlencoded":
             errors.append(f"body content type {content_type!r}; Stripe v1 takes form bodies")
         else:
-            form = parse_bracketed(urllib.parse.parse_qsl(body.decode(), keep_blank_values=True))
+            try:
+                form = decode_form(urllib.parse.parse_qsl(body.decode(), keep_blank_values=True))
+            except ValueError as exc:
+                return [*errors, f"body of {method} {path} cannot be decoded: {exc}"]
             media = f"{base}/requestBody/content/application~1x-www-form-urlencoded/schema"
             _validate_value(form, media, "body", errors, resolve)
     elif operation.get("requestBody", {}).get("required"):

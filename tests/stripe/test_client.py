@@ -11,6 +11,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import refund_core as rc
 from refund_adapters._http import (
@@ -27,7 +29,7 @@ from refund_adapters.stripe import (
     idempotency_key,
     stripe_advice,
 )
-from refund_adapters.stripe._client import encode_form
+from refund_adapters.stripe._client import decode_form, encode_form
 from refund_adapters.stripe._wire import stripe_time
 from tests.contracts._run import run
 from tests.specs import spec_path
@@ -140,6 +142,63 @@ def test_form_encoding_refuses_values_it_has_no_form_for() -> None:
     for value in (b"ab", {"a"}, object()):
         with pytest.raises(TypeError, match="'x'"):
             encode_form({"x": value})  # type: ignore[dict-item]
+
+
+def test_form_decoding_reads_stripes_encodings() -> None:
+    """``a[]``, ``a[0]``, ``a[b]`` and ``a[b][c]`` decode into lists and nested hashes."""
+    pairs = [
+        ("expand[]", "data.charge"),
+        ("expand[]", "data.payment_intent"),
+        ("types[0]", "refund.failed"),
+        ("created[gte]", "1"),
+        ("metadata[k]", "v"),
+        ("a[b][c]", "2"),
+        ("limit", "3"),
+    ]
+    assert decode_form(pairs) == {
+        "expand": ["data.charge", "data.payment_intent"],
+        "types": ["refund.failed"],
+        "created": {"gte": "1"},
+        "metadata": {"k": "v"},
+        "a": {"b": {"c": "2"}},
+        "limit": "3",
+    }
+
+
+def test_form_decoding_keeps_indexed_elements_together() -> None:
+    """``a[1][k]`` before ``a[0][k]`` still lands in element 1; ``a=1&a[b]=2`` is refused."""
+    assert decode_form([("a[1][k]", "z"), ("a[0][k]", "y"), ("a[0][j]", "w")]) == {
+        "a": [{"k": "y", "j": "w"}, {"k": "z"}]
+    }
+    with pytest.raises(ValueError, match="'a\\[b\\]'"):
+        decode_form([("a", "1"), ("a[b]", "2")])
+
+
+_KEYS = st.text(alphabet="abcxyz_", min_size=1, max_size=4)
+_SCALARS = st.text(alphabet="abc 019.-_", max_size=6) | st.integers(-(10**6), 10**6)
+_FORMS = st.recursive(
+    _SCALARS,
+    lambda inner: (
+        st.lists(inner, min_size=1, max_size=3)
+        | st.dictionaries(_KEYS, inner, min_size=1, max_size=3)
+    ),
+    max_leaves=12,
+)
+
+
+def _as_wire(value: Any) -> Any:
+    """What a value looks like after the wire: every scalar a string."""
+    if isinstance(value, dict):
+        return {key: _as_wire(inner) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [_as_wire(inner) for inner in value]
+    return str(value)
+
+
+@given(st.dictionaries(_KEYS, _FORMS, max_size=4))
+def test_decoding_undoes_encoding(params: dict[str, Any]) -> None:
+    """decode_form(encode_form(x)) is x with its scalars as strings, for any nesting."""
+    assert decode_form(encode_form(params)) == _as_wire(params)
 
 
 def test_idempotency_key_is_a_deterministic_function_of_the_external_id() -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import refund_core as rc
 from refund_adapters.engine import EngineConfig, SyncEngine
 from refund_adapters.stripe import StripeRefundSource
+from refund_adapters.stripe._standin import StripeStandIn
 from refund_core.testing import FakeLedger, MemoryJournal
 from tests.builders import at, ledger, payment, payment_failure, stripe_refund
-from tests.stripe.factories import client_for, seeded_standin
+from tests.stripe.factories import client_for
 
 SETTINGS = rc.RefundSettings()
 STRIPE = rc.StorefrontCapabilities("stripe", rc.StorefrontKind.MARKETPLACE)
@@ -16,7 +17,7 @@ ACCOUNT = rc.ConnectorAccount("acct-stripe", STRIPE, [rc.Direction.INCOMING], SE
 
 def test_engine_syncs_stripe_refunds_once_and_reverses_a_later_failure() -> None:
     """A run creates the records, a re-run nothing, and a refund failing later is reversed."""
-    standin = seeded_standin(
+    standin = StripeStandIn.from_events(
         [
             stripe_refund("re_1", "30.00", charge="ch_1", created="2026-03-02"),
             payment_failure("txn_fail_2", "50.00", charge="ch_2", failed="2026-03-03"),

@@ -11,11 +11,12 @@ from hypothesis import strategies as st
 
 import refund_core as rc
 from refund_adapters.stripe import StripePayloadError, StripeRefundSource, stripe_money
+from refund_adapters.stripe._standin import StripeStandIn
 from refund_adapters.stripe._wire import stripe_exponent, stripe_minor
 from refund_core.testing import FakeRefundSource
 from tests.builders import M, at
 from tests.contracts._run import run
-from tests.stripe.factories import client_for, seeded_standin
+from tests.stripe.factories import client_for
 
 #: What Stripe's integer amounts mean, from https://docs.stripe.com/currencies (fetched
 #: 2026-09): "Currencies are two-decimal currencies unless otherwise specified"; the zero-decimal
@@ -139,7 +140,7 @@ def test_paging_agrees_with_the_in_memory_source(
 ) -> None:
     """Over any refunds, since and limit, the adapter pages exactly as the in-memory fake does."""
     since = at("2026-07-01T12:00") + timedelta(seconds=since_offset)
-    adapter = StripeRefundSource(client_for(seeded_standin(refunds)))
+    adapter = StripeRefundSource(client_for(StripeStandIn.from_events(refunds)))
     model = FakeRefundSource("stripe", refunds)
 
     def walk(source: rc.RefundSource) -> list[list[str]]:

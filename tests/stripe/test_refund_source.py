@@ -15,7 +15,7 @@ from refund_adapters.stripe import StripeClient, StripeRefundSource
 from refund_adapters.stripe._standin import DEFAULT_API_KEY, StripeStandIn
 from tests.builders import M, at, ledger, payment, payment_failure, stripe_refund
 from tests.contracts._run import run
-from tests.stripe.factories import client_for, seeded_standin
+from tests.stripe.factories import client_for, no_sleep
 from tests.stripe_contract import assert_all_exchanges_valid
 
 
@@ -58,7 +58,7 @@ def many_refunds(count: int) -> list[rc.RefundEvent]:
 def test_paging_many_refunds_oldest_first_nothing_lost(count: int, limit: int) -> None:
     """Many refunds (ties at every second) page oldest first, each once, full pages but the last."""
     refunds = many_refunds(count)
-    source = StripeRefundSource(client_for(seeded_standin(refunds)))
+    source = StripeRefundSource(client_for(StripeStandIn.from_events(refunds)))
     pages = all_events(source, at("2026-04-01"), limit)
     listed = [event for page in pages for event in page]
     assert [e.key.event_id for e in listed] == [r.refund_id for r in refunds]
@@ -69,7 +69,7 @@ def test_paging_many_refunds_oldest_first_nothing_lost(count: int, limit: int) -
 def test_an_event_exactly_at_since_is_listed_and_one_before_is_not() -> None:
     """``since`` is inclusive to the second."""
     refunds = many_refunds(6)  # seconds 0,0,0,1,1,1
-    source = StripeRefundSource(client_for(seeded_standin(refunds)))
+    source = StripeRefundSource(client_for(StripeStandIn.from_events(refunds)))
     since = at("2026-04-01T08:00") + timedelta(seconds=1)
     listed = [e.key.event_id for page in all_events(source, since, 2) for e in page]
     assert listed == ["re_0003", "re_0004", "re_0005"]
@@ -78,7 +78,7 @@ def test_an_event_exactly_at_since_is_listed_and_one_before_is_not() -> None:
 def test_later_pages_walk_up_with_ending_before() -> None:
     """After the first page, each page asks for what is newer than the last ID delivered."""
     refunds = many_refunds(30)
-    standin = seeded_standin(refunds)
+    standin = StripeStandIn.from_events(refunds)
     source = StripeRefundSource(client_for(standin), include_events=False)
     first = run(source.list_events(since=at("2026-04-01"), page_token=None, limit=10))
     before = len(standin.requests)
@@ -91,7 +91,7 @@ def test_later_pages_walk_up_with_ending_before() -> None:
 def test_new_refunds_during_paging_are_not_lost() -> None:
     """A refund created between two pages is listed on a later page of the same walk."""
     refunds = many_refunds(4)
-    standin = seeded_standin(refunds)
+    standin = StripeStandIn.from_events(refunds)
     source = StripeRefundSource(client_for(standin))
     first = run(source.list_events(since=at("2026-04-01"), page_token=None, limit=2))
     charge = standin.add_charge(M("5.00 USD"), charge_id="ch_late", created=at("2026-04-02"))
@@ -110,7 +110,7 @@ def test_listing_carries_charge_and_its_date() -> None:
     refund = stripe_refund(
         "re_a", "12.50", charge="ch_a", created="2026-05-02", charge_created="2026-01-15"
     )
-    source = StripeRefundSource(client_for(seeded_standin([refund])))
+    source = StripeRefundSource(client_for(StripeStandIn.from_events([refund])))
     (page,) = all_events(source, at("2026-05-01"), 10)
     assert list(page) == [refund]
 
@@ -138,7 +138,7 @@ def test_zero_and_three_decimal_currencies_are_exact(amount: str, minor: int) ->
         status=rc.RefundStatus.SUCCEEDED,
         payment_ref="ch_cur",
     )
-    standin = seeded_standin([refund])
+    standin = StripeStandIn.from_events([refund])
     assert standin.refunds["re_cur"]["amount"] == minor
     source = StripeRefundSource(client_for(standin))
     (page,) = all_events(source, at("2026-05-01"), 10)
@@ -188,7 +188,7 @@ def test_a_card_decline_is_not_a_payment_failure() -> None:
 def test_payment_failure_decides_the_stc10_reversal() -> None:
     """The listed failure, decided by the core, reverses its charge's payment (STC-10)."""
     failure = payment_failure("txn_fail_1", "100.00", charge="ch_1", failed="2026-03-05")
-    source = StripeRefundSource(client_for(seeded_standin([failure])))
+    source = StripeRefundSource(client_for(StripeStandIn.from_events([failure])))
     (page,) = all_events(source, at("2026-03-01"), 10)
     (listed,) = page
     assert isinstance(listed, rc.PaymentFailure)
@@ -201,7 +201,7 @@ def test_payment_failure_decides_the_stc10_reversal() -> None:
 def test_a_refund_that_fails_after_success_is_delivered_again_as_failed() -> None:
     """refund.failed re-delivers the same refund ID with status FAILED, at the failure's time."""
     refund = stripe_refund("re_f", "40.00", charge="ch_f", created="2026-05-01")
-    standin = seeded_standin([refund])
+    standin = StripeStandIn.from_events([refund])
     source = StripeRefundSource(client_for(standin))
     (first,) = all_events(source, at("2026-04-30"), 10)
     assert [e.status for e in first if isinstance(e, rc.RefundEvent)] == [rc.RefundStatus.SUCCEEDED]
@@ -218,7 +218,7 @@ def test_a_refund_that_fails_after_success_is_delivered_again_as_failed() -> Non
 def test_the_core_flags_a_failed_refund_that_was_synced() -> None:
     """The re-delivered failure, decided against a ledger holding its records, plans a reversal."""
     refund = stripe_refund("re_g", "40.00", charge="ch_g", created="2026-05-01")
-    standin = seeded_standin([refund])
+    standin = StripeStandIn.from_events([refund])
     source = StripeRefundSource(client_for(standin))
     snapshot = ledger(payments=[payment("PAY-G", "40.00", ref="ch_g")])
     plan = rc.decide_stripe_refund(refund, snapshot, rc.RefundSettings())
@@ -340,7 +340,7 @@ def test_requires_action_and_canceled_refunds_are_not_successes() -> None:
 
 def test_a_foreign_or_stale_page_token_is_refused() -> None:
     """A token that is not ours, or was issued for another ``since``, is a clear input error."""
-    source = StripeRefundSource(client_for(seeded_standin(many_refunds(5))))
+    source = StripeRefundSource(client_for(StripeStandIn.from_events(many_refunds(5))))
     first = run(source.list_events(since=at("2026-04-01"), page_token=None, limit=2))
     assert first.next_token is not None
     with pytest.raises(rc.InvalidInputError, match="another 'since'"):
@@ -351,7 +351,7 @@ def test_a_foreign_or_stale_page_token_is_refused() -> None:
 
 def test_a_malformed_refund_names_the_object_and_field() -> None:
     """A refund whose amount is not an integer is an error naming the refund and the path."""
-    standin = seeded_standin(
+    standin = StripeStandIn.from_events(
         [stripe_refund("re_bad", "5.00", charge="ch_bad", created="2026-05-02")]
     )
     standin.refunds["re_bad"]["amount"] = "5.00"
@@ -364,11 +364,8 @@ def test_end_to_end_over_a_loopback_server() -> None:
     """The same listing works over real HTTP against the stand-in's server, through a 429."""
     refunds = many_refunds(12)
     failure = payment_failure("txn_fail_9", "20.00", charge="ch_9", failed="2026-04-01T08:00:02")
-    standin = seeded_standin([*refunds, failure])
+    standin = StripeStandIn.from_events([*refunds, failure])
     standin.fail_lock_timeout_next()
-
-    async def no_sleep(_seconds: float) -> None:
-        return None
 
     async def walk(base_url: str) -> list[str]:
         async with httpx.AsyncClient() as http:
@@ -395,7 +392,7 @@ def test_every_exchange_matches_stripes_spec() -> None:
     """Each request the source sends, and each answer it reads, fits Stripe's OpenAPI spec."""
     refunds = many_refunds(12)
     failure = payment_failure("txn_fail_3", "20.00", charge="ch_3", failed="2026-04-01T08:00:01")
-    standin = seeded_standin([*refunds, failure])
+    standin = StripeStandIn.from_events([*refunds, failure])
     source = StripeRefundSource(client_for(standin))
     assert len([e for page in all_events(source, at("2026-04-01"), 5) for e in page]) == 13
     run(source.refund("re_0001"))

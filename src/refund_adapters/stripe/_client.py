@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -50,6 +50,7 @@ __all__ = [
     "FormValue",
     "StripeClient",
     "StripeRejectedError",
+    "decode_form",
     "encode_form",
     "idempotency_key",
     "stripe_advice",
@@ -125,6 +126,59 @@ def encode_form(params: Mapping[str, FormValue]) -> list[tuple[str, str]]:
     for key, value in params.items():
         walk(key, value)
     return pairs
+
+
+class _Array:
+    """A bracketed array while decoding: elements by index, ``[]`` appending after the last."""
+
+    def __init__(self) -> None:
+        self.items: dict[int, Any] = {}
+
+    def slot(self, part: str) -> int:
+        if part.isdecimal() and part.isascii():
+            return int(part)
+        return max(self.items, default=-1) + 1
+
+
+def decode_form(pairs: Iterable[tuple[str, str]]) -> dict[str, Any]:
+    """The nested parameters behind Stripe's form encoding: :func:`encode_form` undone.
+
+    ``a[b]=1`` and ``a[b][c]=2`` are hashes; ``a[]=x`` appends to an array, ``a[0]=x`` and
+    ``a[0][k]=v`` fill its element 0 (so an element's keys stay together whatever their order);
+    values stay strings, as on the wire. Raises :class:`ValueError` when a name is used both as
+    a value and as a hash or array (``a=1&a[b]=2``).
+    """
+    root: dict[str, Any] = {}
+    for key, value in pairs:
+        head, _, rest = key.partition("[")
+        parts = [head, *rest[:-1].split("][")] if rest.endswith("]") else [key]
+        node: Any = root
+        for depth, part in enumerate(parts):
+            slot: Any = node.slot(part) if isinstance(node, _Array) else part
+            store = node.items if isinstance(node, _Array) else node
+            if depth == len(parts) - 1:
+                if isinstance(store.get(slot), dict | _Array):
+                    raise ValueError(f"form parameter {key!r} is also a hash or an array")
+                store[slot] = value
+                break
+            following = parts[depth + 1]
+            want = _Array if following == "" or following.isdecimal() else dict
+            child = store.get(slot)
+            if child is None:
+                child = store[slot] = want()
+            elif not isinstance(child, want):
+                raise ValueError(f"form parameter {key!r} mixes a value, a hash and an array")
+            node = child
+    decoded: dict[str, Any] = _finish(root)
+    return decoded
+
+
+def _finish(node: Any) -> Any:
+    if isinstance(node, _Array):
+        return [_finish(node.items[index]) for index in sorted(node.items)]
+    if isinstance(node, dict):
+        return {key: _finish(value) for key, value in node.items()}
+    return node
 
 
 def stripe_advice(response: httpx.Response) -> RetryAdvice:

@@ -40,6 +40,7 @@ import httpx
 import refund_core as rc
 from refund_adapters._standin import StandIn
 
+from ._client import decode_form
 from ._standin_objects import (
     Json,
     balance_transaction_object,
@@ -156,38 +157,6 @@ def _unix(moment: datetime | int | None, default: int) -> int:
 
 def _minor(amount: rc.Money) -> tuple[int, str]:
     return stripe_minor(amount), amount.currency.code.lower()
-
-
-def _nest(pairs: Iterable[tuple[str, str]]) -> Json:
-    """Decode Stripe's bracket encoding into nested values.
-
-    ``a[b]=1`` and ``a[b][c]=2`` are hashes; ``a[]=x`` and ``a[0]=x`` (also ``a[0][k]=v``) arrays.
-    """
-    result: Json = {}
-    for raw_key, value in pairs:
-        head, _, rest = raw_key.partition("[")
-        parts = [head] + ([p.rstrip("]") for p in ("[" + rest).split("[")[1:]] if rest else [])
-        target: Any = result
-        for index, part in enumerate(parts):
-            last = index == len(parts) - 1
-            following = None if last else parts[index + 1]
-            fresh: Any = (
-                [] if following is not None and (not following or following.isdigit()) else {}
-            )
-            if isinstance(target, list):
-                position = int(part) if part.isdigit() else len(target)
-                if position < len(target) and not last:
-                    target = target[position]
-                elif last:
-                    target.append(value)
-                else:
-                    target.append(fresh)
-                    target = target[-1]
-            elif last:
-                target[part] = value
-            else:
-                target = target.setdefault(part, fresh)
-    return result
 
 
 def _masked(key: str) -> str:
@@ -1020,9 +989,18 @@ class StripeStandIn(StandIn):
     def _dispatch(self, request: httpx.Request, request_id: str, version: str) -> httpx.Response:
         path = request.url.path.rstrip("/")
         method = request.method.upper()
-        query = _nest(request.url.params.multi_items())
+        try:
+            query = decode_form(request.url.params.multi_items())
+            form = (
+                decode_form(
+                    urllib.parse.parse_qsl(request.content.decode(), keep_blank_values=True)
+                )
+                if method == "POST"
+                else {}
+            )
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise StripeApiError(400, f"Invalid request parameters: {exc}") from exc
         if method == "POST":
-            form = _nest(urllib.parse.parse_qsl(request.content.decode(), keep_blank_values=True))
             if path == "/v1/refunds":
                 return self._create_refund(request, form, request_id, version)
             raise self._unknown_route(method, path)

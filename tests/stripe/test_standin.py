@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 import refund_core as rc
 from refund_adapters.stripe._standin import StripeStandIn, as_datetime
 from tests.builders import M, at, payment_failure, stripe_refund
-from tests.stripe_standin._client import call
+from tests.stripe.standin_http import call
 
 T0 = 1_772_323_200  # 2026-03-01T00:00:00Z
 

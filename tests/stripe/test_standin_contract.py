@@ -10,17 +10,16 @@ import pytest
 
 from refund_adapters.stripe._standin import StripeStandIn
 from tests.builders import M, at, payment_failure, stripe_refund
+from tests.stripe.standin_http import call
 from tests.stripe_contract import (
     ContractViolationError,
     assert_all_exchanges_valid,
     assert_valid_exchange,
     event_errors,
     exchange_errors,
-    parse_bracketed,
     request_errors,
     response_errors,
 )
-from tests.stripe_standin._client import call
 
 T0 = 1_772_323_200  # 2026-03-01T00:00:00Z
 
@@ -313,27 +312,6 @@ def test_a_dropped_exchange_checks_the_request_only() -> None:
         "GET", "https://api.stripe.com/v1/refunds", headers={"Authorization": "Bearer k"}
     )
     assert exchange_errors(request, None) == []
-
-
-def test_bracket_parser_reads_stripes_encodings() -> None:
-    """``a[]``, ``a[0]``, ``a[b]`` and ``a[b][c]`` decode into lists and nested hashes."""
-    pairs = [
-        ("expand[]", "data.charge"),
-        ("expand[]", "data.payment_intent"),
-        ("types[0]", "refund.failed"),
-        ("created[gte]", "1"),
-        ("metadata[k]", "v"),
-        ("a[b][c]", "2"),
-        ("limit", "3"),
-    ]
-    assert parse_bracketed(pairs) == {
-        "expand": ["data.charge", "data.payment_intent"],
-        "types": ["refund.failed"],
-        "created": {"gte": "1"},
-        "metadata": {"k": "v"},
-        "a": {"b": {"c": "2"}},
-        "limit": "3",
-    }
 
 
 def test_every_stored_event_is_a_valid_webhook_body() -> None:

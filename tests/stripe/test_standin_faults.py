@@ -1,6 +1,6 @@
 """Faults on the Stripe stand-in, in-process and over a real loopback server, look like Stripe's.
 
-These run without the vendor specs; ``test_contract.py`` validates the same kinds of answers
+These run without the vendor specs; ``test_standin_contract.py`` validates the same kinds of answers
 against Stripe's OpenAPI spec.
 """
 
@@ -13,7 +13,7 @@ import pytest
 
 from refund_adapters.stripe._standin import StripeStandIn
 from tests.builders import M
-from tests.stripe_standin._client import Target, call, call_many
+from tests.stripe.standin_http import Target, call, call_many
 
 T0 = 1_772_323_200
 
