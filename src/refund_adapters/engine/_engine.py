@@ -40,7 +40,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 import attrs
 
@@ -70,6 +70,8 @@ class TransientError(rc.RefundSyncError, ConnectionError):
 
 
 _AT_LEAST_ONE = attrs.validators.ge(1)
+#: Conflict groups in progress per slot of the targets (see ``SyncEngine._run_group``).
+_GROUPS_PER_SLOT = 2
 
 
 @attrs.frozen
@@ -233,6 +235,10 @@ def _record_links(snapshot: rc.LedgerSnapshot) -> Iterator[tuple[str, str]]:
             yield _rec(record.internal_id), _rec(record.order_id)
         if isinstance(record, rc.CreditMemo) and record.refunded_payment_id is not None:
             yield _rec(record.internal_id), _rec(record.refunded_payment_id)
+    for made in (*snapshot.created_records(), *snapshot.payments):
+        source = getattr(made, "source", None)  # what a sync made for an event (a reversal too)
+        if source is not None:
+            yield _rec(made.internal_id), f"event:{source.source}:{source.event_id}"
     for refund in snapshot.customer_refunds:
         for linked in (refund.payment_id, refund.deposit_id):
             if linked is not None:
@@ -259,14 +265,40 @@ def _seeds(event: rc.SourceEvent | rc.OutgoingRefund) -> tuple[str, ...]:
     return tuple(refs)
 
 
-def _conflict_groups(
-    events: Sequence[_G], snapshot: rc.LedgerSnapshot
-) -> list[tuple[list[_G], frozenset[str]]]:
+_FAMILIES = (
+    "sales_orders",
+    "invoices",
+    "cash_sales",
+    "payments",
+    "customer_deposits",
+    "credit_memos",
+    "cash_refunds",
+    "customer_refunds",
+    "deposits",
+    "return_authorizations",
+)
+
+
+@attrs.frozen
+class _Group(Generic[_G]):
+    """Events to decide one after the other, the nodes they touch, and their part of the ledger.
+
+    ``snapshot`` holds only the records of the group's component: a decision reads nothing else
+    (every lookup follows a link or a ref the component contains), and every snapshot a group
+    derives while applying its plans stays as small as the group.
+    """
+
+    events: list[_G]
+    nodes: frozenset[str]
+    snapshot: rc.LedgerSnapshot
+
+
+def _conflict_groups(events: Sequence[_G], snapshot: rc.LedgerSnapshot) -> list[_Group[_G]]:
     """Split events into groups that must run one after the other (MNY-4), in page order.
 
     Two events are in one group when they share a payment ref, an order ref or a key, or when
     the records they reach in ``snapshot`` are linked. Each group comes with every node of its
-    component, for a later page's groups to see what it touches.
+    component, for a later page's groups to see what it touches, and with its records.
     """
     components = _Components()
     for a, b in _record_links(snapshot):
@@ -276,11 +308,20 @@ def _conflict_groups(
         components.find(node)
         for seed in _seeds(event):
             components.union(node, seed)
-    groups: dict[str, list[_G]] = {}
+    grouped: dict[str, list[_G]] = {}
     for event in events:
-        groups.setdefault(components.find(_event_node(event)), []).append(event)
+        grouped.setdefault(components.find(_event_node(event)), []).append(event)
+    parts: dict[str, dict[str, list[Any]]] = {root: {} for root in grouped}
+    for family in _FAMILIES:
+        for record in getattr(snapshot, family):
+            part = parts.get(components.find(_rec(record.internal_id)))
+            if part is not None:
+                part.setdefault(family, []).append(record)
     members = components.members()
-    return [(group, frozenset(members[root])) for root, group in groups.items()]
+    return [
+        _Group(group, frozenset(members[root]), rc.LedgerSnapshot(**parts[root]))
+        for root, group in grouped.items()
+    ]
 
 
 class _Claims:
@@ -414,6 +455,10 @@ class SyncEngine:
         # Loop-safe: each asyncio.run of a sync entry point gets fresh semaphores.
         self._ledger_limit = ConcurrencyLimiter(self._config.ledger_concurrency)
         self._storefront_limit = ConcurrencyLimiter(self._config.storefront_concurrency)
+        self._group_slots = ConcurrencyLimiter(
+            _GROUPS_PER_SLOT
+            * (self._config.ledger_concurrency + self._config.storefront_concurrency)
+        )
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -546,10 +591,10 @@ class SyncEngine:
             functools.partial(self._ledger.load, _query(fresh)), self._ledger_limit
         )
         started: list[asyncio.Task[None]] = []
-        for group, nodes in _conflict_groups(fresh, snapshot):
-            waits = claims.before(nodes)
-            task = tasks.create_task(self._run_group(group, snapshot, waits, tally))
-            claims.claim(nodes, task)
+        for group in _conflict_groups(fresh, snapshot):
+            waits = claims.before(group.nodes)
+            task = tasks.create_task(self._run_group(group.events, group.snapshot, waits, tally))
+            claims.claim(group.nodes, task)
             started.append(task)
         return _Batch(started, newest)
 
@@ -574,15 +619,20 @@ class SyncEngine:
         """Decide and apply a conflict group's events in turn, each on the snapshot left before.
 
         A group that had to wait for groups of an earlier page reloads its snapshot first: the
-        page's snapshot was read while they were still writing.
+        page's snapshot was read while they were still writing. Only so many groups are in
+        progress at once (a few per slot of the targets): enough to keep every slot busy, few
+        enough that a new page's decisions spread over the run instead of all running the
+        moment it arrives, while the calls in flight wait for their answers to be read.
         """
         if waits:
             await asyncio.wait(waits)
-            snapshot = await self._read(
-                functools.partial(self._ledger.load, _query_any(events)), self._ledger_limit
-            )
-        for event in events:
-            snapshot = await self._process_news(event, snapshot, tally)
+        async with self._group_slots:
+            if waits:
+                snapshot = await self._read(
+                    functools.partial(self._ledger.load, _query_any(events)), self._ledger_limit
+                )
+            for event in events:
+                snapshot = await self._process_news(event, snapshot, tally)
 
     def _fresh(self, events: Iterable[_E], tally: _Tally) -> list[_E]:
         """The events worth deciding; the rest are counted as duplicates.
@@ -693,8 +743,10 @@ class SyncEngine:
                 # Refunds of one order share its tenders (NSC-8): one group per order, decided
                 # one by one; different orders go side by side.
                 async with _task_group() as tasks:
-                    for group, _nodes in _conflict_groups(fresh, snapshot):
-                        tasks.create_task(self._run_group(group, snapshot, set(), tally))
+                    for group in _conflict_groups(fresh, snapshot):
+                        tasks.create_task(
+                            self._run_group(group.events, group.snapshot, set(), tally)
+                        )
                 self._report("outgoing", None, None, tally)
         finally:
             self._journal.release(self._owner)
