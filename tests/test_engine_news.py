@@ -117,3 +117,19 @@ def test_failure_notice_and_success_in_one_page_end_reversed() -> None:
     _engine(fake, journal, [succeeded, failed]).run(START)
     assert fake.snapshot == expected.snapshot
     assert journal.event_state(succeeded.key) is rc.EventState.DONE
+
+
+def test_repeated_failure_notice_sees_its_reversal_and_writes_nothing() -> None:
+    """A failure notice delivered again finds its reversal: already synced (IDM-2, IDM-3)."""
+    journal = MemoryJournal()
+    fake = FakeLedger(_ledger())
+    succeeded = stripe_refund("re_f", "10.00", charge="ch_1", created="2026-03-06")
+    failed = attrs.evolve(succeeded, status=rc.RefundStatus.FAILED, failure_reason="lost_card")
+    _engine(fake, journal, [succeeded]).run(START)
+    _engine(fake, journal, [failed]).run(START)
+    assert [p for p in fake.snapshot.payments if p.source == succeeded.key]  # the reversal
+    writes = fake.writes
+    summary = _engine(fake, journal, [failed]).run(START)
+    assert summary.already_synced == 1
+    assert summary.planned == 0
+    assert fake.writes == writes
