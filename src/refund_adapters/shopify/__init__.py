@@ -7,8 +7,10 @@ NetSuite go out to Shopify, which moves the money); :class:`ShopifyRefundSource`
 :class:`ShopifyWebhookVerifier` checks ``refunds/create`` deliveries. All share one
 :class:`ShopifyAdminClient` (cost-paced, retried, errors mapped to ``refund_adapters._http``).
 
-:class:`ShopifyStandIn` is a stateful local Shopify for tests and demos; it validates every query
-against the published schema with graphql-core (a test dependency), so it is imported lazily.
+:class:`ShopifyStandIn` is a stateful local Shopify for tests and demos; it validates and executes
+every query with graphql-core against the subset of Shopify's published Admin schema shipped in
+this package (``admin_2026-01.subset.graphql``), or a full SDL file given to it. graphql-core is
+only imported by those who use the stand-in, so it is imported lazily.
 """
 
 from __future__ import annotations
