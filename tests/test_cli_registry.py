@@ -151,3 +151,10 @@ def test_the_registry_names_every_role_of_every_shipped_adapter() -> None:
     assert registry.names("payouts") == ("stripe",)
     assert registry.names("ledger") == ("netsuite",)
     assert registry.names("storefront") == ("magento", "shopify")
+
+
+def test_an_unknown_restock_type_is_a_configuration_error() -> None:
+    """A Shopify restock type Shopify does not accept is refused naming the choices."""
+    table = {**TABLES[("storefront", "shopify")], "restock_type": "SOMETIMES"}
+    with pytest.raises(rc.ConfigurationError, match="NO_RESTOCK"):
+        _build("storefront", table, ENV)

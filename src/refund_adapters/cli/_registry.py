@@ -99,12 +99,11 @@ def _netsuite_ledger(
 def _shopify_client(
     config: AdapterConfig, secrets: Mapping[str, str], context: BuildContext
 ) -> shopify.ShopifyAdminClient:
-    http = context.http_client()
     return shopify.ShopifyAdminClient(
         shop=config.option("shop", str, required=True),
         access_token=_secret(config, secrets, "access_token"),
         base_url=config.option("base_url", str),
-        client_factory=lambda: http,
+        http_client=context.http_client(),
     )
 
 
@@ -117,10 +116,18 @@ def _shopify_source(
 def _shopify_storefront(
     config: AdapterConfig, secrets: Mapping[str, str], context: BuildContext
 ) -> object:
+    restock = config.option("restock_type", str, shopify.RestockType.NO_RESTOCK.value)
+    try:
+        restock_type = shopify.RestockType(restock)
+    except ValueError:
+        choices = ", ".join(t.value for t in shopify.RestockType)
+        raise rc.ConfigurationError(
+            f"{config.where}.restock_type: {restock!r} is not one of {choices}"
+        ) from None
     return shopify.ShopifyStorefront(
         _shopify_client(config, secrets, context),
         store_credit=config.option("store_credit", bool, False),
-        restock_type=config.option("restock_type", str, shopify.RestockType.NO_RESTOCK.value),
+        restock_type=restock_type,
         location_id=config.option("location_id", str),
     )
 
