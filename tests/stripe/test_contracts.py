@@ -1,7 +1,8 @@
 """The port contracts over the Stripe adapter and its stand-in; every exchange fits Stripe's spec.
 
-The RefundSource and PayoutSource contracts run once, over stand-ins seeded straight from the
-core models, and every request and answer of each test is validated against the OpenAPI spec.
+The RefundSource and PayoutSource contracts run over stand-ins seeded straight from the core
+models, in-process and over loopback HTTP, and every request and answer of each test is
+validated against the OpenAPI spec.
 """
 
 from __future__ import annotations
@@ -136,9 +137,14 @@ def test_client_post_survives_a_lost_response_and_stays_in_contract(connect: Con
 
 
 class _ValidatesExchanges:
-    """After each contract test, every exchange with the stand-ins it built must validate."""
+    """After each contract test, every exchange with the stand-ins it built must validate.
+
+    With ``loopback`` the stand-in is served on 127.0.0.1 and the client pointed at it by its
+    base URL; the server is stopped by the contract's ``on_teardown``.
+    """
 
     standins: list[StripeStandIn]
+    loopback = False
 
     @pytest.fixture(autouse=True)
     def _validate_every_exchange(self) -> Iterator[None]:
@@ -149,7 +155,13 @@ class _ValidatesExchanges:
 
     def _client(self, standin: StripeStandIn) -> StripeClient:
         self.standins.append(standin)
-        return client_for(standin)
+        if not self.loopback:
+            return client_for(standin)
+        server = standin.serve().start()
+        self.on_teardown(server.stop)  # type: ignore[attr-defined]  # the contract's hook
+        # no pooled connections: each contract step runs its own event loop (contracts._run.run)
+        http = httpx.AsyncClient(limits=httpx.Limits(max_keepalive_connections=0))
+        return StripeClient(http, DEFAULT_API_KEY, base_url=server.base_url, sleep=no_sleep)
 
 
 class TestRefundSourceOverFromEvents(_ValidatesExchanges, RefundSourceContract):
@@ -166,3 +178,15 @@ class TestPayoutSourceOverFromPayouts(_ValidatesExchanges, PayoutSourceContract)
     def make_payouts(self, payouts: Iterable[rc.Payout]) -> rc.PayoutSource:
         """The adapter over a stand-in seeded straight from the core payouts."""
         return StripePayoutSource(self._client(StripeStandIn.from_payouts(payouts)))
+
+
+class TestRefundSourceOverLoopback(TestRefundSourceOverFromEvents):
+    """The RefundSource contract with the stand-in served over HTTP on 127.0.0.1."""
+
+    loopback = True
+
+
+class TestPayoutSourceOverLoopback(TestPayoutSourceOverFromPayouts):
+    """The PayoutSource contract with the stand-in served over HTTP on 127.0.0.1."""
+
+    loopback = True
