@@ -17,7 +17,7 @@ def test_an_over_refund_names_its_code_its_rule_and_the_amounts() -> None:
         already_refunded=M("50.00 USD"),
         remaining=M("50.00 USD"),
     )
-    assert error.code == "over_refund"
+    assert error.error_code == "over_refund"
     assert error.rule_ids == ("MNY-4",)
     assert "60.00 USD" in str(error)
     assert "50.00 USD is left" in str(error).replace("only ", "")
@@ -27,7 +27,7 @@ def test_a_refund_across_currencies_is_a_currency_mismatch_under_mny_2() -> None
     """Adding EUR to USD raises CurrencyMismatchError, code currency_mismatch, rule MNY-2."""
     with pytest.raises(rc.CurrencyMismatchError) as caught:
         _ = M("1.00 USD") + M("1.00 EUR")
-    assert caught.value.code == "currency_mismatch"
+    assert caught.value.error_code == "currency_mismatch"
     assert caught.value.rule_ids == ("MNY-2",)
     assert isinstance(caught.value, ValueError)
 
@@ -48,5 +48,5 @@ def test_a_refund_across_currencies_is_a_currency_mismatch_under_mny_2() -> None
 )
 def test_every_error_class_has_its_own_code(error: type[rc.RefundSyncError], code: str) -> None:
     """Each error class names itself with a distinct machine-readable code."""
-    assert error.code == code
-    assert error.code != rc.RefundSyncError.code
+    assert error.error_code == code
+    assert error.error_code != rc.RefundSyncError.error_code

@@ -86,10 +86,9 @@ class UpstreamError(rc.RefundSyncError):
         self.reason = message
         self.service = service
         self.status = status
-        # The vendor's own error code for this answer (None when it gave none), per instance,
-        # as every adapter and its tests read it; RefundSyncError declares ``code`` as a
-        # per-class name, hence the ignore until the two meanings get separate names.
-        self.code = code  # type: ignore[misc, assignment]
+        # The vendor's own error code for this answer (None when it gave none); our own name
+        # for the kind of failure is the class's ``error_code``.
+        self.code = code
         self.request_id = request_id
 
 

@@ -19,7 +19,7 @@ refund system should accept. Each subclasses the builtin a caller already catche
     +-- InternalInvariantError(RuntimeError)  a bug: the library broke one of its own laws
     +-- JournalBusyError(RuntimeError)   another run holds the journal
 
-Each class names itself with a machine-readable ``code`` (``"over_refund"``) and the rules it
+Each class names itself with a machine-readable ``error_code`` (``"over_refund"``) and the rules it
 enforces (``rule_ids``), so a rejection set aside for a person says which rule refused it.
 """
 
@@ -53,7 +53,7 @@ class RefundSyncError(Exception):
     """Base class of every exception refund-sync raises on purpose."""
 
     #: A machine-readable name of what went wrong, e.g. for a dead letter.
-    code: ClassVar[str] = "refund_sync_error"
+    error_code: ClassVar[str] = "refund_sync_error"
     #: The rules of the catalogue this error enforces, if any.
     rule_ids: ClassVar[tuple[str, ...]] = ()
 
@@ -61,58 +61,58 @@ class RefundSyncError(Exception):
 class InvalidInputError(RefundSyncError, ValueError):
     """The caller passed input that no refund system should accept."""
 
-    code = "invalid_input"
+    error_code = "invalid_input"
 
 
 class MoneyError(InvalidInputError):
     """A monetary amount or currency is not acceptable."""
 
-    code = "invalid_money"
+    error_code = "invalid_money"
     rule_ids = ("MNY-1",)
 
 
 class FloatAmountError(MoneyError, TypeError):
     """A float was given where an exact amount was required (MNY-1)."""
 
-    code = "float_amount"
+    error_code = "float_amount"
 
 
 class UnknownCurrencyError(MoneyError, LookupError):
     """A currency code that is not an active ISO 4217 code with a minor unit."""
 
-    code = "unknown_currency"
+    error_code = "unknown_currency"
 
 
 class PrecisionError(MoneyError):
     """An amount has more decimal places than its currency allows (MNY-1)."""
 
-    code = "precision"
+    error_code = "precision"
 
 
 class CurrencyMismatchError(MoneyError):
     """Two amounts, or a refund and a transaction, are in different currencies (MNY-2)."""
 
-    code = "currency_mismatch"
+    error_code = "currency_mismatch"
     rule_ids = ("MNY-2",)
 
 
 class NonPositiveAmountError(InvalidInputError):
     """A refund amount is zero or negative (MNY-2)."""
 
-    code = "non_positive_amount"
+    error_code = "non_positive_amount"
     rule_ids = ("MNY-2",)
 
 
 class InvalidRecordError(InvalidInputError):
     """A model was built from parts that contradict each other."""
 
-    code = "invalid_record"
+    error_code = "invalid_record"
 
 
 class ConfigurationError(InvalidInputError):
     """Settings or a connector account that cannot be run as given (NSC-9)."""
 
-    code = "configuration"
+    error_code = "configuration"
 
 
 class OverRefundError(InvalidInputError):
@@ -122,7 +122,7 @@ class OverRefundError(InvalidInputError):
     billed), what was refunded before, and what is left.
     """
 
-    code = "over_refund"
+    error_code = "over_refund"
     rule_ids = ("MNY-4",)
 
     def __init__(
@@ -159,7 +159,7 @@ class FieldProblem:
 class DocumentError(InvalidInputError):
     """A JSON document does not match its schema; lists every bad field with its JSON path."""
 
-    code = "invalid_document"
+    error_code = "invalid_document"
 
     def __init__(self, what: str, problems: Sequence[FieldProblem]) -> None:
         self.what = what
@@ -171,10 +171,10 @@ class DocumentError(InvalidInputError):
 class InternalInvariantError(RefundSyncError, RuntimeError):
     """The library broke one of its own laws (e.g. conservation, MNY-3): a bug to report."""
 
-    code = "internal_invariant"
+    error_code = "internal_invariant"
 
 
 class JournalBusyError(RefundSyncError, RuntimeError):
     """Another run holds the journal: two syncs of one account must not overlap."""
 
-    code = "journal_busy"
+    error_code = "journal_busy"
