@@ -157,15 +157,17 @@ def test_the_failure_of_a_pre_start_refund_is_a_deposit_line_in_deposit_line_mod
     assert summarized.amount == M("100.00 USD")
 
 
-def test_a_movement_no_line_represents_refuses_the_payout_by_name() -> None:
-    """A dispute in a payout is an error naming the entry: never a short deposit."""
+def test_a_movement_no_line_represents_leaves_the_payout_unsupported_by_name() -> None:
+    """A dispute in a payout makes it unsupported, naming the entry: never a short deposit."""
     payout = _payout(
         rc.BalanceEntry("txn_c", Kind.CHARGE, M("100.00 USD"), "ch_2"),
         rc.BalanceEntry("txn_dp", Kind.OTHER, M("-25.00 USD"), "dp_1", "adjustment: dispute"),
     )
     snap = ledger(payments=[payment("PAY-2", "100.00", ref="ch_2")])
-    with pytest.raises(rc.InvalidInputError, match=r"txn_dp \(adjustment: dispute, -25\.00 USD\)"):
-        rc.decide_payout(payout, snap, SETTINGS)
+    outcome = rc.decide_payout(payout, snap, SETTINGS)
+    assert isinstance(outcome, rc.Unsupported)
+    assert outcome.code is rc.Reason.UNSUPPORTED_BALANCE_ENTRY
+    assert "txn_dp (adjustment: dispute, -25.00 USD)" in outcome.message
 
 
 # -- laws ---------------------------------------------------------------------------------------

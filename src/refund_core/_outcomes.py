@@ -79,6 +79,7 @@ class Reason(enum.StrEnum):
     NOTHING_TO_REVERSE = "nothing_to_reverse"
     GIFT_CARD = "gift_card"
     NOT_A_REFUND_RECORD = "not_a_refund_record"
+    UNSUPPORTED_BALANCE_ENTRY = "unsupported_balance_entry"
 
 
 @attrs.frozen

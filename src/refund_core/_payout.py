@@ -38,6 +38,7 @@ from ._outcomes import (
     Reason,
     RecordRef,
     Skipped,
+    Unsupported,
 )
 from ._settings import PreStartMode, RefundSettings
 from ._stripe import is_before_sync_start
@@ -50,19 +51,26 @@ _FLOW = Flow.PAYOUT
 def decide_payout(payout: Payout, ledger: LedgerSnapshot, settings: RefundSettings) -> Outcome:
     """Plan the deposit for a payout, or skip it until every refund in it has synced.
 
-    Raises :class:`InvalidInputError` for a payout holding an ``OTHER`` entry, naming each.
+    A payout holding an ``OTHER`` entry (a dispute, a transfer...) is *unsupported*: no deposit
+    line represents it, so the whole payout is left to a person, each such entry named.
     """
     view = LedgerView(ledger)
     key = payout.key
     unrepresented = [entry for entry in payout.entries if entry.kind is BalanceEntryKind.OTHER]
     if unrepresented:
-        raise InvalidInputError(
-            f"payout {payout.payout_id} holds balance movements no deposit line represents: "
-            + ", ".join(
-                f"{entry.entry_id} ({entry.description or 'no description'}, {entry.amount})"
-                for entry in unrepresented
-            )
-            + "; reconcile this payout by hand"
+        return Unsupported(
+            key=key,
+            flow=_FLOW,
+            code=Reason.UNSUPPORTED_BALANCE_ENTRY,
+            message=(
+                f"payout {payout.payout_id} holds balance movements no deposit line represents: "
+                + ", ".join(
+                    f"{entry.entry_id} ({entry.description or 'no description'}, {entry.amount})"
+                    for entry in unrepresented
+                )
+                + "; reconcile this payout by hand"
+            ),
+            rule_ids=("STC-12",),
         )
     payment_lines: list[PlannedDepositLine] = []
     other_lines: list[OtherDepositLine] = []

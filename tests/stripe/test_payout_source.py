@@ -178,7 +178,7 @@ def test_only_paid_payouts_by_arrival_then_id() -> None:
 
 
 def test_a_dispute_in_a_payout_is_named_not_dropped() -> None:
-    """A balance transaction no deposit line represents is listed by type; the core refuses it."""
+    """A movement no deposit line represents is listed by type; the core leaves it unsupported."""
     standin = StripeStandIn()
     odd = standin.add_balance_transaction(
         "adjustment", M("-25.00 USD"), created=at("2026-06-01"), description="Dispute dp_1"
@@ -191,8 +191,10 @@ def test_a_dispute_in_a_payout_is_named_not_dropped() -> None:
         M("-25.00 USD"),
         "Stripe adjustment: Dispute dp_1",
     )
-    with pytest.raises(rc.InvalidInputError, match=f"{odd['id']} \\(Stripe adjustment"):
-        rc.decide_payout(payout, ledger(), rc.RefundSettings())
+    outcome = rc.decide_payout(payout, ledger(), rc.RefundSettings())
+    assert isinstance(outcome, rc.Unsupported)
+    assert outcome.code is rc.Reason.UNSUPPORTED_BALANCE_ENTRY
+    assert f"{odd['id']} (Stripe adjustment" in outcome.message
 
 
 def test_one_unsupported_payout_is_set_aside_and_the_others_sync() -> None:
