@@ -406,3 +406,18 @@ def test_non_recommended_direction_is_allowed_but_warned(
     if warned:
         assert storefront.name in review.warnings[0]
     assert "NSC-10" in review.rule_ids
+
+
+def test_outgoing_leaves_a_refund_of_another_storefronts_order_to_that_storefront() -> None:
+    """A credit memo of a Magento order is not sent to Shopify: skipped, naming both (NSC-7)."""
+    memo = credit_memo("CM-1", "INV-1", "20.00")
+    magento_order = attrs.evolve(order(), storefront="magento")
+    snap = ledger(sales_orders=[magento_order], invoices=[invoice()], credit_memos=[memo])
+    outcome = rc.decide_outgoing_refund("CM-1", snap, SETTINGS, SHOPIFY)
+    assert isinstance(outcome, rc.Skipped)
+    assert outcome.code is rc.Reason.OTHER_STOREFRONT
+    assert "from magento, not shopify" in outcome.message
+    assert outcome.rule_ids == ("NSC-7",)
+    shopify_order = attrs.evolve(order(), storefront="shopify")
+    snap = ledger(sales_orders=[shopify_order], invoices=[invoice()], credit_memos=[memo])
+    assert isinstance(rc.decide_outgoing_refund("CM-1", snap, SETTINGS, SHOPIFY), rc.Plan)

@@ -344,7 +344,12 @@ def _zero_shipping_like(lines: object) -> Money:
 
 @attrs.frozen
 class SalesOrder:
-    """A sales order imported from a storefront; ``order_ref`` is the storefront's order ID."""
+    """A sales order imported from a storefront; ``order_ref`` is the storefront's order ID.
+
+    ``storefront`` names the storefront it came from (``"shopify"``), so that an account with
+    several storefronts sends each refund made in NetSuite to the right one; None when the
+    account has only one.
+    """
 
     internal_id: str = attrs.field(validator=identifier)
     customer_id: str = attrs.field(validator=identifier)
@@ -354,6 +359,7 @@ class SalesOrder:
         default=attrs.Factory(lambda self: _zero_shipping_like(self.lines), takes_self=True)
     )
     tenders: tuple[TenderPart, ...] = attrs.field(default=(), converter=to_tuple)
+    storefront: str | None = attrs.field(default=None, validator=optional_identifier)
 
     def __attrs_post_init__(self) -> None:
         what = f"sales order {self.internal_id}"

@@ -80,6 +80,7 @@ class Reason(enum.StrEnum):
     GIFT_CARD = "gift_card"
     NOT_A_REFUND_RECORD = "not_a_refund_record"
     UNSUPPORTED_BALANCE_ENTRY = "unsupported_balance_entry"
+    OTHER_STOREFRONT = "other_storefront"
 
 
 @attrs.frozen

@@ -99,6 +99,18 @@ def decide_outgoing_refund(
             message=f"{record.internal_id} is not linked to a storefront order; nothing to send",
             rule_ids=("NSC-7",),
         )
+    if order.storefront is not None and order.storefront != storefront.name:
+        return Skipped(
+            key=key,
+            flow=_FLOW,
+            code=Reason.OTHER_STOREFRONT,
+            message=(
+                f"{kind} {record.internal_id} refunds sales order {order.internal_id} from "
+                f"{order.storefront}, not {storefront.name}: it goes out through that "
+                "storefront's account"
+            ),
+            rule_ids=("NSC-7",),
+        )
     check_currency(f"sales order {order.internal_id}", record.amount, order.currency)
     rules = ["NSC-7"] + (["NSC-6"] if rma is not None else [])
     # NSC-8: split the refund over the tenders by what each still has.
