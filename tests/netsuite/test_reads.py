@@ -175,6 +175,56 @@ def test_unsynced_refunds_respect_since() -> None:
     assert page.items == ()
 
 
+def _two_storefronts() -> rc.LedgerSnapshot:
+    """Order SO-1 from shopify with memo CM-1, SO-2 from magento with CM-2, SO-3 naming none.
+
+    CM-2 names no order itself: it is found through the invoice it was created from.
+    """
+    orders = [
+        attrs.evolve(order("SO-1", "1001"), storefront="shopify"),
+        attrs.evolve(order("SO-2", "1002"), storefront="magento"),
+        order("SO-3", "1003"),
+    ]
+    invoices = [invoice(f"INV-{n}", order_id=f"SO-{n}") for n in (1, 2, 3)]
+    memos = [
+        credit_memo(f"CM-{n}", f"INV-{n}", "5.00", order_id=None if n == 2 else f"SO-{n}")
+        for n in (1, 2, 3)
+    ]
+    return ledger(sales_orders=orders, invoices=invoices, credit_memos=memos)
+
+
+@pytest.mark.parametrize(
+    ("storefront", "listed"),
+    [
+        (None, ("CM-1", "CM-2", "CM-3")),
+        ("shopify", ("CM-1", "CM-3")),
+        ("magento", ("CM-2", "CM-3")),
+        ("amazon", ("CM-3",)),
+    ],
+)
+def test_unsynced_refunds_of_one_storefront(
+    storefront: str | None, listed: tuple[str, ...]
+) -> None:
+    """A storefront's listing holds refunds of its own orders and of orders naming none (NSC-7)."""
+    setup = rig(_two_storefronts())
+    page = run(
+        setup.ledger.list_unsynced_refunds(
+            since=at("2026-01-01"), page_token=None, limit=10, storefront=storefront
+        )
+    )
+    assert page.items == listed
+
+
+def test_a_sales_order_reads_back_with_its_storefront() -> None:
+    """The storefront an order came from survives the round trip through NetSuite."""
+    snapshot = _two_storefronts()
+    loaded = run(rig(snapshot).ledger.load(rc.LedgerQuery(order_refs=frozenset({"1001", "1002"}))))
+    assert {o.internal_id: o.storefront for o in loaded.sales_orders} == {
+        "SO-1": "shopify",
+        "SO-2": "magento",
+    }
+
+
 @pytest.mark.parametrize(
     "query",
     [

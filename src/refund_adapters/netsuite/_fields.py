@@ -86,6 +86,7 @@ class Custom(enum.StrEnum):
     """Custom fields (body: ``custbody_``, line: ``custcol_``) this library relies on."""
 
     ORDER_REF = "custbody_rs_order_ref"  # sales order: the storefront's order ID
+    STOREFRONT = "custbody_rs_storefront"  # sales order: the storefront it came from
     PAYMENT_REF = "custbody_rs_payment_ref"  # payment, cash sale, customer deposit: charge ID
     SOURCE = "custbody_rs_source"  # records a sync created: "<source>:<event ID>"
     SALES_ORDER = "custbody_rs_sales_order"  # credit memo, cash refund, customer deposit

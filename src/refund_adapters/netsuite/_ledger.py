@@ -193,18 +193,26 @@ class NetSuiteLedger:
         return str(rows[0]["id"])
 
     async def list_unsynced_refunds(
-        self, *, since: datetime, page_token: str | None, limit: int
+        self,
+        *,
+        since: datetime,
+        page_token: str | None,
+        limit: int,
+        storefront: str | None = None,
     ) -> rc.Page[str]:
         """Credit memos and cash refunds made in NetSuite and not yet synced out, by ID.
 
-        The page token is the last ID of the previous page (keyset paging), so records marked
+        With ``storefront``, only refunds of orders from that storefront (or naming none). The
+        page token is the last ID of the previous page (keyset paging), so records marked
         synced between pages never shift the listing.
         """
         if limit < 1:
             raise rc.InvalidInputError(f"page limit must be at least 1, not {limit}")
         size = min(limit, q.MAX_IN_LIST)
         page = await self.client.suiteql_page(
-            q.unsynced_query(since=since, after=page_token), limit=size, offset=0
+            q.unsynced_query(since=since, after=page_token, storefront=storefront),
+            limit=size,
+            offset=0,
         )
         ids = tuple(str(row["id"]) for row in page.items)
         return rc.Page(ids, ids[-1] if page.has_more and ids else None)

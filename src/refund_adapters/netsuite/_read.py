@@ -326,6 +326,7 @@ class _Assembler:
                 lines=self.transaction_lines(row),
                 shipping=self.optional_money(row, Custom.SHIPPING, currency),
                 tenders=self.tenders(row, currency),
+                storefront=_text(row, Custom.STOREFRONT),
             )
         if kind in (TranType.INVOICE, TranType.CASH_SALE):
             common: dict[str, Any] = {

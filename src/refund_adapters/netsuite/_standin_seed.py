@@ -189,6 +189,7 @@ class Seeder:
                 status="B",
                 **{
                     Custom.ORDER_REF.value: record.order_ref,
+                    Custom.STOREFRONT.value: record.storefront,
                     Custom.SHIPPING.value: record.shipping.amount,
                     Custom.TENDERS.value: tenders,
                 },

@@ -182,8 +182,13 @@ def currencies_query() -> str:
     return "SELECT cur.id, cur.symbol FROM currency cur ORDER BY cur.id"
 
 
-def unsynced_query(*, since: datetime, after: str | None) -> str:
-    """Credit memos and cash refunds made in NetSuite, not yet synced out, by ID after ``after``."""
+def unsynced_query(*, since: datetime, after: str | None, storefront: str | None = None) -> str:
+    """Credit memos and cash refunds made in NetSuite, not yet synced out, by ID after ``after``.
+
+    With ``storefront``, only those whose sales order came from it or names no storefront: the
+    order is the record's own (``custbody_rs_sales_order``) or the one its invoice, cash sale
+    or return authorization was created from.
+    """
     types = in_list((TranType.CREDIT_MEMO, TranType.CASH_REFUND))
     where = [
         f"t.type IN {types}",
@@ -191,6 +196,15 @@ def unsynced_query(*, since: datetime, after: str | None) -> str:
         f"t.{Custom.SYNCED_ID} IS NULL",
         f"(t.trandate IS NULL OR t.trandate >= {date_literal(since)})",
     ]
+    joins = ""
+    if storefront is not None:
+        joins = (
+            " LEFT JOIN transaction src ON src.id = t.createdfrom LEFT JOIN transaction so"
+            f" ON so.id = COALESCE(t.{Custom.SALES_ORDER}, src.createdfrom)"
+        )
+        where.append(
+            f"(so.{Custom.STOREFRONT} IS NULL OR so.{Custom.STOREFRONT} = {quote(storefront)})"
+        )
     if after is not None:
         where.append(f"t.id > {quote(after)}")
-    return f"SELECT t.id FROM transaction t WHERE {' AND '.join(where)} ORDER BY t.id"
+    return f"SELECT t.id FROM transaction t{joins} WHERE {' AND '.join(where)} ORDER BY t.id"
