@@ -329,3 +329,17 @@ def test_dry_run_over_a_read_only_journal_changes_nothing(tmp_path: Path) -> Non
     assert summary.planned == 2  # the two events the live run did not see
     assert fake.writes == 0
     assert path.read_bytes() == before
+
+
+def test_a_rejected_refund_is_set_aside_under_its_errors_code_naming_the_rule() -> None:
+    """An over-refund is dead-lettered as over_refund with the amounts and MNY-4, not a crash."""
+    journal = MemoryJournal()
+    events: list[rc.SourceEvent] = [
+        stripe_refund("re_big", "500.00", charge="ch_2", created="2026-03-01")
+    ]
+    summary = _engine(FakeLedger(_ledger()), journal, events).run(at("2026-03-01"))
+    assert summary.dead_lettered == 1
+    (letter,) = journal.dead_letters()
+    assert letter.code == "over_refund"
+    assert "500.00 USD" in letter.message
+    assert letter.message.endswith("(MNY-4)")

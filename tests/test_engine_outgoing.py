@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+import attrs
 import pytest
 
 import refund_core as rc
@@ -322,3 +323,32 @@ def test_on_outcome_sees_every_decision() -> None:
     ids = [o.key.event_id for o in seen]
     assert sorted(ids) == ["CM-1", "CM-2", "CM-3", "CM-4"]
     assert ids.index("CM-1") < ids.index("CM-4")  # both refund order SO-1
+
+
+def test_two_outgoing_accounts_on_one_ledger_each_send_their_own_storefronts_refunds() -> None:
+    """Shopify's pass sends Shopify's credit memos, Magento's its own; none crosses (NSC-7)."""
+    snapshot = ledger(
+        sales_orders=[
+            attrs.evolve(order("SO-1", "1001"), storefront="shopify"),
+            attrs.evolve(order("SO-2", "1002"), storefront="magento"),
+        ],
+        invoices=[invoice("INV-1", order_id="SO-1"), invoice("INV-2", order_id="SO-2")],
+        credit_memos=[
+            credit_memo("CM-1", "INV-1", "30.00", order_id=None),
+            credit_memo("CM-2", "INV-2", "20.00", order_id="SO-2"),
+        ],
+    )
+    fake = FakeLedger(snapshot)
+    journal = MemoryJournal()
+    sent: dict[str, list[str]] = {}
+    for name in ("shopify", "magento"):
+        capabilities = rc.StorefrontCapabilities(name, rc.StorefrontKind.CART)
+        storefront = FakeStorefront(capabilities)
+        account = rc.ConnectorAccount(
+            f"acct-{name}", capabilities, [rc.Direction.OUTGOING], rc.RefundSettings()
+        )
+        summary = _engine(fake, storefront, journal, account).run_outgoing(START)
+        assert summary.dead_lettered == 0
+        sent[name] = [refund.order_ref for refund in storefront.refunds]
+    assert sent == {"shopify": ["1001"], "magento": ["1002"]}
+    assert _unsynced(fake) == []

@@ -147,9 +147,18 @@ class Ledger(Protocol):
         ...
 
     async def list_unsynced_refunds(
-        self, *, since: datetime, page_token: str | None, limit: int
+        self,
+        *,
+        since: datetime,
+        page_token: str | None,
+        limit: int,
+        storefront: str | None = None,
     ) -> Page[str]:
-        """IDs of credit memos and cash refunds made in NetSuite and not yet sent out."""
+        """IDs of credit memos and cash refunds made in NetSuite and not yet sent out.
+
+        With ``storefront``, only those whose sales order came from that storefront or names
+        none, so that each outgoing account sees its own storefront's refunds.
+        """
         ...
 
 

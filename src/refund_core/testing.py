@@ -26,10 +26,13 @@ from ._errors import InvalidInputError, JournalBusyError, RefundSyncError
 from ._ledger import apply_action
 from ._models import (
     CashRefund,
+    CashSale,
     CreditMemo,
+    Invoice,
     LedgerSnapshot,
     Payout,
     RefundEvent,
+    ReturnAuthorization,
     SourceKey,
 )
 from ._outcomes import (
@@ -363,12 +366,18 @@ class FakeLedger:
         return self._find(external_id)
 
     async def list_unsynced_refunds(
-        self, *, since: datetime, page_token: str | None, limit: int
+        self,
+        *,
+        since: datetime,
+        page_token: str | None,
+        limit: int,
+        storefront: str | None = None,
     ) -> Page[str]:
         """Credit memos and cash refunds made in NetSuite (no source) and not yet sent out.
 
         Records without a creation time are always listed; the others when made at or after
-        ``since``. Sorted by internal ID.
+        ``since``. With ``storefront``, only those whose order came from it or names none.
+        Sorted by internal ID.
         """
         self.reads += 1
         records: Iterable[CreditMemo | CashRefund] = self._snapshot.refund_records()
@@ -378,8 +387,24 @@ class FakeLedger:
             if record.source is None
             and record.storefront_sync is None
             and (record.created_at is None or record.created_at >= since)
+            and (storefront is None or self._order_storefront(record) in (None, storefront))
         )
         return _page(ids, page_token, limit)
+
+    def _order_storefront(self, record: CreditMemo | CashRefund) -> str | None:
+        """The storefront of the record's sales order: its own, or its source transaction's."""
+        snapshot = self._snapshot
+        order_id = record.order_id
+        if order_id is None:
+            made_from: tuple[Invoice | CashSale | ReturnAuthorization, ...] = (
+                *snapshot.invoices,
+                *snapshot.cash_sales,
+                *snapshot.return_authorizations,
+            )
+            source = next((t for t in made_from if t.internal_id == record.created_from), None)
+            order_id = source.order_id if source is not None else None
+        order = next((o for o in snapshot.sales_orders if o.internal_id == order_id), None)
+        return order.storefront if order is not None else None
 
 
 # ----------------------------------------------------------------------------------------------

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 
+import attrs
+
 import refund_core as rc
 
 from ._base import ContractBase, LostResponseHook
@@ -257,6 +259,31 @@ class LedgerContract(ContractBase, LostResponseHook):
         assert receipt.record_id == "CM-1"
         assert not run(port.write(mark)).created
         assert listing() == ["CM-9"]
+
+    def test_unsynced_refunds_of_one_storefront_leave_out_other_storefronts(self) -> None:
+        """Asked for one storefront, the listing leaves out refunds of another's orders (NSC-7)."""
+        base = contract_snapshot()
+        storefronts = {"SO-1": "mine", "SO-2": "elsewhere"}
+        snapshot = attrs.evolve(
+            base,
+            sales_orders=tuple(
+                attrs.evolve(so, storefront=storefronts.get(so.internal_id))
+                for so in base.sales_orders
+            ),
+        )
+        port = self.make_ledger(snapshot)
+
+        def listing(storefront: str | None) -> list[str]:
+            page = run(
+                port.list_unsynced_refunds(
+                    since=at("2026-01-01"), page_token=None, limit=10, storefront=storefront
+                )
+            )
+            return sorted(page.items)
+
+        assert listing("mine") == ["CM-1"]
+        assert listing("elsewhere") == ["CM-9"]
+        assert listing(None) == ["CM-1", "CM-9"]
 
     def test_records_created_by_a_sync_are_not_unsynced_refunds(self) -> None:
         """A credit memo a sync created (it has a source) never goes back out."""

@@ -708,7 +708,7 @@ class SyncEngine:
         at ``start``; deduplication is by each record's journal state.
         """
         self._need_direction(rc.Direction.OUTGOING)
-        self._need_storefront()
+        storefront = self._need_storefront()
         began = time.monotonic()
         tally = _Tally()
         self._journal.acquire(self._owner)
@@ -724,6 +724,8 @@ class SyncEngine:
                         since=fetch_from,
                         page_token=token,
                         limit=self._config.page_size,
+                        # Only this storefront's refunds: an account may have several (NSC-7).
+                        storefront=storefront.capabilities.name,
                     ),
                     self._ledger_limit,
                 )
@@ -942,7 +944,10 @@ class SyncEngine:
         try:
             outcome = self._decide(event, snapshot)
         except rc.InvalidInputError as exc:
-            self._dead_letter(event, "invalid_input", str(exc), tally)
+            # Rejected input (an over-refund, a currency mismatch...): set aside under the
+            # error's own code, naming the rules that refused it, e.g. "over_refund" (MNY-4).
+            rules = f" ({', '.join(exc.rule_ids)})" if exc.rule_ids else ""
+            self._dead_letter(event, exc.error_code, f"{exc}{rules}", tally)
             return snapshot
         if self._on_outcome is not None:
             self._on_outcome(outcome)
@@ -1125,7 +1130,11 @@ def _payout_query(payouts: Iterable[rc.Payout]) -> rc.LedgerQuery:
         for entry in payout.entries:
             if entry.kind is rc.BalanceEntryKind.CHARGE:
                 payment_refs.add(entry.source_ref)
-            elif entry.kind in (rc.BalanceEntryKind.REFUND, rc.BalanceEntryKind.PAYMENT_FAILURE):
+            elif entry.kind in (
+                rc.BalanceEntryKind.REFUND,
+                rc.BalanceEntryKind.REFUND_FAILURE,  # its reversal has the refund's key
+                rc.BalanceEntryKind.PAYMENT_FAILURE,
+            ):
                 sources.add(rc.SourceKey(payout.source, entry.source_ref))
     return rc.LedgerQuery(payment_refs=frozenset(payment_refs), sources=frozenset(sources))
 
