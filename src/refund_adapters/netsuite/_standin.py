@@ -1041,9 +1041,7 @@ def translate_suiteql(query: str) -> str:
             "q",
         )
     # "transaction" is a keyword in SQLite; NetSuite's table of that name must be quoted.
-    sql = re.sub(
-        r"\b(FROM|JOIN)\s+transaction\b", r'\1 "transaction"', sql, flags=re.IGNORECASE
-    )
+    sql = re.sub(r"\b(FROM|JOIN)\s+transaction\b", r'\1 "transaction"', sql, flags=re.IGNORECASE)
     return re.sub(r"\b(\w+)\.transaction\b", r'\1."transaction"', sql, flags=re.IGNORECASE)
 
 
