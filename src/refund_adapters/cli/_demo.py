@@ -1,416 +1,532 @@
-"""``refund-sync demo``: the whole sync on local stand-ins, with no configuration.
+"""``refund-sync demo``: the whole sync over real HTTP, against local stand-ins, with no setup.
 
-It builds one NetSuite ledger and the events of three connector accounts (Stripe incoming, with
-its payouts, under the Stripe Connector policy; Amazon incoming and Shopify outgoing under the
-NetSuite Connector policy), runs them through the engine with an SQLite journal in a temporary
-folder, prints what was created and why (rule IDs), then runs everything again to show that
-nothing new is created.
-The stand-ins are the in-memory fakes of ``refund_core.testing``; the HTTP stand-ins of the
-adapter issues replace them as they land.
+It starts stateful stand-ins of NetSuite, two Stripe accounts, Amazon, Shopify and Magento as
+HTTP servers on 127.0.0.1, seeds them with :func:`build_world`, writes a ``refund-sync.toml``
+naming the real adapters (secrets in environment variables, never in the file), and runs
+``refund-sync sync`` through the same code path as production: the adapter registry, one
+engine and one SQLite journal per account, TBA-signed NetSuite requests, Stripe's and Shopify's
+idempotency keys. Every outcome is printed with the rules behind it. Then everything runs a
+second time, and nothing new is created.
 """
 
 from __future__ import annotations
 
-import itertools
+import contextlib
+import io
+import logging
 import tempfile
-from collections.abc import Callable
-from datetime import UTC, datetime
-from decimal import Decimal
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import attrs
 
 import refund_core as rc
-from refund_adapters.engine import RunSummary, SyncEngine
-from refund_adapters.storage import SqliteJournal
-from refund_core.testing import FakeLedger, FakePayoutSource, FakeRefundSource, FakeStorefront
 
-__all__ = ["DemoWorld", "build_world"]
+from .. import amazon, magento, netsuite, shopify, stripe
+from .._oauth1 import OAuth1Credentials
+from ..storage import SqliteJournal
+from ._config import SyncConfig, load_config
+from ._demo_world import (
+    MAGENTO_ORDER,
+    SHOPIFY_CUSTOMER,
+    SHOPIFY_ORDER,
+    START,
+    DemoWorld,
+    build_world,
+)
+from ._registry import default_registry
+from ._sync import PassResult, sync_accounts
+
+__all__ = ["DemoResult", "DemoWorld", "build_world", "demo", "run_demo"]
+
+Renderer = Callable[[int, rc.Outcome], list[str]]
+
+#: The NetSuite sandbox account the stand-in pretends to be (TBA realm 123456_SB1).
+NETSUITE_ACCOUNT = "123456_SB1"
+#: The internal ID of its Undeposited Funds account (STC-12).
+UNDEPOSITED_FUNDS = "uf-1"
+
+#: The demo's credentials, as a deployment would keep them: in environment variables.
+SECRETS: Mapping[str, str] = {
+    "DEMO_NS_CONSUMER_KEY": "demo-consumer-key",
+    "DEMO_NS_CONSUMER_SECRET": "demo-consumer-secret",
+    "DEMO_NS_TOKEN_ID": "demo-token-id",
+    "DEMO_NS_TOKEN_SECRET": "demo-token-secret",
+    "DEMO_STRIPE_US_KEY": "sk_test_demo_us_0000000000000000000000",
+    "DEMO_STRIPE_JP_KEY": "sk_test_demo_jp_0000000000000000000000",
+    "DEMO_AMAZON_CLIENT_SECRET": "demo-lwa-client-secret",
+    "DEMO_AMAZON_REFRESH_TOKEN": "Atzr|demo-refresh-token",
+    "DEMO_SHOPIFY_TOKEN": "shpat_demo_token",
+    "DEMO_MAGENTO_TOKEN": "demo-magento-integration-token",
+}
+_AMAZON_CLIENT_ID = "amzn1.application-oa2-client.demo"
+_SHOPIFY_SHOP = "demo-shop.myshopify.com"
+
+#: What each account syncs, in the order the demo runs them.
+PASSES: tuple[tuple[str, str], ...] = (
+    ("stripe-us", "Stripe refunds and payouts -> NetSuite (Stripe Connector, USD)"),
+    ("stripe-jp", "Stripe refunds and payouts -> NetSuite (Stripe Connector, JPY)"),
+    ("amazon-us", "Amazon refunds -> NetSuite (NetSuite Connector, incoming)"),
+    ("shopify-us", "NetSuite refunds -> Shopify (NetSuite Connector, outgoing)"),
+    ("magento-us", "NetSuite refunds -> Magento (NetSuite Connector, outgoing)"),
+)
 
 
-def _at(day: str) -> datetime:
-    return datetime.fromisoformat(day).replace(tzinfo=UTC)
+@attrs.define
+class StandIns:
+    """The running stand-ins and the base URL of each."""
+
+    netsuite: netsuite.NetSuiteStandIn
+    stripe_us: stripe.StripeStandIn
+    stripe_jp: stripe.StripeStandIn
+    amazon: amazon.AmazonStandIn
+    shopify: shopify.ShopifyStandIn
+    magento: magento.MagentoStandIn
+    urls: dict[str, str] = attrs.field(factory=dict)
 
 
-def _usd(amount: str) -> rc.Money:
-    return rc.Money.of(amount, "USD")
+def _stripe(
+    events: tuple[rc.SourceEvent, ...], payouts: tuple[rc.Payout, ...], key: str
+) -> stripe.StripeStandIn:
+    standin = stripe.StripeStandIn.from_events(events, api_key=key)
+    standin.seed_payouts(payouts)
+    return standin
 
 
-def _line(line_id: str, item: str, amount: str, ref: str | None = None) -> rc.TransactionLine:
-    return rc.TransactionLine(line_id, item, None, _usd(amount), order_line_ref=ref)
+def _shopify() -> shopify.ShopifyStandIn:
+    standin = shopify.ShopifyStandIn(shop=_SHOPIFY_SHOP, access_token=SECRETS["DEMO_SHOPIFY_TOKEN"])
+    standin.add_order(
+        SHOPIFY_ORDER,
+        lines=[("11001", "JACKET", 1, "60.00"), ("11002", "SCARF", 1, "40.00")],
+        payments=[("shopify_payments", "80.00"), ("gift_card", "20.00")],
+        customer_id=SHOPIFY_CUSTOMER,
+    )
+    return standin
+
+
+def _magento() -> magento.MagentoStandIn:
+    standin = magento.MagentoStandIn(bearer_tokens=[SECRETS["DEMO_MAGENTO_TOKEN"]])
+    standin.add_order(
+        MAGENTO_ORDER,
+        [magento.SeedItem("MUG-01", "12.50", qty=2), magento.SeedItem("TEE-01", "35.00")],
+    )
+    return standin
+
+
+def build_standins(world: DemoWorld) -> StandIns:
+    """Every stand-in, seeded with ``world`` (not yet serving)."""
+    auth = netsuite.NetSuiteAuthServer(NETSUITE_ACCOUNT)
+    auth.register_tba(
+        OAuth1Credentials(
+            SECRETS["DEMO_NS_CONSUMER_KEY"],
+            SECRETS["DEMO_NS_CONSUMER_SECRET"],
+            SECRETS["DEMO_NS_TOKEN_ID"],
+            SECRETS["DEMO_NS_TOKEN_SECRET"],
+        )
+    )
+    return StandIns(
+        netsuite=netsuite.NetSuiteStandIn.from_snapshot(
+            world.ledger,
+            auth=auth,
+            currencies=("USD", "JPY", "EUR"),
+            undeposited_funds_account=UNDEPOSITED_FUNDS,
+        ),
+        stripe_us=_stripe(world.stripe_events, world.payouts, SECRETS["DEMO_STRIPE_US_KEY"]),
+        stripe_jp=_stripe(
+            world.stripe_jp_events, world.stripe_jp_payouts, SECRETS["DEMO_STRIPE_JP_KEY"]
+        ),
+        amazon=amazon.AmazonStandIn.from_events(
+            world.amazon_events,
+            client_id=_AMAZON_CLIENT_ID,
+            client_secret=SECRETS["DEMO_AMAZON_CLIENT_SECRET"],
+            refresh_token=SECRETS["DEMO_AMAZON_REFRESH_TOKEN"],
+        ),
+        shopify=_shopify(),
+        magento=_magento(),
+    )
+
+
+@contextlib.contextmanager
+def serving(standins: StandIns) -> Iterator[StandIns]:
+    """Serve every stand-in on 127.0.0.1 while the block runs; ``urls`` names their bases."""
+    with contextlib.ExitStack() as stack:
+        for name in ("netsuite", "stripe_us", "stripe_jp", "amazon", "shopify", "magento"):
+            server = stack.enter_context(getattr(standins, name).serve())
+            standins.urls[name] = server.base_url
+        yield standins
+        standins.urls.clear()
+
+
+# -- the configuration file ----------------------------------------------------------------------
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    text = str(value).replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{text}"'
+
+
+def _table(header: str, values: Mapping[str, Any]) -> list[str]:
+    lines = [f"[{header}]"]
+    lines += [f"{key} = {_toml_value(v)}" for key, v in values.items() if v is not None]
+    return [*lines, ""]
+
+
+def _settings(settings: rc.RefundSettings) -> dict[str, Any]:
+    document: dict[str, Any] = rc.unstructure(settings)
+    return {key: value for key, value in document.items() if value is not None}
+
+
+def config_text(world: DemoWorld, urls: Mapping[str, str]) -> str:
+    """The ``refund-sync.toml`` of the demo: five accounts, adapters pointed at the stand-ins."""
+    ledger = {
+        "adapter": "netsuite",
+        "account_id": NETSUITE_ACCOUNT,
+        "undeposited_funds_account": UNDEPOSITED_FUNDS,
+        "base_url": urls["netsuite"],
+        "consumer_key_env": "DEMO_NS_CONSUMER_KEY",
+        "consumer_secret_env": "DEMO_NS_CONSUMER_SECRET",
+        "token_id_env": "DEMO_NS_TOKEN_ID",
+        "token_secret_env": "DEMO_NS_TOKEN_SECRET",
+    }
+    start = START.isoformat().replace("+00:00", "Z")
+    lines = [
+        "# refund-sync.toml written by `refund-sync demo`: every adapter points at a local",
+        "# stand-in on 127.0.0.1; secrets come from the environment variables named *_env.",
+        "",
+        *_table("journal", {"dir": "journals"}),
+    ]
+
+    def account(
+        account_id: str,
+        *,
+        policy: rc.Policy,
+        direction: rc.Direction,
+        channel: str,
+        settings: rc.RefundSettings,
+        adapters: Mapping[str, Mapping[str, Any]],
+    ) -> None:
+        lines.extend(
+            [
+                "[[accounts]]",
+                f'id = "{account_id}"',
+                f'policy = "{policy.value}"',
+                f'direction = "{direction.value}"',
+                f'start = "{start}"',
+                f"channel = {channel}",
+                "",
+                *_table("accounts.settings", _settings(settings)),
+            ]
+        )
+        for role, table in adapters.items():
+            lines.extend(_table(f"accounts.{role}", table))
+
+    stripe_channel = '{ name = "stripe", kind = "marketplace" }'
+    for account_id, events_settings, url, key_env in (
+        ("stripe-us", world.stripe_settings, urls["stripe_us"], "DEMO_STRIPE_US_KEY"),
+        ("stripe-jp", world.stripe_jp_settings, urls["stripe_jp"], "DEMO_STRIPE_JP_KEY"),
+    ):
+        stripe_table = {"adapter": "stripe", "secret_key_env": key_env, "base_url": url}
+        account(
+            account_id,
+            policy=rc.Policy.STRIPE_CONNECTOR,
+            direction=rc.Direction.INCOMING,
+            channel=stripe_channel,
+            settings=events_settings,
+            adapters={"source": stripe_table, "payouts": stripe_table, "ledger": ledger},
+        )
+    account(
+        "amazon-us",
+        policy=rc.Policy.NETSUITE_CONNECTOR,
+        direction=rc.Direction.INCOMING,
+        channel='{ name = "amazon", kind = "marketplace" }',
+        settings=world.amazon_settings,
+        adapters={
+            "source": {
+                "adapter": "amazon",
+                "client_id": _AMAZON_CLIENT_ID,
+                "client_secret_env": "DEMO_AMAZON_CLIENT_SECRET",
+                "refresh_token_env": "DEMO_AMAZON_REFRESH_TOKEN",
+                "base_url": urls["amazon"],
+                "token_url": f"{urls['amazon']}/auth/o2/token",
+            },
+            "ledger": ledger,
+        },
+    )
+    account(
+        "shopify-us",
+        policy=rc.Policy.NETSUITE_CONNECTOR,
+        direction=rc.Direction.OUTGOING,
+        channel='{ name = "shopify", kind = "cart", supports_store_credit = true }',
+        settings=world.shopify_settings,
+        adapters={
+            "storefront": {
+                "adapter": "shopify",
+                "shop": _SHOPIFY_SHOP,
+                "access_token_env": "DEMO_SHOPIFY_TOKEN",
+                "store_credit": True,
+                "base_url": urls["shopify"],
+            },
+            "ledger": ledger,
+        },
+    )
+    account(
+        "magento-us",
+        policy=rc.Policy.NETSUITE_CONNECTOR,
+        direction=rc.Direction.OUTGOING,
+        channel='{ name = "magento", kind = "cart", supports_store_credit = false }',
+        settings=world.magento_settings,
+        adapters={
+            "storefront": {
+                "adapter": "magento",
+                "base_url": urls["magento"],
+                "token_env": "DEMO_MAGENTO_TOKEN",
+            },
+            "ledger": ledger,
+        },
+    )
+    return "\n".join(lines)
+
+
+# -- running -------------------------------------------------------------------------------------
 
 
 @attrs.frozen
-class DemoWorld:
-    """The demo's starting ledger, settings and the events each account will see."""
+class RunReport:
+    """What one run of every account did, as the stand-ins saw it."""
 
-    ledger: rc.LedgerSnapshot
-    stripe_events: tuple[rc.SourceEvent, ...]
-    amazon_events: tuple[rc.SourceEvent, ...]
-    stripe_settings: rc.RefundSettings
-    amazon_settings: rc.RefundSettings
-    shopify_settings: rc.RefundSettings
-    payouts: tuple[rc.Payout, ...]
+    results: tuple[PassResult, ...]
+    netsuite_created: frozenset[str]
+    storefront_writes: int
+    dead_letters: tuple[tuple[str, rc.DeadLetter], ...]
+    rule_ids: frozenset[str]
 
 
-def build_world() -> DemoWorld:
-    """A small but complete world: every incoming rule has an event that exercises it."""
-    d = _at
-    invoices: tuple[rc.Invoice, ...] = (
-        # Stripe side: a multi-line invoice, a single-line one, one paid by two payments.
-        rc.Invoice(
-            "INV-100",
-            "C-1",
-            d("2026-02-01"),
-            lines=(_line("1", "WIDGET", "60.00"), _line("2", "GADGET", "40.00")),
-        ),
-        rc.Invoice("INV-101", "C-2", d("2026-02-02"), lines=(_line("1", "PLAN-PRO", "80.00"),)),
-        rc.Invoice(
-            "INV-102",
-            "C-3",
-            d("2026-02-03"),
-            lines=(_line("1", "WIDGET", "30.00"), _line("2", "CABLE", "20.00")),
-        ),
-        rc.Invoice("INV-103", "C-4", d("2026-02-04"), lines=(_line("1", "SERVICE", "200.00"),)),
-        # Amazon side: the invoice half of a split shipment.
-        rc.Invoice(
-            "INV-200",
-            "C-9",
-            d("2026-02-11"),
-            lines=(_line("1", "BOOK", "25.00", "AMZ-L2"),),
-            order_id="SO-200",
-        ),
-        rc.Invoice(
-            "INV-201",
-            "C-8",
-            d("2026-02-12"),
-            lines=(_line("1", "LAMP", "45.00", "AMZ-L5"),),
-            order_id="SO-201",
-        ),
-    )
-    payments: tuple[rc.CustomerPayment, ...] = (
-        rc.CustomerPayment(
-            "PAY-1",
-            "C-1",
-            _usd("100.00"),
-            d("2026-02-01"),
-            payment_ref="ch_multi",
-            applications=(rc.PaymentApplication("INV-100", _usd("100.00"), d("2026-02-01")),),
-        ),
-        rc.CustomerPayment(
-            "PAY-2",
-            "C-2",
-            _usd("100.00"),
-            d("2026-02-02"),
-            payment_ref="ch_single",
-            applications=(rc.PaymentApplication("INV-101", _usd("80.00"), d("2026-02-02")),),
-        ),
-        rc.CustomerPayment(
-            "PAY-3",
-            "C-3",
-            _usd("50.00"),
-            d("2026-02-03"),
-            payment_ref="ch_full",
-            applications=(rc.PaymentApplication("INV-102", _usd("50.00"), d("2026-02-03")),),
-        ),
-        rc.CustomerPayment("PAY-4", "C-5", _usd("70.00"), d("2026-02-05"), payment_ref="ch_noinv"),
-        rc.CustomerPayment(
-            "PAY-5",
-            "C-4",
-            _usd("200.00"),
-            d("2026-02-04"),
-            payment_ref="ch_ach",
-            status=rc.PaymentStatus.PENDING,
-            applications=(rc.PaymentApplication("INV-103", _usd("200.00"), d("2026-02-04")),),
-        ),
-    )
-    cash_sales = (
-        rc.CashSale(
-            "CS-1",
-            "C-6",
-            d("2026-02-06"),
-            lines=(_line("1", "MUG", "15.00"),),
-            payment_ref="ch_cashsale",
-        ),
-        rc.CashSale(
-            "CS-200",
-            "C-9",
-            d("2026-02-10"),
-            lines=(_line("1", "PEN", "10.00", "AMZ-L1"),),
-            order_id="SO-200",
-        ),
-    )
-    sales_orders: tuple[rc.SalesOrder, ...] = (
-        rc.SalesOrder(
-            "SO-200",
-            "C-9",
-            "AMZ-200",
-            lines=(_line("1", "PEN", "10.00", "AMZ-L1"), _line("2", "BOOK", "25.00", "AMZ-L2")),
-        ),
-        rc.SalesOrder("SO-201", "C-8", "AMZ-201", lines=(_line("1", "LAMP", "45.00", "AMZ-L5"),)),
-        rc.SalesOrder("SO-202", "C-7", "AMZ-202", lines=(_line("1", "CHAIR", "90.00", "AMZ-L7"),)),
-    )
-    rmas = (
-        rc.ReturnAuthorization(
-            "RMA-1",
-            "C-7",
-            "SO-202",
-            rc.ReturnAuthorizationStatus.PENDING_RECEIPT,
-            lines=(_line("1", "CHAIR", "90.00", "AMZ-L7"),),
-        ),
-    )
-    # Shopify side (outgoing): an order paid 80.00 by card and 20.00 by gift card, and a credit
-    # memo of 50.00 made in NetSuite that must reach the storefront (NSC-7, NSC-8).
-    shopify_order = rc.SalesOrder(
-        "SO-300",
-        "C-10",
-        "SHOP-300",
-        lines=(_line("1", "JACKET", "60.00", "SHOP-L1"), _line("2", "SCARF", "40.00", "SHOP-L2")),
-        tenders=(
-            rc.TenderPart(rc.TenderKind.PAYMENT_METHOD, _usd("80.00")),
-            rc.TenderPart(rc.TenderKind.GIFT_CARD, _usd("20.00")),
-        ),
-    )
-    shopify_invoice = rc.Invoice(
-        "INV-300",
-        "C-10",
-        d("2026-02-20"),
-        lines=(_line("1", "JACKET", "60.00", "SHOP-L1"), _line("2", "SCARF", "40.00", "SHOP-L2")),
-        order_id="SO-300",
-    )
-    shopify_credit = rc.CreditMemo(
-        "CM-300",
-        "C-10",
-        "INV-300",
-        _usd("40.00"),
-        lines=(
-            rc.CreditLine(
-                "SCARF",
-                _usd("40.00"),
-                quantity=Decimal(1),
-                origin_line_id="2",
-                order_line_ref="SHOP-L2",
-            ),
-        ),
-        order_id="SO-300",
-    )
-    sales_orders = (*sales_orders, shopify_order)
-    invoices = (*invoices, shopify_invoice)
-    payments = (
-        *payments,
-        rc.CustomerPayment("PAY-6", "C-11", _usd("300.00"), d("2026-03-09"), payment_ref="ch_new"),
-    )
-    ledger = rc.LedgerSnapshot(
-        credit_memos=(shopify_credit,),
-        sales_orders=sales_orders,
-        invoices=invoices,
-        cash_sales=cash_sales,
-        payments=payments,
-        return_authorizations=rmas,
-    )
+def _netsuite_ids(standins: StandIns) -> frozenset[str]:
+    snapshot = standins.netsuite.snapshot()
+    return snapshot.external_ids() | snapshot.marked_synced
 
-    def stripe(
-        refund_id: str,
-        amount: str,
-        charge: str,
-        day: str,
-        charge_created_at: datetime | None = None,
-    ) -> rc.RefundEvent:
-        return rc.RefundEvent(
-            source="stripe",
-            refund_id=refund_id,
-            amount=_usd(amount),
-            created_at=d(day),
-            status=rc.RefundStatus.SUCCEEDED,
-            payment_ref=charge,
-            charge_created_at=charge_created_at,
+
+def _storefront_writes(standins: StandIns) -> int:
+    return standins.shopify.write_count() + len(standins.magento.credit_memos)
+
+
+def _dead_letters(config: SyncConfig) -> tuple[tuple[str, rc.DeadLetter], ...]:
+    letters: list[tuple[str, rc.DeadLetter]] = []
+    for account in config.accounts:
+        path = config.journal_path(account)
+        if not path.exists():
+            continue
+        with SqliteJournal(path) as journal:
+            letters.extend(
+                (account.account.account_id, letter) for letter in journal.dead_letters()
+            )
+    return tuple(letters)
+
+
+def run_once(
+    config: SyncConfig, standins: StandIns, out: TextIO, render: Renderer, *, number: int
+) -> RunReport:
+    """Run every account once through ``refund-sync sync``'s code path, printing outcomes."""
+    numbering = iter(range(1, 10_000))
+    rules: set[str] = set()
+
+    def report(outcome: rc.Outcome) -> None:
+        rules.update(outcome.rule_ids)
+        if isinstance(outcome, rc.Plan | rc.Skipped):
+            for manual in outcome.manual_actions:
+                rules.update(manual.rule_ids)
+        out.write("\n".join(render(next(numbering), outcome)) + "\n")
+
+    before_ns = _netsuite_ids(standins)
+    before_sf = _storefront_writes(standins)
+    results: list[PassResult] = []
+    for account_id, label in PASSES:
+        out.write(f"\n--- {account_id}: {label} ---\n")
+        passes = sync_accounts(
+            config,
+            registry=default_registry(),
+            environ=SECRETS,
+            stderr=io.StringIO(),  # progress lines are for long runs, not for the demo
+            dry_run=False,
+            account_id=account_id,
+            on_outcome=report,
+            tty=False,
         )
-
-    stripe_events: tuple[rc.SourceEvent, ...] = (
-        stripe("re_partial_multi", "25.00", "ch_multi", "2026-03-01"),  # STC-4/5/15
-        stripe("re_unapplied_first", "30.00", "ch_single", "2026-03-02"),  # STC-9/7, STC-14
-        stripe("re_full", "50.00", "ch_full", "2026-03-03"),  # STC-16
-        stripe("re_no_invoice", "70.00", "ch_noinv", "2026-03-04"),  # STC-2/8
-        stripe("re_cash_sale", "15.00", "ch_cashsale", "2026-03-05"),  # STC-3: unsupported
-        stripe(
-            "re_before_start", "5.00", "ch_old", "2026-03-06", charge_created_at=d("2025-12-01")
-        ),  # STC-11: skipped
-        rc.PaymentFailure(
-            "stripe",
-            "ach_fail_1",
-            "ch_ach",
-            _usd("200.00"),
-            d("2026-03-07"),
-            "insufficient_funds",
-            "The customer's account has insufficient funds.",
-        ),  # STC-10
-        stripe("re_partial_multi", "25.00", "ch_multi", "2026-03-01"),  # duplicate delivery
+        for result in passes:
+            s = result.summary
+            out.write(
+                f"{result.pass_name}: {s.events_seen} event(s), {s.duplicates} already seen, "
+                f"{s.writes_created} write(s), {s.skipped} skipped, {s.unsupported} "
+                f"unsupported, {s.dead_lettered} set aside, {s.manual_actions} manual\n"
+            )
+        results.extend(passes)
+    letters = _dead_letters(config)
+    created = _netsuite_ids(standins) - before_ns
+    sent = _storefront_writes(standins) - before_sf
+    out.write(
+        f"\nrun {number}: {len(created)} NetSuite record(s) created, {sent} storefront "
+        f"refund(s) or store credit(s) issued; {len(letters)} event(s) set aside as dead letters "
+        "(skipped, unsupported or rejected; each retryable with `refund-sync retry`)\n"
     )
-    amazon_events: tuple[rc.SourceEvent, ...] = (
-        rc.RefundEvent(
-            source="amazon",
-            refund_id="amz_r1",
-            amount=_usd("35.00"),
-            created_at=d("2026-03-08"),
-            status=rc.RefundStatus.SUCCEEDED,
-            order_ref="AMZ-200",
-            lines=(
-                rc.RefundLine("AMZ-L1", None, _usd("10.00")),
-                rc.RefundLine("AMZ-L2", None, _usd("25.00")),
-            ),
-        ),  # NSC-2/3/5
-        rc.RefundEvent(
-            source="amazon",
-            refund_id="amz_r2",
-            amount=_usd("20.00"),
-            created_at=d("2026-03-09"),
-            status=rc.RefundStatus.SUCCEEDED,
-            order_ref="AMZ-201",
-        ),
-        rc.RefundEvent(
-            source="amazon",
-            refund_id="amz_r3",
-            amount=_usd("90.00"),
-            created_at=d("2026-03-10"),
-            status=rc.RefundStatus.SUCCEEDED,
-            order_ref="AMZ-202",
-        ),
-    )
-    return DemoWorld(
-        ledger=ledger,
-        stripe_events=stripe_events,
-        amazon_events=amazon_events,
-        stripe_settings=rc.RefundSettings(
-            partial_refund_item="Stripe Partial Refund Item",
-            revenue_recognition=True,
-            deferred_revenue_account="2400 Deferred Revenue",
-            record_sync_start=d("2026-01-01"),
-            fee_account="6100 Stripe Fees",
-            deposit_account="1000 Operating Bank",
-        ),
-        amazon_settings=rc.RefundSettings(partial_refund_item="Partial Refund Item"),
-        shopify_settings=rc.RefundSettings(gift_card_as_store_credit=True),
-        payouts=(
-            # The payout that settles a new charge, two synced refunds, a fee and a fee refund.
-            rc.Payout(
-                "stripe",
-                "po_1",
-                _usd("177.70"),
-                d("2026-03-12"),
-                entries=(
-                    rc.BalanceEntry("txn_1", rc.BalanceEntryKind.CHARGE, _usd("300.00"), "ch_new"),
-                    rc.BalanceEntry("txn_2", rc.BalanceEntryKind.REFUND, _usd("-50.00"), "re_full"),
-                    rc.BalanceEntry(
-                        "txn_3", rc.BalanceEntryKind.REFUND, _usd("-70.00"), "re_no_invoice"
-                    ),
-                    rc.BalanceEntry(
-                        "txn_4", rc.BalanceEntryKind.FEE, _usd("-3.50"), "fee_1", "processing fee"
-                    ),
-                    rc.BalanceEntry(
-                        "txn_5",
-                        rc.BalanceEntryKind.FEE_REFUND,
-                        _usd("1.20"),
-                        "fee_1r",
-                        "fee returned with a refund",
-                    ),
-                ),
-            ),
-        ),
-    )
+    for account_id, letter in letters:
+        out.write(f"  {account_id}: {letter.key} [{letter.code}] {letter.message}\n")
+    for letter_rules in (_ERROR_RULES.get(letter.code, ()) for _, letter in letters):
+        rules.update(letter_rules)
+    return RunReport(tuple(results), created, sent, letters, frozenset(rules))
 
 
-START = _at("2026-01-01")
-Renderer = Callable[[int, rc.Outcome], list[str]]
+#: Dead-letter codes of rejected input and the rules that reject it.
+_ERROR_RULES: Mapping[str, tuple[str, ...]] = {
+    error.error_code: error.rule_ids
+    for error in (rc.OverRefundError, rc.CurrencyMismatchError, rc.NonPositiveAmountError)
+}
+
+
+def _configuration_checks(out: TextIO) -> set[str]:
+    """NSC-9 and NSC-10 are about configuration: show both answers."""
+    rules: set[str] = set()
+    both = rc.ConnectorAccount(
+        "shopify-both",
+        rc.StorefrontCapabilities("shopify", rc.StorefrontKind.CART),
+        [rc.Direction.INCOMING, rc.Direction.OUTGOING],
+    )
+    try:
+        rc.review_account(both)
+    except rc.ConfigurationError as exc:
+        out.write(f"an account syncing both directions is refused before any run: {exc}\n")
+        rules.add("NSC-9")
+    incoming_cart = rc.ConnectorAccount(
+        "shopify-in",
+        rc.StorefrontCapabilities("shopify", rc.StorefrontKind.CART),
+        [rc.Direction.INCOMING],
+    )
+    review = rc.review_account(incoming_cart)
+    for warning in review.warnings:
+        out.write(f"a cart synced incoming runs, with a warning: {warning}\n")
+        rules.update(review.rule_ids)
+    return rules
+
+
+def _ledger_checks(world: DemoWorld, standins: StandIns, out: TextIO) -> set[str]:
+    """What NetSuite holds after the runs, checked against the events that produced it."""
+    rules: set[str] = set()
+    snapshot = standins.netsuite.snapshot()
+    created: dict[rc.SourceKey, list[rc.Money]] = {}
+    records: tuple[rc.CreditMemo | rc.CashRefund, ...] = (
+        *snapshot.credit_memos,
+        *snapshot.cash_refunds,
+    )
+    for record in records:
+        if record.source is not None and record.source.source == "amazon":
+            created.setdefault(record.source, []).append(record.amount)
+    for refund in snapshot.customer_refunds:
+        if refund.source is not None and refund.source.source == "stripe":
+            created.setdefault(refund.source, []).append(refund.amount)
+    refunds = [
+        event
+        for event in (*world.stripe_events, *world.stripe_jp_events, *world.amazon_events)
+        if isinstance(event, rc.RefundEvent) and event.key in created
+    ]
+    exact = [e for e in refunds if rc.sum_money(created[e.key], e.amount.currency) == e.amount]
+    out.write(
+        f"the records of {len(exact)} of {len(refunds)} synced refunds add up exactly to the "
+        "refund, as NetSuite holds them (MNY-3)\n"
+    )
+    if refunds and len(exact) == len(refunds):
+        rules.add("MNY-3")
+    yen = [e for e in exact if e.amount.currency.code == "JPY"]
+    if yen:
+        out.write(
+            f"{len(yen)} JPY refund(s) went through Stripe's integer minor units and NetSuite "
+            "and came back to the yen (MNY-1)\n"
+        )
+        rules.add("MNY-1")
+    return rules
+
+
+def _catalogue() -> tuple[str, ...]:
+    ids = [f"NSC-{n}" for n in range(1, 11)] + [f"STC-{n}" for n in range(1, 18)]
+    return (*ids, *(f"MNY-{n}" for n in range(1, 6)), *(f"IDM-{n}" for n in range(1, 4)))
+
+
+@attrs.frozen
+class DemoResult:
+    """Both runs of the demo, the stand-ins as they ended, and the rules the demo exercised."""
+
+    first: RunReport
+    second: RunReport
+    standins: StandIns
+    rule_ids: frozenset[str]
+
+
+def demo(out: TextIO, render: Renderer, workdir: Path | None = None) -> DemoResult:
+    """Run the demo twice, printing what each run created and why."""
+    world = build_world()
+    standins = build_standins(world)
+    with contextlib.ExitStack() as stack:
+        # The report shows manual actions and dead letters itself: keep the log to errors.
+        stack.enter_context(_quiet_logs())
+        folder = workdir or Path(
+            stack.enter_context(tempfile.TemporaryDirectory(prefix="rs-demo-"))
+        )
+        stack.enter_context(serving(standins))
+        config_path = folder / "refund-sync.toml"
+        config_path.write_text(config_text(world, standins.urls), encoding="utf-8")
+        config = load_config(config_path)
+        out.write(
+            "refund-sync demo: NetSuite, Stripe (US and JP), Amazon, Shopify and Magento "
+            "stand-ins serving on 127.0.0.1\n"
+        )
+        for name, url in standins.urls.items():
+            out.write(f"  {name:10} {url}\n")
+        out.write(f"configuration: {config_path}\njournals: {config.journal_dir}\n")
+        reports: list[RunReport] = []
+        for number in (1, 2):
+            out.write(f"\n=== run {number} ===\n")
+            reports.append(run_once(config, standins, out, render, number=number))
+        first, second = reports
+        out.write("\n=== checks ===\n")
+        rules = set(first.rule_ids) | _configuration_checks(out)
+        rules |= _ledger_checks(world, standins, out)
+        if not second.netsuite_created and not second.storefront_writes:
+            # IDM-1/IDM-2: the same external IDs were planned again and found present.
+            rules.update({"IDM-1", "IDM-2"})
+            out.write(
+                "\nThe second run created nothing: every write carries a deterministic external "
+                "ID, found present.\n"
+            )
+        missing = [rule for rule in _catalogue() if rule not in rules]
+        out.write(f"\nrules exercised by this demo: {', '.join(sorted(rules, key=_rule_order))}\n")
+        if missing:
+            out.write(
+                f"covered by the test suite only (laws over many inputs): {', '.join(missing)}\n"
+            )
+    return DemoResult(first, second, standins, frozenset(rules))
 
 
 def run_demo(out: TextIO, render: Renderer, workdir: Path | None = None) -> int:
-    """Run the demo twice and print what each run created; returns the exit code."""
-    world = build_world()
-    ledger = FakeLedger(world.ledger)
-    marketplace = rc.StorefrontKind.MARKETPLACE
-    shopify = FakeStorefront(
-        rc.StorefrontCapabilities("shopify", rc.StorefrontKind.CART, supports_store_credit=True)
-    )
-    stripe_account = rc.ConnectorAccount(
-        "stripe-acct",
-        rc.StorefrontCapabilities("stripe", marketplace),
-        [rc.Direction.INCOMING],
-        world.stripe_settings,
-    )
-    amazon_account = rc.ConnectorAccount(
-        "amazon-acct",
-        rc.StorefrontCapabilities("amazon", marketplace),
-        [rc.Direction.INCOMING],
-        world.amazon_settings,
-    )
-    shopify_account = rc.ConnectorAccount(
-        "shopify-acct", shopify.capabilities, [rc.Direction.OUTGOING], world.shopify_settings
-    )
-    numbering = itertools.count(1)
+    """``refund-sync demo``: returns the exit code (0 when the second run created nothing)."""
+    result = demo(out, render, workdir)
+    repeated = result.second.netsuite_created or result.second.storefront_writes
+    return 1 if repeated else 0
 
-    def report(outcome: rc.Outcome) -> None:
-        out.write("\n".join(render(next(numbering), outcome)) + "\n")
 
-    def passes(journal: rc.Journal) -> tuple[tuple[str, Callable[[], RunSummary]], ...]:
-        stripe = SyncEngine(
-            account=stripe_account,
-            policy=rc.Policy.STRIPE_CONNECTOR,
-            source=FakeRefundSource("stripe", world.stripe_events),
-            payouts=FakePayoutSource("stripe", world.payouts),
-            ledger=ledger,
-            journal=journal,
-            on_outcome=report,
-        )
-        amazon = SyncEngine(
-            account=amazon_account,
-            policy=rc.Policy.NETSUITE_CONNECTOR,
-            source=FakeRefundSource("amazon", world.amazon_events),
-            ledger=ledger,
-            journal=journal,
-            on_outcome=report,
-        )
-        outgoing = SyncEngine(
-            account=shopify_account,
-            policy=rc.Policy.NETSUITE_CONNECTOR,
-            storefront=shopify,
-            ledger=ledger,
-            journal=journal,
-            on_outcome=report,
-        )
-        return (
-            ("Stripe refunds -> NetSuite (Stripe Connector)", lambda: stripe.run(START)),
-            ("Stripe payouts -> NetSuite deposits", lambda: stripe.run_payouts(START)),
-            ("Amazon refunds -> NetSuite (NetSuite Connector)", lambda: amazon.run(START)),
-            ("NetSuite refunds -> Shopify (outgoing)", lambda: outgoing.run_outgoing(START)),
-        )
+@contextlib.contextmanager
+def _quiet_logs() -> Iterator[None]:
+    logger = logging.getLogger("refund_sync")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
-    with tempfile.TemporaryDirectory(prefix="refund-sync-demo-") as tmp:
-        journal_path = (workdir or Path(tmp)) / "journal.db"
-        out.write(f"refund-sync demo: local stand-ins, SQLite journal at {journal_path}\n")
-        for run in (1, 2):
-            before = ledger.snapshot.external_ids() | ledger.snapshot.marked_synced
-            refunds_before = len(shopify.refunds) + len(shopify.store_credits)
-            out.write(f"\n=== run {run} ===\n")
-            with SqliteJournal(journal_path) as journal:
-                for label, run_pass in passes(journal):
-                    out.write(f"\n--- {label} ---\n")
-                    summary = run_pass()
-                    out.write(
-                        f"summary: {summary.events_seen} event(s), {summary.duplicates} already "
-                        f"seen, {summary.writes_created} write(s), {summary.skipped} skipped, "
-                        f"{summary.unsupported} unsupported, {summary.dead_lettered} set aside, "
-                        f"{summary.manual_actions} manual\n"
-                    )
-                letters = journal.dead_letters()
-            created = (ledger.snapshot.external_ids() | ledger.snapshot.marked_synced) - before
-            sent = len(shopify.refunds) + len(shopify.store_credits) - refunds_before
-            out.write(
-                f"\nrun {run}: {len(created)} NetSuite record(s) created, {sent} storefront "
-                f"refund(s) or store credit(s) issued; {len(letters)} event(s) set aside for a "
-                "person (dead letters, retryable)\n"
-            )
-        out.write(
-            "\nThe second run created nothing: every write carries a deterministic external ID.\n"
-        )
-    return 0
+
+def _rule_order(rule: str) -> tuple[int, int]:
+    family, _, number = rule.partition("-")
+    return ("NSC", "STC", "MNY", "IDM").index(family), int(number)
