@@ -114,8 +114,14 @@ def _magento() -> magento.MagentoStandIn:
     return standin
 
 
-def build_standins(world: DemoWorld) -> StandIns:
-    """Every stand-in, seeded with ``world`` (not yet serving)."""
+def build_standins(
+    world: DemoWorld, *, internal_id_for: Callable[[str], str] | None = None
+) -> StandIns:
+    """Every stand-in, seeded with ``world`` (not yet serving).
+
+    ``internal_id_for`` names the records NetSuite creates after their external IDs (tests
+    compare with the in-memory ledger that way); by default NetSuite numbers them itself.
+    """
     auth = netsuite.NetSuiteAuthServer(NETSUITE_ACCOUNT)
     auth.register_tba(
         OAuth1Credentials(
@@ -131,6 +137,7 @@ def build_standins(world: DemoWorld) -> StandIns:
             auth=auth,
             currencies=("USD", "JPY", "EUR"),
             undeposited_funds_account=UNDEPOSITED_FUNDS,
+            internal_id_for=internal_id_for,
         ),
         stripe_us=_stripe(world.stripe_events, world.payouts, SECRETS["DEMO_STRIPE_US_KEY"]),
         stripe_jp=_stripe(
