@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import sqlite3
 import textwrap
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ from refund_adapters.cli._adapters import BuildContext
 from refund_adapters.cli._config import AdapterConfig, is_secret_name, load_config
 from refund_adapters.cli._sync import ProgressDisplay, sync
 from refund_adapters.engine import Progress
+from refund_adapters.storage._sqlite import MIGRATIONS
 from refund_core.testing import FakeLedger, FakeRefundSource, FakeStorefront
 from tests.builders import at, invoice, ledger, order, payment, stripe_refund
 
@@ -468,3 +470,25 @@ def test_verbose_sync_prints_every_outcome_with_its_rules(tmp_path: Path) -> Non
     assert "Event 1: stripe:re_1" in out
     assert "STC-4" in out
     assert len(world.ledger.snapshot.customer_refunds) == 2
+
+
+def test_a_dry_run_never_migrates_or_writes_an_existing_journal(tmp_path: Path) -> None:
+    """A dry run over a journal of an older schema reads it and leaves every byte as it was."""
+    world = World()
+    config = _config(tmp_path)
+    journal = tmp_path / "journals" / "acme.sqlite3"
+    journal.parent.mkdir()
+    conn = sqlite3.connect(journal)
+    for statement in MIGRATIONS[0]:
+        conn.execute(statement)
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+    before = journal.read_bytes()
+    code, out, _ = _run(world, "sync", "--config", str(config), "--dry-run")
+    assert code == 1
+    assert "stripe:re_1" in out
+    assert journal.read_bytes() == before
+    conn = sqlite3.connect(journal)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    conn.close()

@@ -135,8 +135,10 @@ def _journal_for(
         # A dry run writes nothing, not even a new journal file: an empty one stands in.
         yield MemoryJournal()
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    journal = SqliteJournal(path)
+    if not dry_run:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    # A dry run reads the journal where a live run would start, and never migrates it.
+    journal = SqliteJournal(path, read_only=dry_run)
     try:
         yield journal
     finally:
