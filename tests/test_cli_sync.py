@@ -21,7 +21,7 @@ from refund_adapters.cli._sync import ProgressDisplay, sync
 from refund_adapters.engine import Progress
 from refund_adapters.storage._sqlite import MIGRATIONS
 from refund_core.testing import FakeLedger, FakeRefundSource, FakeStorefront
-from tests.builders import at, invoice, ledger, order, payment, stripe_refund
+from tests.builders import at, credit_memo, invoice, ledger, order, payment, stripe_refund
 
 SECRET = "sk_test_not_a_real_key_51abc"
 
@@ -492,3 +492,35 @@ def test_a_dry_run_never_migrates_or_writes_an_existing_journal(tmp_path: Path) 
     conn = sqlite3.connect(journal)
     assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
     conn.close()
+
+
+def test_library_warnings_reach_stderr_with_the_program_prefix(tmp_path: Path) -> None:
+    """A manual action's warning is a `refund-sync: warning:` line on stderr (NSC-8)."""
+    world = World()
+    path = _write(
+        tmp_path,
+        """
+        [[accounts]]
+        id = "shop"
+        policy = "netsuite_connector"
+        direction = "outgoing"
+        start = "2026-01-01T00:00:00Z"
+        channel = { name = "shopify", kind = "cart" }
+
+        [accounts.storefront]
+        adapter = "memory-storefront"
+
+        [accounts.ledger]
+        adapter = "memory-ledger"
+        """,
+    )
+    world.ledger = FakeLedger(
+        ledger(
+            sales_orders=[order("SO-1", "1001", gift_card="50.00")],
+            invoices=[invoice("INV-1", order_id="SO-1")],
+            credit_memos=[credit_memo("CM-1", "INV-1", "20.00", order_id="SO-1")],
+        )
+    )
+    code, _, err = _run(world, "sync", "--config", str(path))
+    assert code == 0
+    assert "refund-sync: warning: manual action for netsuite:CM-1 [gift_card]" in err

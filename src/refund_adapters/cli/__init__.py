@@ -13,6 +13,7 @@ traceback; an infrastructure failure exits 3; a run that dead-lettered events ex
 
 import argparse
 import json
+import logging
 import os
 import sys
 from collections.abc import Mapping, Sequence
@@ -54,6 +55,23 @@ EXIT_OK = 0
 EXIT_ERROR = 2
 
 _HEADER = ("record", "from / applied to", "amount", "external ID", "rules")
+
+
+class _StderrHandler(logging.Handler):
+    """Log lines on whatever ``sys.stderr`` is when they are written, prefixed like errors."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            sys.stderr.write(f"{PROG}: {record.levelname.lower()}: {self.format(record)}\n")
+        except Exception:  # logging must never break the run
+            self.handleError(record)
+
+
+def _log_to_stderr() -> None:
+    """Warnings and errors of the library (IDs, codes, timings; never secrets) go to stderr."""
+    logger = logging.getLogger("refund_sync")
+    if not any(isinstance(h, _StderrHandler) for h in logger.handlers):
+        logger.addHandler(_StderrHandler(logging.WARNING))
 
 
 class _UsageError(Exception):
@@ -370,6 +388,7 @@ def main(
     read from (default: ``os.environ``).
     """
     parser = _build_parser()
+    _log_to_stderr()
     try:
         args = parser.parse_args(argv)
     except _UsageError:
