@@ -352,3 +352,25 @@ def test_two_outgoing_accounts_on_one_ledger_each_send_their_own_storefronts_ref
         sent[name] = [refund.order_ref for refund in storefront.refunds]
     assert sent == {"shopify": ["1001"], "magento": ["1002"]}
     assert _unsynced(fake) == []
+
+
+def test_a_storefront_answer_lost_in_transit_is_retried_into_the_one_refund_made() -> None:
+    """The refund happened but its answer was lost: the retry finds it; nothing is sent twice."""
+    fake = FakeLedger(_ledger())
+    orders = {ref: M("100.00 USD") for ref in ("1001", "1002", "1003")}
+    storefront = FakeStorefront(SHOP, orders=orders)
+    storefront.lose_next_response()
+    engine = SyncEngine(
+        account=ACCOUNT,
+        policy=rc.Policy.NETSUITE_CONNECTOR,
+        ledger=fake,
+        storefront=storefront,
+        journal=MemoryJournal(),
+        config=EngineConfig(page_size=2, backoff_base_s=0.0),
+    )
+    summary = engine.run_outgoing(START)
+    assert summary.dead_lettered == 0
+    assert summary.writes_repeated == 1
+    sent = Counter(r.external_id for r in storefront.refunds)
+    assert set(sent.values()) == {1}
+    assert _unsynced(fake) == []

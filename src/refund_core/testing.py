@@ -16,13 +16,13 @@ tokens are offsets, record IDs are derived from external IDs.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import TypeVar
 
 import attrs
 
-from ._errors import InvalidInputError, JournalBusyError, RefundSyncError
+from ._errors import InvalidInputError, JournalBusyError, OverRefundError, RefundSyncError
 from ._ledger import apply_action
 from ._models import (
     CashRefund,
@@ -35,6 +35,7 @@ from ._models import (
     ReturnAuthorization,
     SourceKey,
 )
+from ._money import Money
 from ._outcomes import (
     CreateCashRefund,
     CreateCreditMemo,
@@ -63,6 +64,7 @@ __all__ = [
     "FakeRefundSource",
     "FakeStorefront",
     "LedgerWriteFailed",
+    "LostResponseError",
     "MemoryJournal",
 ]
 
@@ -412,18 +414,36 @@ class FakeLedger:
 # ----------------------------------------------------------------------------------------------
 
 
+class LostResponseError(RefundSyncError, ConnectionError):
+    """A fake's write took effect but its answer was lost (the engine retries it)."""
+
+
 class FakeStorefront:
     """A :class:`~refund_core.Storefront` that remembers what it issued, once per external ID.
 
     ``refunds`` and ``store_credits`` list the actions that took effect, in order; a repeat
     returns ``created=False`` and changes nothing. Record IDs are ``sf-<external ID>``.
+
+    ``orders`` (order ref -> amount paid), when given, are balances the storefront keeps as a
+    real one does: refunds and store credit beyond what an order has left are refused with
+    :class:`~refund_core.OverRefundError`, and an unknown order with
+    :class:`~refund_core.InvalidInputError`. :meth:`lose_next_response` makes the next write
+    take effect and then raise :class:`LostResponseError`, as a lost answer would.
     """
 
-    def __init__(self, capabilities: StorefrontCapabilities) -> None:
+    def __init__(
+        self,
+        capabilities: StorefrontCapabilities,
+        *,
+        orders: Mapping[str, Money] | None = None,
+    ) -> None:
         self._capabilities = capabilities
         self._receipts: dict[str, WriteReceipt] = {}
         self._refunds: list[IssueStorefrontRefund] = []
         self._store_credits: list[IssueStoreCredit] = []
+        self._paid = dict(orders) if orders is not None else None
+        self._taken: dict[str, Money] = {}
+        self._lose = 0
         self.calls = 0
 
     @property
@@ -441,31 +461,57 @@ class FakeStorefront:
         """Store credit issued, in order, each once."""
         return tuple(self._store_credits)
 
-    def _issue(self, external_id: str) -> WriteReceipt | None:
+    def lose_next_response(self, times: int = 1) -> None:
+        """The next ``times`` writes take effect, then raise :class:`LostResponseError`."""
+        self._lose += times
+
+    def _issue(self, external_id: str, order_ref: str, amount: Money) -> WriteReceipt | None:
+        """A repeat's receipt, or None after taking ``amount`` from the order for a new write."""
         self.calls += 1
         known = self._receipts.get(external_id)
         if known is not None:
             return attrs.evolve(known, created=False)
+        if self._paid is not None:
+            paid = self._paid.get(order_ref)
+            if paid is None:
+                raise InvalidInputError(f"{self._capabilities.name}: no order {order_ref}")
+            taken = self._taken.get(order_ref, Money.zero(paid.currency))
+            left = paid - taken
+            if amount > left:
+                raise OverRefundError(
+                    target=f"{self._capabilities.name} order {order_ref}",
+                    requested=amount,
+                    ceiling=paid,
+                    already_refunded=taken,
+                    remaining=left,
+                )
+            self._taken[order_ref] = taken + amount
         self._receipts[external_id] = WriteReceipt(external_id, f"sf-{external_id}", created=True)
         return None
 
+    def _answer(self, external_id: str) -> WriteReceipt:
+        if self._lose:
+            self._lose -= 1
+            raise LostResponseError(f"the answer to {external_id} was lost")
+        return self._receipts[external_id]
+
     async def issue_refund(self, action: IssueStorefrontRefund) -> WriteReceipt:
         """Refund the payment method once per external ID."""
-        repeat = self._issue(action.external_id)
+        repeat = self._issue(action.external_id, action.order_ref, action.amount)
         if repeat is not None:
             return repeat
         self._refunds.append(action)
-        return self._receipts[action.external_id]
+        return self._answer(action.external_id)
 
     async def issue_store_credit(self, action: IssueStoreCredit) -> WriteReceipt:
         """Issue store credit once per external ID."""
         if not self._capabilities.supports_store_credit:
             raise InvalidInputError(f"{self._capabilities.name} cannot issue store credit")
-        repeat = self._issue(action.external_id)
+        repeat = self._issue(action.external_id, action.order_ref, action.amount)
         if repeat is not None:
             return repeat
         self._store_credits.append(action)
-        return self._receipts[action.external_id]
+        return self._answer(action.external_id)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -6,21 +6,32 @@ Every adapter's own subclass lives beside its tests (``tests/<vendor>/test_contr
 from __future__ import annotations
 
 import refund_core as rc
-from refund_adapters.conformance import StorefrontContract
+from refund_adapters.conformance import ORDER_REF, ORDER_TOTAL, StorefrontContract
 from refund_core.testing import FakeStorefront
 
 
 class TestFakeStorefront(StorefrontContract):
-    """The in-memory storefront of refund_core.testing.
+    """The in-memory storefront of refund_core.testing, keeping the order's balance."""
 
-    It keeps no order balances and has no lost-response switch, so the over-refund and
-    lost-response cases are skipped for it (they run over every adapter).
-    """
+    def make_storefront(self, capabilities: rc.StorefrontCapabilities) -> rc.Storefront:
+        """A fake storefront with the capabilities asked for and the contract's order."""
+        self.storefront = FakeStorefront(
+            capabilities, orders={ORDER_REF: rc.Money.of(ORDER_TOTAL, "USD")}
+        )
+        return self.storefront
+
+    def lose_next_response(self) -> None:
+        """The next write takes effect and its answer is lost."""
+        self.storefront.lose_next_response()
+
+
+class TestFakeStorefrontWithoutBalances(StorefrontContract):
+    """The fake as most tests build it, with no order balances: it refuses no amount."""
 
     refuses_over_refunds = False
 
     def make_storefront(self, capabilities: rc.StorefrontCapabilities) -> rc.Storefront:
-        """A fake storefront with the capabilities asked for."""
+        """A fake storefront that keeps no balances."""
         return FakeStorefront(capabilities)
 
 
