@@ -42,13 +42,13 @@ from refund_core import (
     Unsupported,
 )
 
-from ._adapters import AdapterRegistry
-from ._config import load_config
+from ._adapters import AdapterRegistry, BuildContext
+from ._config import AdapterConfig, load_config
 from ._demo import run_demo
 from ._registry import default_registry
 from ._sync import EXIT_FAILED, reconcile, retry, status, sync
 
-__all__ = ["AdapterRegistry", "default_registry", "main"]
+__all__ = ["AdapterConfig", "AdapterRegistry", "BuildContext", "default_registry", "main"]
 
 PROG = "refund-sync"
 EXIT_OK = 0
