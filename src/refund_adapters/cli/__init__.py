@@ -105,9 +105,10 @@ def _build_parser() -> argparse.ArgumentParser:
         "demo",
         help="run the whole sync on local stand-ins, twice, and show what was created and why",
         description=(
-            "Needs no configuration: syncs a sample world (Stripe and Amazon incoming) through "
-            "the engine with an SQLite journal in a temporary folder, prints every outcome with "
-            "its rule IDs, then runs again to show that nothing new is created."
+            "Needs no configuration: starts local stand-ins of NetSuite, Stripe, Amazon, "
+            "Shopify and Magento on 127.0.0.1, syncs a sample world through the real adapters "
+            "with an SQLite journal per account in a temporary folder, prints every outcome "
+            "with its rule IDs, then runs again to show that nothing new is created."
         ),
     )
     config_help = "the configuration file (default: refund-sync.toml)"
