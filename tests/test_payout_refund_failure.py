@@ -170,6 +170,37 @@ def test_a_movement_no_line_represents_leaves_the_payout_unsupported_by_name() -
     assert "txn_dp (adjustment: dispute, -25.00 USD)" in outcome.message
 
 
+def test_a_refund_that_failed_before_it_synced_cancels_its_failure_in_one_payout() -> None:
+    """A never-synced refund and its failure net to zero: the deposit is the charge (STC-12)."""
+    payout = _payout(
+        rc.BalanceEntry("txn_c", Kind.CHARGE, M("100.00 USD"), "ch_2"),
+        rc.BalanceEntry("txn_r", Kind.REFUND, M("-30.00 USD"), "re_never"),
+        rc.BalanceEntry("txn_f", Kind.REFUND_FAILURE, M("30.00 USD"), "re_never"),
+    )
+    snap = ledger(payments=[payment("PAY-2", "100.00", ref="ch_2")])
+    deposit = _deposit(_plan(rc.decide_payout(payout, snap, SETTINGS)))
+    assert deposit.amount == payout.amount == M("100.00 USD")
+    assert [line.record.internal_id for line in deposit.payment_lines] == ["PAY-2"]
+    assert deposit.other_lines == ()
+
+
+def test_a_never_synced_refund_and_its_failure_in_two_payouts_each_wait() -> None:
+    """Split over two payouts, neither half cancels: each waits for a person (STC-12)."""
+    snap = ledger(payments=[payment("PAY-2", "100.00", ref="ch_2")])
+    refund_only = _payout(
+        rc.BalanceEntry("txn_c", Kind.CHARGE, M("100.00 USD"), "ch_2"),
+        rc.BalanceEntry("txn_r", Kind.REFUND, M("-30.00 USD"), "re_never"),
+    )
+    failure_only = _payout(
+        rc.BalanceEntry("txn_f", Kind.REFUND_FAILURE, M("30.00 USD"), "re_never"), payout_id="po_2"
+    )
+    for payout in (refund_only, failure_only):
+        outcome = rc.decide_payout(payout, snap, SETTINGS)
+        assert isinstance(outcome, rc.Skipped)
+        assert outcome.code is rc.Reason.REFUND_NOT_SYNCED
+        assert "re_never" in outcome.message
+
+
 # -- laws ---------------------------------------------------------------------------------------
 
 

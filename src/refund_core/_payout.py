@@ -86,7 +86,12 @@ def decide_payout(payout: Payout, ledger: LedgerSnapshot, settings: RefundSettin
             )
         return settings.fee_account
 
+    cancelled = _unsynced_refunds_failed_in(payout, view, settings)
     for entry in payout.entries:
+        if entry.kind in (BalanceEntryKind.REFUND, BalanceEntryKind.REFUND_FAILURE) and (
+            entry.source_ref in cancelled
+        ):
+            continue  # a refund that failed before it was synced: it and its failure net to 0
         match entry.kind:
             case BalanceEntryKind.CHARGE:
                 payment = view.payment_by_ref(entry.source_ref)
@@ -289,4 +294,39 @@ def _pre_start_lines(
             source_refs=(entry.source_ref,),
         )
         for entry in entries
+    )
+
+
+def _unsynced_refunds_failed_in(
+    payout: Payout, view: LedgerView, settings: RefundSettings
+) -> frozenset[str]:
+    """Refunds this payout both pays out and gives back, with nothing of theirs in NetSuite.
+
+    **Decision (ours):** a refund that failed before it was ever synced (a pending bank refund
+    that failed, say) has no customer refund and no reversal in NetSuite. When its refund entry
+    and its failure entry are in the same payout they cancel out exactly, so neither becomes a
+    deposit line and the deposit still equals the payout. Split over two payouts, each waits
+    (and is set aside) until a person reconciles it, as any payout with an unsynced refund does.
+    Refunds of charges before the record sync start date keep their own handling (STC-11).
+    """
+    refunded: dict[str, Money] = {}
+    failed: dict[str, Money] = {}
+    for entry in payout.entries:
+        if entry.kind is BalanceEntryKind.REFUND and not is_before_sync_start(
+            entry.charge_created_at, settings
+        ):
+            refunded[entry.source_ref] = (
+                refunded.get(entry.source_ref, Money.zero(entry.amount.currency)) + entry.amount
+            )
+        elif entry.kind is BalanceEntryKind.REFUND_FAILURE:
+            failed[entry.source_ref] = (
+                failed.get(entry.source_ref, Money.zero(entry.amount.currency)) + entry.amount
+            )
+    return frozenset(
+        ref
+        for ref, amount in refunded.items()
+        if ref in failed
+        and failed[ref] == -amount
+        and not view.customer_refunds_for(SourceKey(payout.source, ref))
+        and not view.reversals_for(SourceKey(payout.source, ref))
     )
