@@ -57,20 +57,6 @@ class CrashingLedger:
         return await self.inner.list_unsynced_refunds(**kwargs)  # type: ignore[arg-type]
 
 
-_FAMILIES = (
-    "sales_orders",
-    "invoices",
-    "cash_sales",
-    "payments",
-    "customer_deposits",
-    "credit_memos",
-    "cash_refunds",
-    "customer_refunds",
-    "deposits",
-    "return_authorizations",
-)
-
-
 def normalized(snapshot: rc.LedgerSnapshot) -> rc.LedgerSnapshot:
     """The snapshot with each record family sorted by external ID (if any), then internal ID.
 
@@ -86,7 +72,7 @@ def normalized(snapshot: rc.LedgerSnapshot) -> rc.LedgerSnapshot:
                     key=lambda r: (getattr(r, "external_id", None) or "", r.internal_id),
                 )
             )
-            for family in _FAMILIES
+            for family in rc.LedgerSnapshot.families()
         },
     )
 

@@ -750,6 +750,11 @@ class LedgerSnapshot:
         if len(set(external)) != len(external):
             raise InvalidRecordError("ledger holds two records with the same external ID")
 
+    @classmethod
+    def families(cls) -> tuple[str, ...]:
+        """The names of the record families (the fields), e.g. ``"credit_memos"``."""
+        return tuple(field.name for field in attrs.fields(cls))
+
     def all_records(
         self,
     ) -> tuple[

@@ -91,27 +91,13 @@ def no_sleep() -> Callable[[float], Awaitable[None]]:
     return sleep
 
 
-_FAMILIES = (
-    "sales_orders",
-    "invoices",
-    "cash_sales",
-    "payments",
-    "customer_deposits",
-    "credit_memos",
-    "cash_refunds",
-    "customer_refunds",
-    "deposits",
-    "return_authorizations",
-)
-
-
 def normalized(snapshot: rc.LedgerSnapshot) -> rc.LedgerSnapshot:
     """The snapshot with each record family sorted by internal ID (NetSuite lists by ID)."""
     return attrs.evolve(
         snapshot,
         **{
             family: tuple(sorted(getattr(snapshot, family), key=lambda r: r.internal_id))
-            for family in _FAMILIES
+            for family in rc.LedgerSnapshot.families()
         },
     )
 

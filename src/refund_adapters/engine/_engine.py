@@ -265,20 +265,6 @@ def _seeds(event: rc.SourceEvent | rc.OutgoingRefund) -> tuple[str, ...]:
     return tuple(refs)
 
 
-_FAMILIES = (
-    "sales_orders",
-    "invoices",
-    "cash_sales",
-    "payments",
-    "customer_deposits",
-    "credit_memos",
-    "cash_refunds",
-    "customer_refunds",
-    "deposits",
-    "return_authorizations",
-)
-
-
 @attrs.frozen
 class _Group(Generic[_G]):
     """Events to decide one after the other, the nodes they touch, and their part of the ledger.
@@ -312,7 +298,7 @@ def _conflict_groups(events: Sequence[_G], snapshot: rc.LedgerSnapshot) -> list[
     for event in events:
         grouped.setdefault(components.find(_event_node(event)), []).append(event)
     parts: dict[str, dict[str, list[Any]]] = {root: {} for root in grouped}
-    for family in _FAMILIES:
+    for family in rc.LedgerSnapshot.families():
         for record in getattr(snapshot, family):
             part = parts.get(components.find(_rec(record.internal_id)))
             if part is not None:
