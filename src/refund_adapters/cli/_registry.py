@@ -169,7 +169,8 @@ def _amazon_source(
             api=config.option("api", str, amazon.FinancesApi.V2024_06_19.value),
             base_url=config.option("base_url", str),
             token_url=config.option("token_url", str, amazon.LWA_TOKEN_URL),
-            client_factory=context.http_client,
+            # The source opens and closes a client per call (it is paced at 0.5 requests/s),
+            # so it keeps its own factory rather than the run's pooled clients.
         )
     except ValueError as exc:  # an unknown region or API version
         raise rc.ConfigurationError(f"{config.where}: {exc}") from None
