@@ -9,8 +9,9 @@ import refund_core as rc
 from refund_adapters.engine import EngineConfig, SyncEngine
 from refund_adapters.netsuite import NetSuiteStandIn
 from refund_core.testing import FakeLedger, FakeRefundSource, MemoryJournal
-from tests.builders import at, invoice, ledger, order, payment, payment_failure, stripe_refund
+from tests.builders import at
 from tests.netsuite.factories import normalized, rig
+from tests.test_engine import _events, _ledger  # the same world as over FakeLedger
 
 SETTINGS = rc.RefundSettings(partial_refund_item="PARTIAL")
 ACCOUNT = rc.ConnectorAccount(
@@ -20,40 +21,6 @@ ACCOUNT = rc.ConnectorAccount(
     SETTINGS,
 )
 START = at("2026-01-01")
-
-
-def _ledger() -> rc.LedgerSnapshot:
-    return ledger(
-        sales_orders=[order("SO-1", "1001"), order("SO-2", "1002"), order("SO-3", "1003")],
-        invoices=[
-            invoice("INV-1", order_id="SO-1"),
-            invoice(
-                "INV-2", [("SKU-A", "60.00", "OL-1"), ("SKU-B", "40.00", "OL-2")], order_id="SO-2"
-            ),
-            invoice("INV-3", order_id="SO-3"),
-        ],
-        payments=[
-            payment("PAY-1", "150.00", ref="ch_1", applied={"INV-1": "100.00"}),
-            payment("PAY-2", "100.00", ref="ch_2", applied={"INV-2": "100.00"}),
-            payment(
-                "PAY-3",
-                "100.00",
-                ref="ch_3",
-                applied={"INV-3": "100.00"},
-                status=rc.PaymentStatus.PENDING,
-            ),
-        ],
-    )
-
-
-def _events() -> list[rc.SourceEvent]:
-    return [
-        stripe_refund("re_1", "120.00", charge="ch_1", created="2026-03-01"),
-        stripe_refund("re_2", "25.00", charge="ch_2", created="2026-03-02"),
-        stripe_refund("re_3", "75.00", charge="ch_2", created="2026-03-03"),
-        payment_failure("fail_3", "100.00", charge="ch_3", failed="2026-03-04"),
-        stripe_refund("re_1", "120.00", charge="ch_1", created="2026-03-01"),  # duplicate
-    ]
 
 
 def _engine(port: rc.Ledger) -> SyncEngine:
