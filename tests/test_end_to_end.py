@@ -20,16 +20,14 @@ import refund_core as rc
 from refund_adapters.cli import default_registry
 from refund_adapters.cli._config import load_config
 from refund_adapters.cli._demo import SECRETS, build_standins, config_text, serving
-from refund_adapters.cli._demo_world import START, DemoWorld, build_world
+from refund_adapters.cli._demo_world import DemoWorld, build_world
 from refund_adapters.cli._sync import sync_accounts
-from refund_adapters.engine import SyncEngine
 from refund_core.testing import (
     FakeLedger,
-    FakePayoutSource,
-    FakeRefundSource,
     FakeStorefront,
     MemoryJournal,
 )
+from tests.demo_passes import demo_passes
 from tests.netsuite.factories import normalized
 
 ACCOUNTS = ("stripe-us", "stripe-jp", "amazon-us", "shopify-us", "magento-us")
@@ -42,52 +40,18 @@ def _ns_id(external_id: str) -> str:
 def _reference(world: DemoWorld) -> tuple[rc.LedgerSnapshot, dict[str, list[rc.Action]]]:
     """The same accounts, in the same order, over the in-memory fakes."""
     fake = FakeLedger(world.ledger)
-    issued: dict[str, list[rc.Action]] = {}
-
-    def account(
-        name: str, kind: rc.StorefrontKind, direction: rc.Direction, settings: rc.RefundSettings
-    ) -> rc.ConnectorAccount:
-        store_credit = name == "shopify"
-        capabilities = rc.StorefrontCapabilities(name, kind, supports_store_credit=store_credit)
-        return rc.ConnectorAccount(f"{name}-acct", capabilities, [direction], settings)
-
-    marketplace, cart = rc.StorefrontKind.MARKETPLACE, rc.StorefrontKind.CART
-    incoming, outgoing = rc.Direction.INCOMING, rc.Direction.OUTGOING
-    for events, payouts, settings in (
-        (world.stripe_events, world.payouts, world.stripe_settings),
-        (world.stripe_jp_events, world.stripe_jp_payouts, world.stripe_jp_settings),
-    ):
-        engine = SyncEngine(
-            account=account("stripe", marketplace, incoming, settings),
-            policy=rc.Policy.STRIPE_CONNECTOR,
-            source=FakeRefundSource("stripe", events),
-            payouts=FakePayoutSource("stripe", payouts),
-            ledger=fake,
-            journal=MemoryJournal(),
-        )
-        engine.run(START)
-        engine.run_payouts(START)
-    SyncEngine(
-        account=account("amazon", marketplace, incoming, world.amazon_settings),
-        policy=rc.Policy.NETSUITE_CONNECTOR,
-        source=FakeRefundSource("amazon", world.amazon_events),
-        ledger=fake,
-        journal=MemoryJournal(),
-    ).run(START)
-    for name, settings in (
-        ("shopify", world.shopify_settings),
-        ("magento", world.magento_settings),
-    ):
-        acct = account(name, cart, outgoing, settings)
-        storefront = FakeStorefront(acct.storefront)
-        SyncEngine(
-            account=acct,
-            policy=rc.Policy.NETSUITE_CONNECTOR,
-            storefront=storefront,
-            ledger=fake,
-            journal=MemoryJournal(),
-        ).run_outgoing(START)
-        issued[name] = [*storefront.refunds, *storefront.store_credits]
+    storefronts = {
+        "shopify": FakeStorefront(
+            rc.StorefrontCapabilities("shopify", rc.StorefrontKind.CART, supports_store_credit=True)
+        ),
+        "magento": FakeStorefront(rc.StorefrontCapabilities("magento", rc.StorefrontKind.CART)),
+    }
+    for run_pass in demo_passes(world, fake, storefronts, MemoryJournal()):
+        run_pass()
+    issued: dict[str, list[rc.Action]] = {
+        name: [*storefront.refunds, *storefront.store_credits]
+        for name, storefront in storefronts.items()
+    }
     return fake.snapshot, issued
 
 

@@ -9,25 +9,21 @@ no external ID written twice.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
 
 import attrs
 import pytest
 
 import refund_core as rc
-from refund_adapters.cli._demo import START, DemoWorld, build_world
-from refund_adapters.engine import RunSummary, SyncEngine
+from refund_adapters.cli._demo import DemoWorld, build_world
 from refund_adapters.storage import SqliteJournal
-from refund_core.testing import FakeLedger, FakePayoutSource, FakeRefundSource, FakeStorefront
+from refund_core.testing import FakeLedger, FakeStorefront
 from tests.crashes import Crash, CrashingLedger, CrashingStorefront, SimulatedCrash
+from tests.demo_passes import demo_passes
 from tests.test_engine import normalized
 
-T = TypeVar("T")
 
 SHOPIFY = rc.StorefrontCapabilities("shopify", rc.StorefrontKind.CART, supports_store_credit=True)
-MARKETPLACE = rc.StorefrontKind.MARKETPLACE
 
 
 @attrs.define
@@ -36,70 +32,6 @@ class Targets:
 
     ledger: FakeLedger
     shop: FakeStorefront
-
-
-def _passes(
-    world: DemoWorld, ledger: object, shop: object, journal: rc.Journal
-) -> list[Callable[[], RunSummary]]:
-    """The demo's passes over the given targets and journal, in the demo's order.
-
-    Both Stripe accounts' refunds and payouts, Amazon's refunds, NetSuite's refunds to Shopify.
-    """
-    stripe = SyncEngine(
-        account=rc.ConnectorAccount(
-            "stripe-acct",
-            rc.StorefrontCapabilities("stripe", MARKETPLACE),
-            [rc.Direction.INCOMING],
-            world.stripe_settings,
-        ),
-        policy=rc.Policy.STRIPE_CONNECTOR,
-        source=FakeRefundSource("stripe", world.stripe_events),
-        payouts=FakePayoutSource("stripe", world.payouts),
-        ledger=ledger,  # type: ignore[arg-type]
-        journal=journal,
-    )
-    stripe_jp = SyncEngine(
-        account=rc.ConnectorAccount(
-            "stripe-jp",
-            rc.StorefrontCapabilities("stripe", MARKETPLACE),
-            [rc.Direction.INCOMING],
-            world.stripe_jp_settings,
-        ),
-        policy=rc.Policy.STRIPE_CONNECTOR,
-        source=FakeRefundSource("stripe", world.stripe_jp_events),
-        payouts=FakePayoutSource("stripe", world.stripe_jp_payouts),
-        ledger=ledger,  # type: ignore[arg-type]
-        journal=journal,
-    )
-    amazon = SyncEngine(
-        account=rc.ConnectorAccount(
-            "amazon-acct",
-            rc.StorefrontCapabilities("amazon", MARKETPLACE),
-            [rc.Direction.INCOMING],
-            world.amazon_settings,
-        ),
-        policy=rc.Policy.NETSUITE_CONNECTOR,
-        source=FakeRefundSource("amazon", world.amazon_events),
-        ledger=ledger,  # type: ignore[arg-type]
-        journal=journal,
-    )
-    outgoing = SyncEngine(
-        account=rc.ConnectorAccount(
-            "shopify-acct", SHOPIFY, [rc.Direction.OUTGOING], world.shopify_settings
-        ),
-        policy=rc.Policy.NETSUITE_CONNECTOR,
-        storefront=shop,  # type: ignore[arg-type]
-        ledger=ledger,  # type: ignore[arg-type]
-        journal=journal,
-    )
-    return [
-        lambda: stripe.run(START),
-        lambda: stripe.run_payouts(START),
-        lambda: stripe_jp.run(START),
-        lambda: stripe_jp.run_payouts(START),
-        lambda: amazon.run(START),
-        lambda: outgoing.run_outgoing(START),
-    ]
 
 
 def _run(
@@ -114,7 +46,7 @@ def _run(
         ledger = CrashingLedger(targets.ledger, crash)
         shop = CrashingStorefront(targets.shop, crash)
     with SqliteJournal(path) as journal:
-        for run_pass in _passes(world, ledger, shop, journal):
+        for run_pass in demo_passes(world, ledger, {"shopify": shop}, journal):
             run_pass()
     return targets
 
