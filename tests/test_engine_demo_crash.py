@@ -22,7 +22,6 @@ from tests.crashes import Crash, CrashingLedger, CrashingStorefront, SimulatedCr
 from tests.demo_passes import demo_passes
 from tests.test_engine import normalized
 
-
 SHOPIFY = rc.StorefrontCapabilities("shopify", rc.StorefrontKind.CART, supports_store_credit=True)
 
 
