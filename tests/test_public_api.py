@@ -1,8 +1,11 @@
 """The public surface of refund_core is exactly what we mean it to be."""
 
+import importlib.metadata
+
 import attrs
 import pytest
 
+import refund_adapters
 import refund_core
 
 
@@ -48,3 +51,9 @@ def test_errors_subclass_the_builtins_callers_catch() -> None:
     assert issubclass(refund_core.OverRefundError, refund_core.RefundSyncError)
     assert issubclass(refund_core.UnknownCurrencyError, LookupError)
     assert issubclass(refund_core.FloatAmountError, TypeError)
+
+
+def test_the_version_has_one_source() -> None:
+    """Both packages and the installed distribution report the same version."""
+    assert refund_core.__version__ == importlib.metadata.version("refund-sync")
+    assert refund_adapters.__version__ == refund_core.__version__

@@ -6,4 +6,6 @@ load data, call the pure decisions of :mod:`refund_core` and perform the resulti
 Adapters never import each other; they meet only through :mod:`refund_core` types.
 """
 
+from refund_core import __version__ as __version__
+
 __all__: list[str] = []

@@ -129,6 +129,7 @@ from ._settings import (
     StorefrontKind,
 )
 from ._stripe import decide_payment_failure, decide_stripe_refund
+from ._version import __version__ as __version__
 
 __all__ = [
     "CURRENCIES",
