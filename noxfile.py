@@ -87,3 +87,14 @@ def bench(session: nox.Session) -> None:
     """Run the engine benchmark (not a default session: it takes minutes and CI skips it)."""
     _sync(session, "test")
     session.run("python", "benchmarks/bench_engine.py", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def specs(session: nox.Session) -> None:
+    """Download the vendor specs the contract tests read, verifying each sha256 (not a default).
+
+    ``tests/specs_manifest.toml`` lists them with their public addresses; they go to the cache
+    that ``tests/specs.py`` reads (``-- --dest DIR`` for another folder).
+    """
+    _sync(session, "test")
+    session.run("python", "tools/fetch_specs.py", *session.posargs)
