@@ -3,10 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 import pytest
 
-__all__ = ["ContractBase", "LostResponseHook"]
+__all__ = ["ContractBase", "LostResponseHook", "expect_refusal"]
+
+E = TypeVar("E", bound=BaseException)
+
+
+def expect_refusal(call: Callable[[], object], error: type[E], what: str) -> E:
+    """Call ``call()``, which must raise ``error``; fail naming what the port did instead.
+
+    ``pytest.raises`` would only say "DID NOT RAISE"; a contract failure must show what the
+    adapter returned, so the author of the adapter sees at once what it did wrong.
+    """
+    try:
+        returned = call()
+    except error as exc:
+        return exc
+    pytest.fail(
+        f"{what}: expected a typed refusal ({error.__module__}.{error.__qualname__}), "
+        f"but the port returned {returned!r}",
+        pytrace=False,
+    )
 
 
 class ContractBase:

@@ -10,7 +10,7 @@ import pytest
 
 import refund_core as rc
 
-from ._base import ContractBase
+from ._base import ContractBase, expect_refusal
 from .builders import at
 
 __all__ = ["JournalContract", "ticking_clock"]
@@ -137,17 +137,26 @@ class JournalContract(ContractBase):
     def test_second_owner_cannot_acquire(self, journal: rc.Journal) -> None:
         """While one owner holds the journal, another owner's acquire raises JournalBusyError."""
         journal.acquire("run-a")
-        with pytest.raises(rc.JournalBusyError):
-            journal.acquire("run-b")
+        expect_refusal(
+            lambda: journal.acquire("run-b"),
+            rc.JournalBusyError,
+            "acquire by run-b while run-a holds the journal",
+        )
         journal.acquire("run-a")  # the holder may acquire again
 
     def test_release_lets_another_owner_acquire(self, journal: rc.Journal) -> None:
         """After the holder releases, another owner can acquire."""
         journal.acquire("run-a")
         journal.release("run-b")  # not the holder: no effect
-        with pytest.raises(rc.JournalBusyError):
-            journal.acquire("run-b")
+        expect_refusal(
+            lambda: journal.acquire("run-b"),
+            rc.JournalBusyError,
+            "acquire by run-b while run-a holds the journal",
+        )
         journal.release("run-a")
         journal.acquire("run-b")
-        with pytest.raises(rc.JournalBusyError):
-            journal.acquire("run-a")
+        expect_refusal(
+            lambda: journal.acquire("run-a"),
+            rc.JournalBusyError,
+            "acquire by run-a while run-b holds the journal",
+        )

@@ -8,7 +8,7 @@ import pytest
 
 import refund_core as rc
 
-from ._base import ContractBase, LostResponseHook
+from ._base import ContractBase, LostResponseHook, expect_refusal
 from ._run import run
 from .builders import M
 
@@ -169,8 +169,11 @@ class StorefrontContract(ContractBase, LostResponseHook):
         self._need_balances()
         port = self.make_storefront(self.capabilities())
         assert run(port.issue_refund(self.refund("rs-sr-1", "40.00"))).created
-        with pytest.raises(rc.RefundSyncError):
-            run(port.issue_refund(self.refund("rs-sr-2", "60.01")))
+        expect_refusal(
+            lambda: run(port.issue_refund(self.refund("rs-sr-2", "60.01"))),
+            rc.RefundSyncError,
+            "a refund of 60.01 with 60.00 left on the order",
+        )
         # The refused refund took nothing: the 60.00 left can still be refunded, in full.
         assert run(port.issue_refund(self.refund("rs-sr-3", "60.00"))).created
 
@@ -178,8 +181,11 @@ class StorefrontContract(ContractBase, LostResponseHook):
         """MNY-4: a first refund above what the order was paid is refused, typed."""
         self._need_balances()
         port = self.make_storefront(self.capabilities())
-        with pytest.raises(rc.RefundSyncError):
-            run(port.issue_refund(self.refund("rs-sr-1", "100.01")))
+        expect_refusal(
+            lambda: run(port.issue_refund(self.refund("rs-sr-1", "100.01"))),
+            rc.RefundSyncError,
+            f"a refund of 100.01 on an order of {ORDER_TOTAL}",
+        )
         assert run(port.issue_refund(self.refund("rs-sr-2", ORDER_TOTAL))).created
 
     # -- store credit (NSC-8) ----------------------------------------------------------------
@@ -198,10 +204,12 @@ class StorefrontContract(ContractBase, LostResponseHook):
         """NSC-8: a storefront without store credit refuses it with a typed error, and goes on."""
         self._need_store_credit(False)
         port = self.make_storefront(self.capabilities())
-        with pytest.raises(rc.RefundSyncError):
-            run(port.issue_store_credit(self.store_credit()))
-        with pytest.raises(rc.RefundSyncError):
-            run(port.issue_store_credit(self.store_credit()))
+        for attempt in ("store credit", "store credit asked for again"):
+            expect_refusal(
+                lambda: run(port.issue_store_credit(self.store_credit())),
+                rc.RefundSyncError,
+                f"{attempt} on a storefront declaring none",
+            )
         assert run(port.issue_refund(self.refund())).created
 
     # -- lost responses (needs the lose_next_response hook) ----------------------------------
