@@ -442,7 +442,11 @@ async def _netsuite_run(
         return httpx.AsyncClient(timeout=60.0)
 
     client = NetSuiteClient(make, base_url=base_url, limiter=ConcurrencyLimiter(limit))
-    ledger = NetSuiteLedger(client, undeposited_funds_account=standin.undeposited_funds_account)
+    ledger = NetSuiteLedger(
+        client,
+        undeposited_funds_account=standin.undeposited_funds_account,
+        currencies=standin.currency_ids,
+    )
     engine = SyncEngine(
         account=ACCOUNT,
         policy=POLICY,

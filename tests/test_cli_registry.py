@@ -34,6 +34,7 @@ TABLES: dict[tuple[str, str], dict[str, Any]] = {
         "adapter": "netsuite",
         "account_id": "123456_SB1",
         "undeposited_funds_account": "118",
+        "currencies": {"USD": "1", "EUR": "4"},
         "consumer_key_env": "NS_CK",
         "consumer_secret_env": "NS_CS",
         "token_id_env": "NS_TID",

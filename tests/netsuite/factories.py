@@ -72,6 +72,7 @@ def rig(
     ledger = NetSuiteLedger(
         client,
         undeposited_funds_account=standin.undeposited_funds_account,
+        currencies=standin.currency_ids,
         in_list_limit=in_list_limit,
     )
     return Rig(standin, ledger, client, sleeps)

@@ -53,4 +53,8 @@ class TestNetSuiteLedgerContractOverLoopback(TestNetSuiteLedgerContract):
             base_url=f"{server.base_url}/services/rest",
             sleep=_no_sleep,
         )
-        return NetSuiteLedger(client, undeposited_funds_account=standin.undeposited_funds_account)
+        return NetSuiteLedger(
+            client,
+            undeposited_funds_account=standin.undeposited_funds_account,
+            currencies=standin.currency_ids,
+        )

@@ -119,6 +119,7 @@ def test_over_a_real_loopback_server() -> None:
             port = NetSuiteLedger(
                 NetSuiteClient(http, base_url=f"{base_url}/services/rest"),
                 undeposited_funds_account=standin.undeposited_funds_account,
+                currencies=standin.currency_ids,
             )
             loaded = await port.load(everything(snapshot))
             plan = rc.decide_stripe_refund(refund, loaded, settings_)
@@ -150,7 +151,9 @@ def _tba_rig(credentials: OAuth1Credentials) -> tuple[NetSuiteStandIn, NetSuiteL
         auth=tba_auth("123456_SB1", credentials),
     )
     return standin, NetSuiteLedger(
-        client, undeposited_funds_account=standin.undeposited_funds_account
+        client,
+        undeposited_funds_account=standin.undeposited_funds_account,
+        currencies=standin.currency_ids,
     )
 
 

@@ -11,8 +11,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 import refund_core as rc
-from refund_adapters.netsuite import LinkType, NetSuiteRejectedError, NetSuiteStandIn
-from refund_adapters.netsuite._read import build_snapshot
+from refund_adapters._decode import UpstreamDataError
+from refund_adapters.netsuite import NetSuiteRejectedError, NetSuiteStandIn, TranType
+from refund_adapters.netsuite._fields import ITEM_LINE_TYPES, UNMODELLED_LINE_TYPES
+from refund_adapters.netsuite._read import Fetched, build_snapshot
+from refund_adapters.netsuite._wire import (
+    ApplyLine,
+    ApplySublist,
+    CustomerRefundRecord,
+    HeaderRow,
+    Ref,
+)
 from tests.builders import at, credit_memo, invoice, ledger, order, payment
 from tests.contracts._run import run
 from tests.netsuite.factories import (
@@ -39,12 +48,49 @@ def test_batched_load_of_every_record_equals_the_seed() -> None:
 
 
 def test_load_by_order_ref_closes_over_every_link() -> None:
-    """An order asked for brings its billing, payments, credits, refunds and their deposit."""
+    """An order brings its billing, payments, credits and refunds; not the bank deposit.
+
+    No documented SuiteQL link leads from a customer refund or payment to the bank deposit
+    that took it (the facts pack: "Bank deposits: no link-table evidence"), so a load reaches a
+    deposit only through the payout it was made for (see the test below).
+    """
     snapshot = rich_snapshot()
     loaded = run(rig(snapshot).ledger.load(rc.LedgerQuery(order_refs=frozenset({"1001"}))))
     assert {r.internal_id for r in loaded.all_records()} == {
-        r.internal_id for r in snapshot.all_records() if not r.internal_id.endswith("-9")
+        r.internal_id
+        for r in snapshot.all_records()
+        if not r.internal_id.endswith("-9") and r.internal_id not in {"DP-1", "PAY-2"}
     }
+    (refund,) = loaded.customer_refunds
+    assert refund.deposit_id is None  # its deposit was not read
+
+
+def test_a_payouts_deposit_is_found_by_the_payout_it_was_made_for() -> None:
+    """A deposit written for a payout carries the payout's key: loading the payout finds it."""
+    setup = rig(rich_snapshot())
+    payout = rc.SourceKey("stripe", "po_77")
+    action = rc.CreateDeposit(
+        external_id="rs-dp-77",
+        source=payout,
+        rule_ids=("STC-12",),
+        reason="payout po_77",
+        payout_ref="po_77",
+        account="bank-1",
+        payment_lines=(
+            rc.PlannedDepositLine(
+                rc.DepositRecordKind.PAYMENT,
+                rc.RecordRef(internal_id="PAY-1"),
+                rc.Money.of("105.00", "USD"),
+            ),
+        ),
+        other_lines=(),
+        amount=rc.Money.of("105.00", "USD"),
+    )
+    receipt = run(setup.ledger.write(action))
+    loaded = run(setup.ledger.load(rc.LedgerQuery(sources=frozenset({payout}))))
+    (deposit,) = loaded.deposits
+    assert (deposit.internal_id, deposit.external_id) == (receipt.record_id, "rs-dp-77")
+    assert [line.record_id for line in deposit.payment_lines] == ["PAY-1"]
 
 
 def test_load_by_source_finds_the_records_a_sync_made() -> None:
@@ -140,12 +186,16 @@ def test_in_lists_are_chunked() -> None:
     setup = rig(snapshot, in_list_limit=3)
     loaded = run(setup.ledger.load(everything(snapshot)))
     assert normalized(loaded) == normalized(snapshot)
+    codes = {t.value for t in TranType} | ITEM_LINE_TYPES | UNMODELLED_LINE_TYPES
     for request in suiteql_requests(setup.standin):
         query = json.loads(request.content)["q"]
         for in_list in query.split(" IN (")[1:]:
             literals = in_list.split(")")[0]
-            if not literals.startswith("SELECT"):
-                assert literals.count(",") <= 2, query
+            if literals.startswith("SELECT"):
+                continue
+            if {value.strip(" '") for value in literals.split(",")} <= codes:
+                continue  # a fixed list of type codes, not IDs
+            assert literals.count(",") <= 2, query
 
 
 def test_unsynced_refunds_page_by_keyset() -> None:
@@ -257,116 +307,105 @@ def test_offset_must_be_a_multiple_of_limit() -> None:
 # -- records the core does not model ------------------------------------------------------------
 
 
-def _with_foreign_records(standin: NetSuiteStandIn, *, payout_ref: str | None) -> None:
-    """Add what real accounts hold: a journal entry a refund applies to, a cash sale deposited."""
+def _journal_refund(standin: NetSuiteStandIn) -> None:
+    """Add what real accounts hold: a customer refund applied to a journal entry."""
+    store = standin.store
     usd = standin.currency_id("USD")
-    standin.insert_transaction(
-        {"id": "JE-1", "type": "Journal", "entity": "C-1", "currency": usd, "foreigntotal": "5"}
-    )
-    standin.insert_transaction(
-        {
-            "id": "CUR-J",
-            "type": "CustRfnd",
+    store.add_other("JE-1", "Journal", {"entity": "C-1", "currency": usd, "foreigntotal": "5"})
+    store.add_transaction(
+        record_id="CUR-J",
+        kind=TranType.CUSTOMER_REFUND,
+        header={
             "entity": "C-1",
             "currency": usd,
-            "foreigntotal": "5",
-            "account": standin.undeposited_funds_account,
             "status": "R",
-        }
+            "x_account": standin.undeposited_funds_account,
+        },
+        total=Decimal(5),
     )
-    standin.insert_link(
-        previous="JE-1",
-        previous_type="Journal",
-        next_doc="CUR-J",
-        next_type="CustRfnd",
-        line=1,
-        link_type=LinkType.REFUND,
-        amount=Decimal(5),
+    store.add_sublist_line(
+        "CUR-J", "apply", 1, {"doc": "JE-1", "doctype": "Journal", "amount": Decimal(5)}
     )
-    standin.insert_transaction(
-        {
-            "id": "DP-CS",
-            "type": "Deposit",
-            "currency": usd,
-            "foreigntotal": "20.00",
-            "custbody_rs_payout_ref": payout_ref,
-        }
+
+
+def _cash_sale_deposit(standin: NetSuiteStandIn, *, payout_ref: str | None) -> None:
+    """Add a bank deposit taking cash sale CS-1 (with or without a payout reference)."""
+    store = standin.store
+    usd = standin.currency_id("USD")
+    store.add_transaction(
+        record_id="DP-CS",
+        kind=TranType.DEPOSIT,
+        header={"currency": usd, "custbody_rs_payout_ref": payout_ref, "x_account": "bank-1"},
+        total=Decimal("20.00"),
     )
-    standin.insert_link(
-        previous="CS-1",
-        previous_type="CashSale",
-        next_doc="DP-CS",
-        next_type="Deposit",
-        line=1,
-        link_type=LinkType.DEPOSIT,
-        amount=Decimal("20.00"),
+    store.add_sublist_line(
+        "DP-CS", "payment", 1, {"doc": "CS-1", "doctype": "CashSale", "amount": Decimal("20.00")}
     )
 
 
 def test_a_refund_applied_to_a_journal_entry_is_a_typed_error() -> None:
-    """A customer refund applied to a record the core lacks: NetSuiteRejectedError naming both."""
+    """A customer refund applied to a record the core lacks: UpstreamDataError naming both."""
     setup = rig(rich_snapshot())
-    _with_foreign_records(setup.standin, payout_ref=None)
-    with pytest.raises(NetSuiteRejectedError) as caught:
+    _journal_refund(setup.standin)
+    with pytest.raises(UpstreamDataError) as caught:
         run(setup.ledger.load(rc.LedgerQuery(record_ids=frozenset({"CUR-J"}))))
-    assert "CUR-J" in str(caught.value)
+    assert caught.value.endpoint == "GET /record/v1/customerRefund/CUR-J"
+    assert caught.value.path == "$.apply.items[0].doc"
     assert "Journal JE-1" in str(caught.value)
 
 
 def test_a_refund_applied_to_a_cash_sale_is_a_typed_error() -> None:
-    """A refund link to a cash sale (no application kind in the core) is a typed error too."""
+    """A refund's apply line on a cash sale (no application kind in the core) is a typed error."""
     setup = rig(rich_snapshot())
-    setup.standin.insert_link(
-        previous="CS-1",
-        previous_type="CashSale",
-        next_doc="CUR-1",
-        next_type="CustRfnd",
-        line=2,
-        link_type=LinkType.REFUND,
-        amount=Decimal(1),
+    setup.standin.store.add_sublist_line(
+        "CUR-1", "apply", 2, {"doc": "CS-1", "doctype": "CashSale", "amount": Decimal(1)}
     )
-    with pytest.raises(NetSuiteRejectedError, match="CashSale CS-1"):
+    with pytest.raises(UpstreamDataError, match="CashSale CS-1"):
         run(setup.ledger.load(rc.LedgerQuery(record_ids=frozenset({"CUR-1"}))))
 
 
 def test_a_hand_made_deposit_of_a_cash_sale_is_left_out(caplog: pytest.LogCaptureFixture) -> None:
-    """A deposit with no payout reference is not read; its cash sale still is; the log says so."""
-    snapshot = rich_snapshot()
-    setup = rig(snapshot)
-    _with_foreign_records(setup.standin, payout_ref=None)
+    """A deposit with no payout reference is not read, even when asked for; the log says so."""
+    setup = rig(rich_snapshot())
+    _cash_sale_deposit(setup.standin, payout_ref=None)
     with caplog.at_level(logging.INFO, logger="refund_sync.netsuite"):
-        loaded = run(setup.ledger.load(rc.LedgerQuery(payment_refs=frozenset({"ch_cs"}))))
-    assert "CS-1" in {c.internal_id for c in loaded.cash_sales}
-    assert "DP-CS" not in {d.internal_id for d in loaded.deposits}
+        loaded = run(setup.ledger.load(rc.LedgerQuery(record_ids=frozenset({"DP-CS"}))))
+    assert loaded.deposits == ()
     assert "deposit DP-CS" in caplog.text
+    assert not [r for r in setup.standin.requests if "/record/v1/deposit/" in r.url.path]
 
 
 def test_a_payout_deposit_taking_a_cash_sale_is_a_typed_error() -> None:
     """A payout deposit (ours) with a line the core cannot hold is an error, not a silent gap."""
     setup = rig(rich_snapshot())
-    _with_foreign_records(setup.standin, payout_ref="po_cs")
-    with pytest.raises(NetSuiteRejectedError, match=r"deposit DP-CS.*CashSale CS-1"):
-        run(setup.ledger.load(rc.LedgerQuery(payment_refs=frozenset({"ch_cs"}))))
+    _cash_sale_deposit(setup.standin, payout_ref="po_cs")
+    with pytest.raises(UpstreamDataError, match=r"CashSale CS-1") as caught:
+        run(setup.ledger.load(rc.LedgerQuery(record_ids=frozenset({"DP-CS"}))))
+    assert caught.value.endpoint == "GET /record/v1/deposit/DP-CS"
+    assert caught.value.path == "$.payment.items[0].type.id"
 
 
-def _refund_rows(account: str | None) -> tuple[dict[str, object], list[dict[str, object]]]:
-    header: dict[str, object] = {
-        "id": "R-1",
-        "type": "CustRfnd",
-        "entity": "C-1",
-        "currency": "USD",
-        "foreigntotal": Decimal("5.00"),
-    }
-    if account is not None:
-        header["account"] = account
-    link = {
-        "previousdoc": "PAY-1",
-        "previoustype": "CustPymt",
-        "nextdoc": "R-1",
-        "linktype": "Refund",
-        "foreignamount": Decimal("5.00"),
-    }
-    return header, [link]
+def _refund_snapshot(account: str | None) -> rc.LedgerSnapshot:
+    """A refund R-1 applied to payment PAY-1, as read, with ``account`` as its REST account."""
+    payment = HeaderRow(
+        id="PAY-1",
+        type="CustPymt",
+        entity="C-1",
+        currency="1",
+        status="B",
+        trandate="2026-03-01 00:00:00",
+        foreigntotal=Decimal("-5.00"),
+    )
+    refund = HeaderRow(
+        id="R-1", type="CustRfnd", entity="C-1", currency="1", foreigntotal=Decimal("5.00")
+    )
+    record = CustomerRefundRecord(
+        id="R-1",
+        apply=ApplySublist((ApplyLine(Ref("PAY-1"), Decimal("5.00")),)),
+        account=Ref(account) if account is not None else None,
+    )
+    fetched = Fetched(headers={"PAY-1": payment, "R-1": refund}, refunds={"R-1": record})
+    return build_snapshot(fetched, undeposited_funds_account="118", currencies={"1": "USD"})
 
 
 @pytest.mark.parametrize(
@@ -374,13 +413,14 @@ def _refund_rows(account: str | None) -> tuple[dict[str, object], list[dict[str,
 )
 def test_refund_account_reads_back_by_the_configured_id(account: str, expected: str) -> None:
     """STC-12: the configured Undeposited Funds ID reads as the core's name; others as they are."""
-    header, links = _refund_rows(account)
-    snap = build_snapshot({"R-1": header}, [], links, undeposited_funds_account="118")
-    assert snap.customer_refunds[0].account == expected
+    assert _refund_snapshot(account).customer_refunds[0].account == expected
 
 
 def test_a_refund_without_an_account_is_not_taken_for_undeposited_funds() -> None:
     """An empty account is unreadable data (NetSuite requires one), never Undeposited Funds."""
-    header, links = _refund_rows(None)
-    with pytest.raises(NetSuiteRejectedError, match=r"R-1\.account"):
-        build_snapshot({"R-1": header}, [], links, undeposited_funds_account="118")
+    with pytest.raises(UpstreamDataError) as caught:
+        _refund_snapshot(None)
+    assert (caught.value.endpoint, caught.value.path) == (
+        "GET /record/v1/customerRefund/R-1",
+        "$.account",
+    )

@@ -89,7 +89,7 @@ def test_a_refused_write_leaves_nothing_behind() -> None:
     before = standin.snapshot()
     body = {
         "externalId": "rs-cr-bad",
-        "customer": {"id": "C-1"},
+        "account": {"id": standin.undeposited_funds_account},
         "apply": {
             "items": [
                 {"doc": {"id": "CM-1"}, "apply": True, "amount": 1},
@@ -97,7 +97,7 @@ def test_a_refused_write_leaves_nothing_behind() -> None:
             ]
         },
     }
-    response = _call(standin, "POST", "/record/v1/customerRefund", body)
+    response = _call(standin, "POST", REFUND_FROM_MEMO, body)
     assert response.status_code == 400
     assert response.json()["o:errorDetails"][0]["o:errorPath"] == "apply.items[1].doc"
     assert standin.snapshot() == before
@@ -120,20 +120,32 @@ def test_over_the_concurrency_limit_it_answers_429_with_its_error_code() -> None
     )
 
 
+#: A customer refund paying out credit memo CM-1: the transform of the 2026.1 metadata.
+REFUND_FROM_MEMO = "/record/v1/creditMemo/CM-1/!transform/customerRefund"
+
+
 def _refund_body(**extra: object) -> dict[str, object]:
     return {
         "externalId": "rs-cr-new",
-        "customer": {"id": "C-1"},
         "apply": {"items": [{"doc": {"id": "CM-1"}, "apply": True, "amount": 1}]},
         **extra,
     }
+
+
+def test_a_customer_refund_created_with_apply_lines_is_refused() -> None:
+    """Whether NetSuite takes apply lines on a create is not documented: the stand-in refuses."""
+    standin = NetSuiteStandIn.from_snapshot(rich_snapshot())
+    body = _refund_body(customer={"id": "C-1"}, account={"id": standin.undeposited_funds_account})
+    response = _call(standin, "POST", "/record/v1/customerRefund", body)
+    assert response.status_code == 400
+    assert response.json()["o:errorDetails"][0]["o:errorPath"] == "apply"
 
 
 def test_undep_funds_on_a_customer_refund_is_an_unknown_field() -> None:
     """A customer refund has no undepFunds field: a 400 naming it, NetSuite's shape (STC-12)."""
     standin = NetSuiteStandIn.from_snapshot(rich_snapshot())
     before = standin.snapshot()
-    response = _call(standin, "POST", "/record/v1/customerRefund", _refund_body(undepFunds=True))
+    response = _call(standin, "POST", REFUND_FROM_MEMO, _refund_body(undepFunds=True))
     assert response.status_code == 400
     assert response.headers["content-type"].startswith("application/vnd.oracle.resource+json")
     (detail,) = response.json()["o:errorDetails"]
@@ -145,10 +157,10 @@ def test_undep_funds_on_a_customer_refund_is_an_unknown_field() -> None:
 def test_customer_refund_keeps_its_account_and_needs_one() -> None:
     """The refund's account is kept as sent (Undeposited Funds by ID); none at all is refused."""
     standin = NetSuiteStandIn.from_snapshot(rich_snapshot(), undeposited_funds_account="118")
-    missing = _call(standin, "POST", "/record/v1/customerRefund", _refund_body())
+    missing = _call(standin, "POST", REFUND_FROM_MEMO, _refund_body())
     assert missing.status_code == 400
     assert missing.json()["o:errorDetails"][0]["o:errorPath"] == "account"
-    made = _call(standin, "POST", "/record/v1/customerRefund", _refund_body(account={"id": "118"}))
+    made = _call(standin, "POST", REFUND_FROM_MEMO, _refund_body(account={"id": "118"}))
     assert made.status_code == 204
     got = _call(standin, "GET", "/record/v1/customerRefund/eid:rs-cr-new")
     assert got.json()["account"] == {"id": "118"}

@@ -233,11 +233,13 @@ def test_a_transform_the_source_does_not_allow_is_refused_before_sending() -> No
 
 
 def test_customer_refund_sends_its_apply_sublist() -> None:
-    """The customer refund's apply lines name each doc, with apply true and the amount."""
+    """The refund is a transform of the memo it pays out; its apply lines name every doc."""
     setup = rig(rich_snapshot())
     run(setup.ledger.write(customer_refund_action()))
     (post,) = _post(setup)
-    assert post.url.path == "/services/rest/record/v1/customerRefund"
+    # creditMemo -> customerRefund is a transform of the 2026.1 metadata; whether NetSuite
+    # takes apply lines on a plain create is an open question of the facts pack.
+    assert post.url.path == f"/services/rest/record/v1/{REFUND_PATH}"
     body = json.loads(post.content)
     assert body["apply"]["items"] == [
         {"doc": {"id": "CM-1"}, "apply": True, "amount": 5.0},
@@ -247,6 +249,37 @@ def test_customer_refund_sends_its_apply_sublist() -> None:
     # undepFunds field (only customerPayment and cashSale do).
     assert body["account"] == {"id": setup.standin.undeposited_funds_account}
     assert "undepFunds" not in body
+
+
+def test_a_customer_deposit_is_refunded_by_a_create_with_its_deposit_line() -> None:
+    """No transform makes a refund of a customer deposit: a create with its deposit sublist."""
+    setup = rig(rich_snapshot())
+    action = attrs.evolve(
+        customer_refund_action("rs-cr-cd"),
+        payment_id=None,
+        applications=(
+            rc.PlannedApplication(
+                rc.RefundApplicationKind.CUSTOMER_DEPOSIT,
+                rc.RecordRef(internal_id="CD-1"),
+                M("10.00 USD"),
+            ),
+        ),
+        amount=M("10.00 USD"),
+    )
+    receipt = run(setup.ledger.write(action))
+    (post,) = _post(setup)
+    assert post.url.path == "/services/rest/record/v1/customerRefund"
+    body = json.loads(post.content)
+    assert body["deposit"]["items"] == [{"doc": {"id": "CD-1"}, "apply": True, "amount": 10.0}]
+    assert "apply" not in body
+    (created,) = (
+        r for r in setup.standin.snapshot().customer_refunds if r.internal_id == receipt.record_id
+    )
+    assert created.applications == (
+        rc.RefundApplication(rc.RefundApplicationKind.CUSTOMER_DEPOSIT, "CD-1", M("10.00 USD")),
+    )
+    loaded = run(setup.ledger.load(rc.LedgerQuery(record_ids=frozenset({receipt.record_id}))))
+    assert created in loaded.customer_refunds
 
 
 def test_duplicate_write_creates_nothing() -> None:
@@ -281,9 +314,12 @@ def _calls(setup: Rig, since: int) -> list[str]:
     ]
 
 
+#: The customer refund of ``customer_refund_action``: a transform of the memo it pays out.
+REFUND_PATH = "creditMemo/CM-1/!transform/customerRefund"
+
 LOST_WRITES = [
     ("credit memo from invoice", "invoice/INV-1/!transform/creditMemo"),
-    ("customer refund", "customerRefund"),
+    ("customer refund", REFUND_PATH),
     ("deposit", "deposit"),
     ("refund reversal", "customerPayment"),
 ]
@@ -367,7 +403,7 @@ def test_concurrency_error_is_retried_with_backoff() -> None:
     assert receipt.created
     assert len(setup.sleeps) == 2
     # Refused before it ran, so the POST itself is repeated: no lookup, no duplicate.
-    assert _calls(setup, since) == ["POST customerRefund"] * 3
+    assert _calls(setup, since) == [f"POST {REFUND_PATH}"] * 3
     refunds = setup.standin.snapshot().customer_refunds
     assert len([r for r in refunds if r.external_id == "rs-cr-test"]) == 1
 
@@ -400,10 +436,11 @@ def test_bad_write_is_a_typed_error_with_netsuites_detail() -> None:
     action = attrs.evolve(
         customer_refund_action(),
         applications=(
+            customer_refund_action().applications[0],
             rc.PlannedApplication(
-                rc.RefundApplicationKind.CREDIT_MEMO,
-                rc.RecordRef(internal_id="CM-404"),
-                M("6.25 USD"),
+                rc.RefundApplicationKind.PAYMENT,
+                rc.RecordRef(internal_id="PAY-404"),
+                M("1.25 USD"),
             ),
         ),
     )
@@ -411,8 +448,8 @@ def test_bad_write_is_a_typed_error_with_netsuites_detail() -> None:
         run(setup.ledger.write(action))
     error = caught.value
     assert isinstance(error, rc.InvalidInputError)  # the engine dead-letters it
-    assert (error.status, error.code, error.error_path) == (400, "USER_ERROR", "apply.items[0].doc")
-    assert "CM-404" in str(error)
+    assert (error.status, error.code, error.error_path) == (400, "USER_ERROR", "apply.items[1].doc")
+    assert "PAY-404" in str(error)
     assert not [
         r for r in setup.standin.snapshot().customer_refunds if r.external_id == action.external_id
     ]
@@ -520,7 +557,7 @@ def test_ledger_needs_the_undeposited_funds_account_id(bad: str) -> None:
     """Without a real internal ID for Undeposited Funds the ledger is a configuration error."""
     setup = rig(rich_snapshot())
     with pytest.raises(rc.ConfigurationError, match=r"Undeposited Funds|internal ID"):
-        NetSuiteLedger(setup.client, undeposited_funds_account=bad)
+        NetSuiteLedger(setup.client, undeposited_funds_account=bad, currencies={"USD": "1"})
 
 
 def test_refund_reversal_sends_a_date_and_keeps_the_time_apart() -> None:
@@ -551,7 +588,8 @@ def test_stc4_pair_costs_no_read_for_the_memo_just_written() -> None:
         ),
     )
     receipt = run(setup.ledger.write(refund))
-    assert _calls(setup, since) == ["POST customerRefund"]  # one request for the refund
+    # one request for the refund: a transform of the memo, whose ID and type came with it
+    assert _calls(setup, since) == [f"POST creditMemo/{memo.record_id}/!transform/customerRefund"]
     (created,) = (
         r for r in setup.standin.snapshot().customer_refunds if r.internal_id == receipt.record_id
     )
@@ -563,7 +601,9 @@ def test_an_external_id_this_ledger_did_not_write_is_looked_up() -> None:
     first = rig(rich_snapshot())
     memo = run(first.ledger.write(credit_memo_action()))
     fresh = NetSuiteLedger(
-        first.client, undeposited_funds_account=first.standin.undeposited_funds_account
+        first.client,
+        undeposited_funds_account=first.standin.undeposited_funds_account,
+        currencies=first.standin.currency_ids,
     )
     since = len(first.standin.requests)
     refund = attrs.evolve(
@@ -610,7 +650,7 @@ def test_any_refused_create_whose_external_id_exists_is_a_repeat(code: str | Non
     setup.standin.fail_next(400, json_body={"status": 400, "o:errorDetails": [detail]})
     again = run(setup.ledger.write(customer_refund_action()))
     assert (again.record_id, again.created) == (first.record_id, False)
-    assert _calls(setup, since) == ["POST customerRefund", "GET eid"]
+    assert _calls(setup, since) == [f"POST {REFUND_PATH}", "GET eid"]
 
 
 def test_a_refused_create_with_no_such_record_is_raised_after_one_lookup() -> None:
@@ -624,7 +664,7 @@ def test_a_refused_create_with_no_such_record_is_raised_after_one_lookup() -> No
     with pytest.raises(NetSuiteRejectedError) as caught:
         run(setup.ledger.write(customer_refund_action()))
     assert caught.value.code == "USER_ERROR"
-    assert _calls(setup, since) == ["POST customerRefund", "GET eid"]
+    assert _calls(setup, since) == [f"POST {REFUND_PATH}", "GET eid"]
 
 
 def test_a_lost_write_found_absent_is_sent_again_after_a_backoff() -> None:
@@ -634,7 +674,7 @@ def test_a_lost_write_found_absent_is_sent_again_after_a_backoff() -> None:
     setup.standin.drop_next()
     receipt = run(setup.ledger.write(customer_refund_action()))
     assert receipt.created
-    assert _calls(setup, since) == ["POST customerRefund", "GET eid", "POST customerRefund"]
+    assert _calls(setup, since) == [f"POST {REFUND_PATH}", "GET eid", f"POST {REFUND_PATH}"]
     assert len(setup.sleeps) == 1
     assert setup.sleeps[0] > 0
 

@@ -46,6 +46,9 @@ Renderer = Callable[[int, rc.Outcome], list[str]]
 NETSUITE_ACCOUNT = "123456_SB1"
 #: The internal ID of its Undeposited Funds account (STC-12).
 UNDEPOSITED_FUNDS = "uf-1"
+#: The demo account's currencies and their internal IDs (the stand-in numbers them in this
+#: order); the NetSuite ledger is configured with the same map.
+NETSUITE_CURRENCIES: Mapping[str, str] = {"USD": "1", "JPY": "2", "EUR": "3"}
 
 #: The demo's credentials, as a deployment would keep them: in environment variables.
 SECRETS: Mapping[str, str] = {
@@ -135,7 +138,7 @@ def build_standins(
         netsuite=netsuite.NetSuiteStandIn.from_snapshot(
             world.ledger,
             auth=auth,
-            currencies=("USD", "JPY", "EUR"),
+            currencies=tuple(NETSUITE_CURRENCIES),
             undeposited_funds_account=UNDEPOSITED_FUNDS,
             internal_id_for=internal_id_for,
         ),
@@ -169,6 +172,8 @@ def serving(standins: StandIns) -> Iterator[StandIns]:
 
 
 def _toml_value(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return "{ " + ", ".join(f"{key} = {_toml_value(v)}" for key, v in value.items()) + " }"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
@@ -194,6 +199,7 @@ def config_text(world: DemoWorld, urls: Mapping[str, str]) -> str:
         "adapter": "netsuite",
         "account_id": NETSUITE_ACCOUNT,
         "undeposited_funds_account": UNDEPOSITED_FUNDS,
+        "currencies": NETSUITE_CURRENCIES,
         "base_url": urls["netsuite"],
         "consumer_key_env": "DEMO_NS_CONSUMER_KEY",
         "consumer_secret_env": "DEMO_NS_CONSUMER_SECRET",

@@ -9,7 +9,8 @@ adapter     roles                        table
 ==========  ===========================  =====================================================
 stripe      source, payouts              ``secret_key_env``; ``base_url``
 netsuite    ledger                       ``account_id``, ``undeposited_funds_account``
-                                         (its internal ID); TBA: ``consumer_key_env``,
+                                         (its internal ID), ``currencies`` (ISO code ->
+                                         internal ID); TBA: ``consumer_key_env``,
                                          ``consumer_secret_env``, ``token_id_env``,
                                          ``token_secret_env``; ``concurrency_limit``,
                                          ``base_url``
@@ -90,9 +91,17 @@ def _netsuite_ledger(
         auth=netsuite.tba_auth(account_id, credentials),
         concurrency_limit=config.option("concurrency_limit", int, 5),
     )
+    currencies = config.option("currencies", dict, required=True)
+    for code, currency_id in currencies.items():
+        if not isinstance(currency_id, str):
+            raise rc.ConfigurationError(
+                f"{config.where}.currencies.{code}: expected the internal ID as text, got "
+                f"{type(currency_id).__name__}"
+            )
     return netsuite.NetSuiteLedger(
         client,
         undeposited_funds_account=config.option("undeposited_funds_account", str, required=True),
+        currencies=currencies,
     )
 
 

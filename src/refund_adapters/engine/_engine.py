@@ -1113,6 +1113,7 @@ def _payout_query(payouts: Iterable[rc.Payout]) -> rc.LedgerQuery:
     payment_refs: set[str] = set()
     sources: set[rc.SourceKey] = set()
     for payout in payouts:
+        sources.add(payout.key)  # the payout's own deposit, if a run already made it
         for entry in payout.entries:
             if entry.kind is rc.BalanceEntryKind.CHARGE:
                 payment_refs.add(entry.source_ref)

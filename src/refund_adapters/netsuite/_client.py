@@ -26,7 +26,6 @@ import asyncio
 import random
 import weakref
 from collections.abc import Awaitable, Callable, Mapping
-from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -48,6 +47,7 @@ from refund_adapters._http import (
 from . import _json
 from ._auth import NetSuiteAccount
 from ._fields import CONCURRENCY_ERROR_CODES
+from ._wire import SuiteQLPageWire, decode
 
 __all__ = [
     "SERVICE",
@@ -57,8 +57,6 @@ __all__ = [
     "NetSuiteNotFoundError",
     "NetSuiteRejectedError",
     "SuiteQLPage",
-    "decimal_of",
-    "malformed",
     "raise_for_error",
     "rest_base_url",
 ]
@@ -365,17 +363,17 @@ class NetSuiteClient:
             headers={"Prefer": "transient"},
             repeatable=True,
         )
-        try:
-            payload = _json.loads(response.content)
-            items = payload["items"]
-            has_more = bool(payload.get("hasMore", False))
-        except (ValueError, KeyError, TypeError) as exc:
-            raise malformed("SuiteQL answered without an items list", "items") from exc
+        page = decode(
+            response.content,
+            SuiteQLPageWire,
+            endpoint="POST /query/v1/suiteql",
+            status=response.status_code,
+        )
         rows = tuple(
             {str(key).lower(): value for key, value in item.items() if key != "links"}
-            for item in items
-            if isinstance(item, dict)
+            for item in page.items
         )
+        has_more = page.hasMore
         return SuiteQLPage(rows, has_more)
 
     async def suiteql(self, query: str) -> tuple[Mapping[str, Any], ...]:
@@ -388,26 +386,3 @@ class NetSuiteClient:
             if not page.has_more:
                 return tuple(rows)
             offset += self.page_size
-
-
-def decimal_of(value: object, where: str) -> Decimal:
-    """A JSON number or numeric string as a Decimal; anything else is a located error."""
-    if isinstance(value, Decimal):
-        return value
-    if isinstance(value, int) and not isinstance(value, bool):
-        return Decimal(value)
-    if isinstance(value, str):
-        try:
-            return Decimal(value)
-        except ArithmeticError:
-            pass
-    raise malformed(f"expected a number, got {value!r}", where)
-
-
-def malformed(message: str, where: str) -> NetSuiteRejectedError:
-    """An error for NetSuite data we cannot read, naming where it is."""
-    return NetSuiteRejectedError(
-        f"unreadable NetSuite data at {where}: {message}",
-        status=None,
-        details=(ErrorDetail(message, path=where),),
-    )

@@ -16,11 +16,14 @@ __all__ = [
     "CONCURRENCY_ERROR_CODES",
     "CONCURRENCY_LIMIT_EXCEEDED",
     "DUPLICATE_RECORD",
+    "ITEM_LINE_SIGNS",
+    "ITEM_LINE_TYPES",
     "PAYMENT_STATUS_CODES",
     "REST_TYPES",
     "RMA_STATUS_CODES",
     "TRANSFORMS",
     "UNDEPOSITED_FUNDS",
+    "UNMODELLED_LINE_TYPES",
     "Custom",
     "LinkType",
     "TranType",
@@ -40,6 +43,7 @@ class TranType(enum.StrEnum):
     CUSTOMER_REFUND = "CustRfnd"
     DEPOSIT = "Deposit"
     RETURN_AUTHORIZATION = "RtnAuth"
+    DEPOSIT_APPLICATION = "DepAppl"
 
 
 #: REST record type of each transaction type (the path segment of ``/record/v1/{type}``).
@@ -54,9 +58,10 @@ REST_TYPES: dict[TranType, str] = {
     TranType.CUSTOMER_REFUND: "customerRefund",
     TranType.DEPOSIT: "deposit",
     TranType.RETURN_AUTHORIZATION: "returnAuthorization",
+    TranType.DEPOSIT_APPLICATION: "depositApplication",
 }
 
-#: Transforms the adapter uses, as listed by the REST API Browser: (source, target) pairs.
+#: Transforms the adapter uses, all in the 2026.1 REST metadata [O]: (source, target) pairs.
 TRANSFORMS: frozenset[tuple[TranType, TranType]] = frozenset(
     {
         (TranType.INVOICE, TranType.CREDIT_MEMO),
@@ -70,16 +75,43 @@ TRANSFORMS: frozenset[tuple[TranType, TranType]] = frozenset(
 
 
 class LinkType(enum.StrEnum):
-    """``previoustransactionlinelink.linktype`` values the stand-in writes and the adapter reads.
+    """``previoustransactionlinelink.linktype`` values of the facts pack (``suiteql.json``).
 
-    ``previousdoc`` is the earlier record (the invoice paid, the memo refunded, the payment
-    deposited), ``nextdoc`` the record that links to it, ``nextline`` its line order there.
+    ``previousdoc`` is the earlier record, ``nextdoc`` the later one that links to it. Only
+    :attr:`PAYMENT` from an invoice (``previoustype`` ``CustInvc``) to a customer payment
+    (``nexttype`` ``CustPymt``) is read by the adapter [M]; the others are what the stand-in
+    writes as a NetSuite account does, and what the doctor observes.
     """
 
-    PAYMENT = "Payment"  # customer payment -> invoice it is applied to
-    DEPOSIT_APPLICATION = "DepAppl"  # customer deposit -> invoice it is applied to
-    REFUND = "Refund"  # customer refund -> credit memo / payment / customer deposit it pays out
-    DEPOSIT = "Deposit"  # bank deposit -> payment or customer refund it takes from Undeposited
+    PAYMENT = "Payment"  # invoice -> customer payment applied to it [M]; -> DepAppl [S]
+    ORDER_BILLING = "OrdBill"  # sales order -> invoice billing it [M]
+    DEPOSIT_APPLICATION = "DepAppl"  # customer deposit -> deposit application [S]
+    ORDER_DEPOSIT = "OrdDep"  # sales order -> customer deposit taken against it [S]
+
+
+#: ``transactionline.itemtype`` codes (the REST ``itemType.id`` enum [O], the same codes in
+#: SuiteQL [M]) of lines the adapter reads as item lines.
+ITEM_LINE_TYPES: frozenset[str] = frozenset(
+    {"InvtPart", "NonInvtPart", "Service", "OthCharge", "GiftCert", "Kit", "Assembly", "DwnLdItem"}
+)
+#: The sign the adapter reads ``transactionline.foreignamount`` and ``quantity`` of item lines
+#: with, per type (core amount = sign x stored). Invoice and cash sale lines are negative [M]
+#: (``suiteql.json`` signs: PUB-GARAGE, PUB-BC, PUB-FR, FIVETRAN-DBT). The rest rest on weaker
+#: facts, so ``refund-sync doctor`` observes them on the account before the first write:
+#: credit memo and cash refund lines positive [S] (PUB-GARAGE), sales order lines negative
+#: [inference], return authorization lines positive [?].
+ITEM_LINE_SIGNS: dict[TranType, int] = {
+    TranType.SALES_ORDER: -1,
+    TranType.INVOICE: -1,
+    TranType.CASH_SALE: -1,
+    TranType.CREDIT_MEMO: 1,
+    TranType.CASH_REFUND: 1,
+    TranType.RETURN_AUTHORIZATION: 1,
+}
+
+#: Item types that move money the core does not model on a billing line: a record holding one
+#: is refused by name rather than read with its total misstated.
+UNMODELLED_LINE_TYPES: frozenset[str] = frozenset({"Discount", "Markup"})
 
 
 class Custom(enum.StrEnum):

@@ -1,16 +1,16 @@
 """The NetSuite Ledger: batched SuiteQL reads and idempotent REST record writes.
 
-Reads: :meth:`NetSuiteLedger.load` finds the records a batch names (orders by storefront ref,
-payments / cash sales / customer deposits by charge, records by ID, records a sync created by
-source event) and closes over every link a decision follows, the same closure as
-``refund_core.testing.FakeLedger``: a fixed set of query shapes per batch (one seed query, one
-expand query per link hop, one for lines, one for links), each chunked by IN-list size, never
-one query per event.
+Reads: :meth:`NetSuiteLedger.load` finds the records a batch names and closes over every link
+a decision follows (see :mod:`._load`): a fixed set of SuiteQL query shapes per batch, chunked
+by IN-list size, plus one REST read per customer refund, deposit application and payout deposit
+it meets, whose sublists are where NetSuite documents those links.
 
 Writes: each :data:`refund_core.LedgerAction` becomes one REST call carrying the action's
-external ID: credit memos and cash refunds by transform from the invoice, cash sale or RMA
-(``!transform``), customer refunds, deposits and refund reversals by create, status writes by
-PATCH with a custom-field mark (see ``docs/netsuite-standin.md``). A repeat creates nothing:
+external ID, by the transforms of the 2026.1 metadata where one exists: credit memos and cash
+refunds from the invoice, cash sale or RMA, customer refunds from the credit memo or payment
+they pay out (``!transform``); a customer refund of a customer deposit (no transform makes one),
+deposits and refund reversals by create; status writes by PATCH with a custom-field mark (see
+``docs/netsuite-standin.md``). A repeat creates nothing:
 a create NetSuite refuses (4xx) is checked by looking its external ID up, and resolves to the
 record found, whatever the error code; a write whose answer was lost is looked up the same way
 before it is sent again, after a backoff. Records this ledger wrote are remembered by external
@@ -20,7 +20,8 @@ written just before it costs no lookup.
 Customer refunds and refund reversals post to Undeposited Funds (STC-12): the refund names the
 account's Undeposited Funds account (its internal ID, given to the constructor) as its
 ``account``, since ``undepFunds`` is no customerRefund field; the reversal, a customer payment,
-sets ``undepFunds``.
+sets ``undepFunds``. Currencies are named by their internal IDs, given to the constructor
+(``currencies``): no table of the facts pack maps them to ISO codes.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ import json
 import logging
 from collections.abc import Callable, Coroutine, Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 from urllib.parse import quote as url_quote
 
 import httpx
@@ -38,12 +39,13 @@ import httpx
 import refund_core as rc
 from refund_adapters._http import UpstreamRejectedError, UpstreamUnavailableError
 
-from . import _json
 from . import _suiteql as q
 from ._client import SERVICE, LostWriteError, NetSuiteClient, NetSuiteNotFoundError
 from ._client import NetSuiteRejectedError as _Rejected
 from ._fields import REST_TYPES, TRANSFORMS, UNDEPOSITED_FUNDS, Custom, TranType
-from ._read import Row, build_snapshot, event_time_text, forward_refs, source_text
+from ._load import Loader
+from ._read import build_snapshot, event_time_text, source_text
+from ._wire import IdRow, IdTypeRow, Ref, decode, decode_rows
 
 __all__ = ["NetSuiteLedger"]
 
@@ -58,6 +60,9 @@ RECEIPT_CACHE_SIZE = 10_000
 #: How often a create whose answer was lost is looked up and, when absent, sent again.
 LOST_WRITE_ATTEMPTS = 3
 
+_SUITEQL = "POST /query/v1/suiteql"
+_R = TypeVar("_R")
+
 #: Sent with every record write: NetSuite refuses a body property it does not know instead of
 #: dropping it with a warning (REST API Browser: ``X-NetSuite-PropertyNameValidation``), so a
 #: field sent to the wrong record type fails loudly, as it does against the stand-in.
@@ -70,8 +75,9 @@ class NetSuiteLedger:
     ``client`` sends every request (one concurrency limiter, retries, error mapping).
     ``undeposited_funds_account`` is the internal ID of the account's Undeposited Funds account
     (Lists > Accounting > Accounts): customer refunds post to it (STC-12), and records posted to
-    it read back as the core's ``"undeposited_funds"``. ``in_list_limit`` caps the IDs of one
-    SuiteQL IN-list (Oracle's limit is 1000).
+    it read back as the core's ``"undeposited_funds"``. ``currencies`` maps each ISO code the
+    account uses to its currency's internal ID (Lists > Accounting > Currencies).
+    ``in_list_limit`` caps the IDs of one SuiteQL IN-list (Oracle's limit is 1000).
     """
 
     def __init__(
@@ -79,6 +85,7 @@ class NetSuiteLedger:
         client: NetSuiteClient,
         *,
         undeposited_funds_account: str,
+        currencies: Mapping[str, str],
         in_list_limit: int = q.MAX_IN_LIST,
     ) -> None:
         if not isinstance(undeposited_funds_account, str) or not undeposited_funds_account.strip():
@@ -95,68 +102,48 @@ class NetSuiteLedger:
             raise rc.ConfigurationError(
                 f"IN-list limit must be 1..{q.MAX_IN_LIST}, got {in_list_limit}"
             )
+        if not currencies:
+            raise rc.ConfigurationError(
+                "NetSuiteLedger needs the internal ID of each currency it meets "
+                "(currencies, e.g. {'USD': '1'})"
+            )
+        for code, currency_id in currencies.items():
+            rc.Currency(code)  # an unknown ISO code is a configuration error here, not later
+            if not isinstance(currency_id, str) or not currency_id.strip():
+                raise rc.ConfigurationError(
+                    f"currency {code}: expected its internal ID as text, got {currency_id!r}"
+                )
+        if len(set(currencies.values())) != len(currencies):
+            raise rc.ConfigurationError("two currencies share one internal ID")
         self.client = client
         self.undeposited_funds_account = undeposited_funds_account
+        self.currencies = dict(currencies)
         self.in_list_limit = in_list_limit
         self._types: dict[str, TranType] = {}
         self._receipts: dict[str, str] = {}
-        self._currency_ids: dict[str, str] | None = None
+        self._currency_codes = {currency_id: code for code, currency_id in currencies.items()}
 
     # -- reads -----------------------------------------------------------------------------
 
-    async def _rows(self, build: Callable[[tuple[str, ...]], str], ids: Iterable[str]) -> list[Row]:
-        rows: list[Row] = []
-        for chunk in q.chunks(ids, self.in_list_limit):
-            rows.extend(await self.client.suiteql(build(chunk)))
-        return rows
-
-    async def _seed_rows(self, query: rc.LedgerQuery) -> list[Row]:
-        # One query holds one chunk of every criterion, so a batch whose lists each fit in an
-        # IN-list is found with a single query.
-        criteria = {
-            "record_ids": list(q.chunks(query.record_ids, self.in_list_limit)),
-            "order_refs": list(q.chunks(query.order_refs, self.in_list_limit)),
-            "payment_refs": list(q.chunks(query.payment_refs, self.in_list_limit)),
-            "sources": list(
-                q.chunks((source_text(key) for key in query.sources), self.in_list_limit)
-            ),
-        }
-        rows: list[Row] = []
-        for index in range(max(len(chunks) for chunks in criteria.values())):
-            terms = {
-                name: chunks[index] for name, chunks in criteria.items() if index < len(chunks)
-            }
-            rows.extend(await self.client.suiteql(q.seed_query(**terms)))
-        return rows
+    async def _suiteql(self, query: str, cls: type[_R]) -> list[_R]:
+        return decode_rows(await self.client.suiteql(query), cls, endpoint=_SUITEQL)
 
     async def load(self, query: rc.LedgerQuery) -> rc.LedgerSnapshot:
         """Every record the query names, closed over the links decisions follow."""
         if query.is_empty:
             return rc.LedgerSnapshot()
-        headers: dict[str, Row] = {}
-        expanded: set[str] = set()
-
-        def take(rows: Iterable[Row]) -> set[str]:
-            found: set[str] = set()
-            for row in rows:
-                record_id = str(row["id"])
-                headers.setdefault(record_id, row)
-                found.update((record_id, *forward_refs(row)))
-            return found - expanded
-
-        pending = take(await self._seed_rows(query))
-        while pending:
-            expanded |= pending
-            pending = take(await self._rows(q.expand_query, pending))
-        lines = await self._rows(q.lines_query, headers)
-        links = await self._rows(q.links_query, headers)
-        for record_id, row in headers.items():
-            self._remember(record_id, row.get("type"))
+        fetched = await Loader(self.client, self.in_list_limit).load(
+            record_ids=query.record_ids,
+            order_refs=query.order_refs,
+            payment_refs=query.payment_refs,
+            sources=(source_text(key) for key in query.sources),
+        )
+        for record_id, row in fetched.headers.items():
+            self._remember(record_id, row.type)
         return build_snapshot(
-            dict(sorted(headers.items())),
-            lines,
-            links,
+            fetched,
             undeposited_funds_account=self.undeposited_funds_account,
+            currencies=self._currency_codes,
         )
 
     def _remember(self, record_id: str, type_code: object) -> None:
@@ -167,30 +154,29 @@ class NetSuiteLedger:
 
     async def _type_of(self, record_id: str) -> TranType:
         if record_id not in self._types:
-            for row in await self.client.suiteql(q.types_query((record_id,))):
-                self._remember(str(row["id"]), row.get("type"))
+            for row in await self._suiteql(q.types_query((record_id,)), IdTypeRow):
+                self._remember(row.id, row.type)
         if record_id not in self._types:
             raise NetSuiteNotFoundError(f"no transaction with internal ID {record_id}", details=())
         return self._types[record_id]
 
-    async def _currency_id(self, money: rc.Money) -> str:
-        if self._currency_ids is None:
-            rows = await self.client.suiteql(q.currencies_query())
-            self._currency_ids = {str(row["symbol"]): str(row["id"]) for row in rows}
+    def _currency_id(self, money: rc.Money) -> str:
         code = money.currency.code
-        if code not in self._currency_ids:
+        if code not in self.currencies:
             raise UpstreamRejectedError(
-                f"currency {code} is not set up in this NetSuite account", service=SERVICE
+                f"currency {code} has no internal ID in this ledger's configuration "
+                "(add it to currencies)",
+                service=SERVICE,
             )
-        return self._currency_ids[code]
+        return self.currencies[code]
 
     async def find_by_external_id(self, external_id: str) -> str | None:
         """The record carrying ``external_id`` (as its external ID or a status-write mark)."""
-        rows = await self.client.suiteql(q.find_query(external_id))
+        rows = await self._suiteql(q.find_query(external_id), IdTypeRow)
         if not rows:
             return None
-        self._remember(str(rows[0]["id"]), rows[0].get("type"))
-        return str(rows[0]["id"])
+        self._remember(rows[0].id, rows[0].type)
+        return rows[0].id
 
     async def list_unsynced_refunds(
         self,
@@ -214,7 +200,7 @@ class NetSuiteLedger:
             limit=size,
             offset=0,
         )
-        ids = tuple(str(row["id"]) for row in page.items)
+        ids = tuple(row.id for row in decode_rows(page.items, IdRow, endpoint=_SUITEQL))
         return rc.Page(ids, ids[-1] if page.has_more and ids else None)
 
     # -- writes ----------------------------------------------------------------------------
@@ -271,9 +257,7 @@ class NetSuiteLedger:
             )
         except NetSuiteNotFoundError:
             return None
-        record_id = str(_json_body(response).get("id", ""))
-        if not record_id:
-            return None
+        record_id = decode(response.content, Ref, endpoint=f"GET /{path}").id
         self._remember(record_id, target)
         return record_id
 
@@ -340,6 +324,8 @@ class NetSuiteLedger:
         allowed: tuple[TranType, ...],
         external_id: str,
         body: dict[str, Any],
+        *,
+        replace_items: bool = True,
     ) -> rc.WriteReceipt:
         source_type = await self._type_of(source_id)
         if source_type not in allowed or (source_type, target) not in TRANSFORMS:
@@ -348,9 +334,8 @@ class NetSuiteLedger:
             )
         path = f"record/v1/{REST_TYPES[source_type]}/{source_id}/!transform/{REST_TYPES[target]}"
         # replace=item: the body's item lines replace the lines copied from the source.
-        return await self._post(
-            path, body, target=target, external_id=external_id, params={"replace": "item"}
-        )
+        params = {"replace": "item"} if replace_items else None
+        return await self._post(path, body, target=target, external_id=external_id, params=params)
 
     def _credit_body(
         self,
@@ -359,9 +344,13 @@ class NetSuiteLedger:
         body: dict[str, Any] = {
             "externalId": action.external_id,
             Custom.SOURCE.value: source_text(action.source),
+            # shippingCost makes NetSuite's total include shipping; the custom field keeps the
+            # amount readable over SuiteQL, where the facts pack has no shipping column.
             Custom.SHIPPING.value: action.shipping.amount,
             "item": {"items": [_credit_line(line) for line in action.lines]},
         }
+        if not action.shipping.is_zero:
+            body["shippingCost"] = action.shipping.amount
         if action.order_id is not None:
             body[Custom.SALES_ORDER.value] = action.order_id
         return body
@@ -388,32 +377,62 @@ class NetSuiteLedger:
         )
 
     async def _customer_refund(self, action: rc.CreateCustomerRefund) -> rc.WriteReceipt:
-        items = [
-            {
-                "doc": {"id": await self._resolve(app.record)},
-                "apply": True,
-                "amount": app.amount.amount,
-            }
+        """A customer refund, by transform from the credit memo or payment it pays out.
+
+        A refund of customer deposits (no transform makes one) is created with its ``deposit``
+        lines instead.
+        """
+        credits = [
+            app
             for app in action.applications
+            if app.kind is not rc.RefundApplicationKind.CUSTOMER_DEPOSIT
         ]
+        deposits = [
+            app
+            for app in action.applications
+            if app.kind is rc.RefundApplicationKind.CUSTOMER_DEPOSIT
+        ]
+        if credits and deposits:
+            raise rc.InvalidInputError(
+                f"{action.external_id}: one customer refund cannot pay out credits and customer "
+                "deposits together (no NetSuite transform makes such a refund)"
+            )
         body: dict[str, Any] = {
             "externalId": action.external_id,
-            "customer": {"id": action.customer_id},
-            "currency": {"id": await self._currency_id(action.amount)},
             # STC-12: customerRefund has no undepFunds field; its account is Undeposited Funds.
             "account": {"id": self.undeposited_funds_account},
             "memo": action.memo,
             Custom.SOURCE.value: source_text(action.source),
-            "apply": {"items": items},
         }
         if action.payment_id is not None:
             body[Custom.PAYMENT.value] = action.payment_id
-        return await self._post(
-            "record/v1/customerRefund",
+        if deposits:
+            body["customer"] = {"id": action.customer_id}
+            body["currency"] = {"id": self._currency_id(action.amount)}
+            body["deposit"] = {"items": [await self._apply_line(app) for app in deposits]}
+            return await self._post(
+                "record/v1/customerRefund",
+                body,
+                target=TranType.CUSTOMER_REFUND,
+                external_id=action.external_id,
+            )
+        lines = [await self._apply_line(app) for app in credits]
+        body["apply"] = {"items": lines}
+        return await self._transform(
+            str(lines[0]["doc"]["id"]),
+            TranType.CUSTOMER_REFUND,
+            (TranType.CREDIT_MEMO, TranType.PAYMENT),
+            action.external_id,
             body,
-            target=TranType.CUSTOMER_REFUND,
-            external_id=action.external_id,
+            replace_items=False,
         )
+
+    async def _apply_line(self, app: rc.PlannedApplication) -> dict[str, Any]:
+        return {
+            "doc": {"id": await self._resolve(app.record)},
+            "apply": True,
+            "amount": app.amount.amount,
+        }
 
     async def _deposit(self, action: rc.CreateDeposit) -> rc.WriteReceipt:
         payments = [
@@ -436,7 +455,9 @@ class NetSuiteLedger:
             other.append(entry)
         body: dict[str, Any] = {
             "externalId": action.external_id,
-            "currency": {"id": await self._currency_id(action.amount)},
+            "currency": {"id": self._currency_id(action.amount)},
+            # The payout's key: a later load of the payout finds its deposit by it.
+            Custom.SOURCE.value: source_text(action.source),
             Custom.PAYOUT_REF.value: action.payout_ref,
             "payment": {"items": payments},
             "other": {"items": other},
@@ -451,7 +472,7 @@ class NetSuiteLedger:
         body: dict[str, Any] = {
             "externalId": action.external_id,
             "customer": {"id": action.customer_id},
-            "currency": {"id": await self._currency_id(action.amount)},
+            "currency": {"id": self._currency_id(action.amount)},
             "payment": action.amount.amount,
             "autoApply": False,
             "memo": action.memo,
@@ -476,7 +497,7 @@ class NetSuiteLedger:
     async def _payment_failed(self, action: rc.MarkPaymentFailed) -> rc.WriteReceipt:
         # STC-10: the payment's failed flag and mark, and its invoice applications removed; the
         # customer refund that reverses its effect is a separate action of the same plan.
-        if await self.client.suiteql(q.failure_query(action.external_id)):
+        if await self._suiteql(q.failure_query(action.external_id), IdRow):
             return rc.WriteReceipt(action.external_id, action.payment_id, created=False)
         body = {
             Custom.FAILURE_MARK.value: action.external_id,
@@ -500,7 +521,8 @@ class NetSuiteLedger:
 
     async def _record_synced(self, action: rc.MarkRecordSynced) -> rc.WriteReceipt:
         # NSC-7: the outgoing marker lives in custom body fields of the memo / cash refund.
-        if await self.client.suiteql(q.synced_query(action.external_id, action.sync.external_id)):
+        marks = q.synced_query(action.external_id, action.sync.external_id)
+        if await self._suiteql(marks, IdRow):
             return rc.WriteReceipt(action.external_id, action.record_id, created=False)
         kind = (
             TranType.CREDIT_MEMO
@@ -539,14 +561,6 @@ def _credit_line(line: rc.CreditLine) -> dict[str, Any]:
 
 def _json_list(values: Iterable[str]) -> str:
     return json.dumps(list(values))
-
-
-def _json_body(response: httpx.Response) -> dict[str, Any]:
-    try:
-        body = _json.loads(response.content)
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
 
 
 def _location_id(response: httpx.Response) -> str | None:

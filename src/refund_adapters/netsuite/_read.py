@@ -1,19 +1,27 @@
-"""SuiteQL rows to a :class:`refund_core.LedgerSnapshot`: headers, lines and links joined.
+"""What the ledger read (SuiteQL rows, REST records) to a :class:`refund_core.LedgerSnapshot`.
 
-The ledger reads three row families (transaction headers, transaction lines, transaction
-links) and this module turns them into the core's records. Every value is read tolerantly
-(numbers as JSON numbers or strings, absent columns as NULL, since SuiteQL leaves NULL columns
-out of its items) and strictly where it matters: a missing required field or a non-number is a
-:class:`~refund_adapters.netsuite.NetSuiteRejectedError` naming the record and the field.
+Where each value comes from, and the fact it rests on (tags of the facts pack):
+
+- headers: ``transaction`` columns [M]; ``createdfrom`` from the main line [M]; header totals
+  are read as magnitudes (``|foreigntotal|``), so no header sign is relied on (the pack knows
+  few of them); the currency's ISO code from the configured internal IDs;
+- item lines: signed per transaction type (:data:`ITEM_LINE_SIGNS`): invoice and cash-sale
+  lines negative [M]; sales order, credit memo, cash refund and return authorization lines by
+  [S]/[?] facts that ``refund-sync doctor`` observes on the account before the first write;
+- a payment's invoice applications: ``Payment`` link rows [M], summed per invoice over distinct
+  line pairs (link rows fan out per line pair [M]);
+- a customer refund's applications and posting account: its REST ``apply`` sublist and
+  ``account`` [O]; a deposit applied shows as a deposit application, whose ``deposit`` names
+  the customer deposit [O];
+- a customer deposit's applications: its deposit applications' ``apply`` lines [O];
+- a bank deposit's lines and account: its REST ``payment`` and ``other`` sublists [O].
 
 Real accounts hold records the core does not model. A bank deposit without a payout reference
-(made by hand or by another tool, often taking cash sales, customer deposits or journal entries)
-is left out of the snapshot with an ID-only log line: decisions read only the deposits a sync
-made, which carry a payout reference and take payments and customer refunds only, so nothing
-they need is lost. A payout deposit taking any other kind of record, or a customer refund
-applied to one, is an error instead: leaving the line out would misstate what the record moved,
-and leaving the refund out would hide money already paid back (a later refund could pay it
-twice).
+(made by hand or by another tool) is left out with an ID-only log line: decisions read only the
+deposits a sync made. A payout deposit taking any other kind of record, a customer refund
+applied to a record the core lacks, or a billing record with a discount line is an
+:class:`~refund_adapters._decode.UpstreamDataError` instead: leaving the line out would misstate
+what the record moved or what is left to refund.
 """
 
 from __future__ import annotations
@@ -21,25 +29,35 @@ from __future__ import annotations
 import json
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-import refund_core as rc
+import attrs
 
-from ._client import decimal_of, malformed
+import refund_core as rc
+from refund_adapters._decode import UpstreamDataError
+
 from ._fields import (
+    ITEM_LINE_SIGNS,
     PAYMENT_STATUS_CODES,
     RMA_STATUS_CODES,
     UNDEPOSITED_FUNDS,
-    Custom,
-    LinkType,
+    UNMODELLED_LINE_TYPES,
     TranType,
+)
+from ._wire import (
+    CustomerRefundRecord,
+    DepositApplicationRecord,
+    DepositRecord,
+    HeaderRow,
+    LineRow,
+    LinkRow,
 )
 
 __all__ = [
-    "Row",
+    "Fetched",
     "build_snapshot",
     "event_time_text",
     "forward_refs",
@@ -49,14 +67,11 @@ __all__ = [
 
 log = logging.getLogger("refund_sync.netsuite")
 
-Row = Mapping[str, Any]
-
-#: What a customer refund's apply lines may name (``previoustype`` of its links), as the core
-#: knows it; anything else (a journal entry, a deposit application...) is not modelled.
+_SUITEQL = "POST /query/v1/suiteql"
+#: What a customer refund's apply lines may name, as the core knows it.
 _APPLICATION_KINDS: dict[str, rc.RefundApplicationKind] = {
     TranType.CREDIT_MEMO: rc.RefundApplicationKind.CREDIT_MEMO,
     TranType.PAYMENT: rc.RefundApplicationKind.PAYMENT,
-    TranType.CUSTOMER_DEPOSIT: rc.RefundApplicationKind.CUSTOMER_DEPOSIT,
 }
 #: What a payout deposit's payment lines may take out of Undeposited Funds.
 _DEPOSITED_KINDS: dict[str, rc.DepositRecordKind] = {
@@ -65,6 +80,11 @@ _DEPOSITED_KINDS: dict[str, rc.DepositRecordKind] = {
 }
 #: How ``custbody_rs_event_time`` holds a moment: UTC, to the second.
 _EVENT_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def bad(message: str, where: str, endpoint: str = _SUITEQL) -> UpstreamDataError:
+    """An error for NetSuite data the adapter cannot read, naming the request and where."""
+    return UpstreamDataError(message, service="netsuite", endpoint=endpoint, path=where)
 
 
 def source_text(key: rc.SourceKey) -> str:
@@ -76,41 +96,14 @@ def parse_source(text: str, where: str) -> rc.SourceKey:
     """The source key stored in ``custbody_rs_source``."""
     source, sep, event_id = text.partition(":")
     if not sep or not source or not event_id:
-        raise malformed(f"expected '<source>:<event ID>', got {text!r}", where)
+        raise bad(f"expected '<source>:<event ID>', got {text!r}", where)
     return rc.SourceKey(source, event_id)
 
 
-def forward_refs(row: Row) -> tuple[str, ...]:
+def forward_refs(row: HeaderRow) -> tuple[str, ...]:
     """IDs a header row points at by field (created from, order, refunded payment)."""
-    refs = (row.get("createdfrom"), row.get(Custom.SALES_ORDER), row.get(Custom.PAYMENT))
-    return tuple(str(ref) for ref in refs if ref is not None and ref != "")
-
-
-def _text(row: Row, key: str) -> str | None:
-    value = row.get(key)
-    if value is None or value == "":
-        return None
-    return str(value)
-
-
-def _required(row: Row, key: str) -> str:
-    value = _text(row, key)
-    if value is None:
-        raise malformed("required value missing", f"{_where(row)}.{key}")
-    return value
-
-
-def _where(row: Row) -> str:
-    return f"transaction {row.get('id', row.get('transaction', '?'))}"
-
-
-def _moment(text: str | None, where: str) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        return datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
-    except ValueError:
-        raise malformed(f"expected 'YYYY-MM-DD HH:MM:SS', got {text!r}", where) from None
+    refs = (row.createdfrom, row.custbody_rs_sales_order, row.custbody_rs_payment)
+    return tuple(ref for ref in refs if ref)
 
 
 def event_time_text(moment: datetime) -> str:
@@ -118,175 +111,179 @@ def event_time_text(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime(_EVENT_TIME_FORMAT)
 
 
-def _event_time(text: str, where: str) -> datetime:
+def _moment(text: str | None, where: str) -> datetime | None:
+    if not text:
+        return None
     try:
-        return datetime.strptime(text, _EVENT_TIME_FORMAT).replace(tzinfo=UTC)
+        return datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
     except ValueError:
-        raise malformed(f"expected 'YYYY-MM-DDTHH:MM:SSZ', got {text!r}", where) from None
+        raise bad(f"expected 'YYYY-MM-DD HH:MM:SS', got {text!r}", where) from None
 
 
-def _previous_doc(link: Row, where: str) -> str:
-    value = link.get("previousdoc")
-    if value is None or value == "":
-        raise malformed("required value missing", f"{where}.previousdoc")
-    return str(value)
+@attrs.frozen
+class Fetched:
+    """Everything one load read: SuiteQL rows and REST records, by internal ID."""
+
+    headers: Mapping[str, HeaderRow]
+    lines: Sequence[LineRow] = ()
+    links: Sequence[LinkRow] = ()
+    refunds: Mapping[str, CustomerRefundRecord] = attrs.field(factory=dict)
+    applications: Mapping[str, DepositApplicationRecord] = attrs.field(factory=dict)
+    deposits: Mapping[str, DepositRecord] = attrs.field(factory=dict)
 
 
 class _Assembler:
-    """Builds records from the three row families; one instance per snapshot."""
+    """Builds records from what was fetched; one instance per snapshot."""
 
-    def __init__(
-        self,
-        headers: Mapping[str, Row],
-        lines: Iterable[Row],
-        links: Iterable[Row],
-        undeposited_funds_account: str,
-    ) -> None:
-        self.headers = headers
-        self.undeposited_funds_account = undeposited_funds_account
-        self.lines: dict[str, list[Row]] = defaultdict(list)
-        for line in lines:
-            self.lines[str(line.get("transaction"))].append(line)
-        self.links_into: dict[str, list[Row]] = defaultdict(list)
+    def __init__(self, fetched: Fetched, undeposited: str, currencies: Mapping[str, str]) -> None:
+        self.fetched = fetched
+        self.headers = fetched.headers
+        self.undeposited = undeposited
+        self.currencies = currencies
+        self.lines: dict[str, list[LineRow]] = defaultdict(list)
+        for line in fetched.lines:
+            self.lines[line.transaction].append(line)
+        self.links: dict[str, list[LinkRow]] = defaultdict(list)
+        for link in fetched.links:
+            self.links[link.nextdoc].append(link)
         self.deposit_of: dict[str, str] = {}
-        for link in links:
-            next_doc = str(link.get("nextdoc"))
-            self.links_into[next_doc].append(link)
-            if link.get("linktype") == LinkType.DEPOSIT:
-                self.deposit_of[str(link.get("previousdoc"))] = next_doc
+        for deposit_id, deposit in fetched.deposits.items():
+            for payment_line in deposit.payment.items:
+                if payment_line.deposit:
+                    self.deposit_of[payment_line.id] = deposit_id
 
     # -- field readers ---------------------------------------------------------------------
 
-    def currency(self, row: Row) -> str:
-        return _required(row, "currency")
+    def currency(self, row: HeaderRow) -> rc.Currency:
+        where = f"transaction {row.id}.currency"
+        if row.currency is None:
+            raise bad("required value missing", where)
+        code = self.currencies.get(row.currency)
+        if code is None:
+            raise bad(
+                f"currency {row.currency} is not among the configured currencies "
+                f"({', '.join(sorted(self.currencies)) or 'none'}); add it to currencies",
+                where,
+            )
+        return rc.Currency(code)
 
-    def money(self, row: Row, key: str, currency: str, *, where: str | None = None) -> rc.Money:
-        place = where or f"{_where(row)}.{key}"
-        value = row.get(key)
-        if value is None or value == "":
-            raise malformed("required amount missing", place)
-        return rc.Money(decimal_of(value, place), rc.Currency(currency))
+    def required(self, row: HeaderRow, name: str) -> str:
+        value = getattr(row, name)
+        if not value:
+            raise bad("required value missing", f"transaction {row.id}.{name}")
+        return str(value)
 
-    def optional_money(self, row: Row, key: str, currency: str) -> rc.Money:
-        if row.get(key) is None or row.get(key) == "":
-            return rc.Money.zero(currency)
-        return self.money(row, key, currency)
+    def total(self, row: HeaderRow) -> rc.Money:
+        if row.foreigntotal is None:
+            raise bad("required amount missing", f"transaction {row.id}.foreigntotal")
+        return rc.Money(abs(row.foreigntotal), self.currency(row))
 
-    def quantity(self, line: Row, where: str) -> Decimal | None:
-        value = line.get("quantity")
-        return None if value is None or value == "" else decimal_of(value, where)
+    def optional(self, row: HeaderRow, value: Decimal | None) -> rc.Money:
+        return rc.Money(value if value is not None else Decimal(0), self.currency(row))
 
-    def created_at(self, row: Row) -> datetime | None:
+    def created_at(self, row: HeaderRow) -> datetime | None:
         # tranDate is a date; records that need their time of day carry it in a custom field.
-        event = _text(row, Custom.EVENT_TIME)
-        if event is not None:
-            return _event_time(event, f"{_where(row)}.{Custom.EVENT_TIME}")
-        return _moment(_text(row, "trandate"), f"{_where(row)}.trandate")
+        if row.custbody_rs_event_time:
+            try:
+                return datetime.strptime(row.custbody_rs_event_time, _EVENT_TIME_FORMAT).replace(
+                    tzinfo=UTC
+                )
+            except ValueError:
+                raise bad(
+                    f"expected 'YYYY-MM-DDTHH:MM:SSZ', got {row.custbody_rs_event_time!r}",
+                    f"transaction {row.id}.custbody_rs_event_time",
+                ) from None
+        return _moment(row.trandate, f"transaction {row.id}.trandate")
 
-    def account(self, row: Row) -> str:
-        """The posting account, the core's Undeposited Funds name for the configured one."""
-        account = _required(row, "account")
-        return UNDEPOSITED_FUNDS if account == self.undeposited_funds_account else account
-
-    def required_created_at(self, row: Row) -> datetime:
+    def required_created_at(self, row: HeaderRow) -> datetime:
         moment = self.created_at(row)
         if moment is None:
-            raise malformed("required date missing", f"{_where(row)}.trandate")
+            raise bad("required date missing", f"transaction {row.id}.trandate")
         return moment
 
-    def source(self, row: Row) -> rc.SourceKey | None:
-        text = _text(row, Custom.SOURCE)
-        return None if text is None else parse_source(text, f"{_where(row)}.{Custom.SOURCE}")
+    def source(self, row: HeaderRow) -> rc.SourceKey | None:
+        text = row.custbody_rs_source
+        return None if not text else parse_source(text, f"transaction {row.id}.custbody_rs_source")
 
-    # -- sublists --------------------------------------------------------------------------
+    def account(self, account: str) -> str:
+        return UNDEPOSITED_FUNDS if account == self.undeposited else account
 
-    def transaction_lines(self, row: Row) -> tuple[rc.TransactionLine, ...]:
-        currency = self.currency(row)
+    # -- lines -----------------------------------------------------------------------------
+
+    def _signed_lines(self, row: HeaderRow) -> list[tuple[LineRow, Decimal, Decimal | None]]:
+        sign = ITEM_LINE_SIGNS[TranType(row.type)]
         result = []
-        for line in self.lines.get(str(row["id"]), []):
-            where = f"{_where(row)} line {line.get('id')}"
-            result.append(
-                rc.TransactionLine(
-                    line_id=_required(line, "id"),
-                    item=_required(line, "item"),
-                    quantity=self.quantity(line, f"{where}.quantity"),
-                    amount=self.money(line, "foreignamount", currency, where=f"{where}.amount"),
-                    order_line_ref=_text(line, Custom.ORDER_LINE_REF),
+        for line in self.lines.get(row.id, []):
+            where = f"transaction {row.id} line {line.id}"
+            if line.itemtype in UNMODELLED_LINE_TYPES:
+                raise bad(
+                    f"a {line.itemtype} line, which refund sync does not model on "
+                    f"{TranType(row.type).name.lower().replace('_', ' ')}s",
+                    where,
                 )
-            )
-        return tuple(result)
+            if line.foreignamount is None:
+                raise bad("required amount missing", f"{where}.foreignamount")
+            quantity = None if line.quantity is None else sign * line.quantity
+            result.append((line, sign * line.foreignamount, quantity))
+        return result
 
-    def credit_lines(self, row: Row) -> tuple[rc.CreditLine, ...]:
+    def transaction_lines(self, row: HeaderRow) -> tuple[rc.TransactionLine, ...]:
         currency = self.currency(row)
-        result = []
-        for line in self.lines.get(str(row["id"]), []):
-            where = f"{_where(row)} line {line.get('id')}"
-            result.append(
-                rc.CreditLine(
-                    item=_required(line, "item"),
-                    amount=self.money(line, "foreignamount", currency, where=f"{where}.amount"),
-                    quantity=self.quantity(line, f"{where}.quantity"),
-                    origin_line_id=_text(line, Custom.ORIGIN_LINE),
-                    order_line_ref=_text(line, Custom.ORDER_LINE_REF),
-                    account=_text(line, Custom.ACCOUNT),
-                )
+        return tuple(
+            rc.TransactionLine(
+                line_id=line.id,
+                item=self._item(row, line),
+                quantity=quantity,
+                amount=rc.Money(amount, currency),
+                order_line_ref=line.custcol_rs_order_line_ref or None,
             )
-        return tuple(result)
+            for line, amount, quantity in self._signed_lines(row)
+        )
 
-    def other_lines(self, row: Row) -> tuple[rc.OtherDepositLine, ...]:
+    def credit_lines(self, row: HeaderRow) -> tuple[rc.CreditLine, ...]:
         currency = self.currency(row)
-        result = []
-        for line in self.lines.get(str(row["id"]), []):
-            where = f"{_where(row)} line {line.get('id')}"
-            refs_text = _text(line, Custom.SOURCE_REFS)
-            try:
-                refs = json.loads(refs_text) if refs_text is not None else []
-            except ValueError:
-                raise malformed("not a JSON list", f"{where}.{Custom.SOURCE_REFS}") from None
-            if not isinstance(refs, list):
-                raise malformed("not a JSON list", f"{where}.{Custom.SOURCE_REFS}")
-            result.append(
-                rc.OtherDepositLine(
-                    account=_required(line, Custom.ACCOUNT),
-                    amount=self.money(line, "foreignamount", currency, where=f"{where}.amount"),
-                    memo=_text(line, "memo") or "",
-                    source_refs=tuple(str(ref) for ref in refs),
-                )
+        return tuple(
+            rc.CreditLine(
+                item=self._item(row, line),
+                amount=rc.Money(amount, currency),
+                quantity=quantity,
+                origin_line_id=line.custcol_rs_origin_line or None,
+                order_line_ref=line.custcol_rs_order_line_ref or None,
+                account=line.custcol_rs_account or None,
             )
-        return tuple(result)
+            for line, amount, quantity in self._signed_lines(row)
+        )
 
-    def links(self, row: Row, link_type: LinkType) -> list[Row]:
-        return [
-            link
-            for link in self.links_into.get(str(row["id"]), [])
-            if link.get("linktype") == link_type
-        ]
+    @staticmethod
+    def _item(row: HeaderRow, line: LineRow) -> str:
+        if not line.item:
+            raise bad("required value missing", f"transaction {row.id} line {line.id}.item")
+        return line.item
 
-    def tenders(self, row: Row, currency: str) -> tuple[rc.TenderPart, ...]:
-        text = _text(row, Custom.TENDERS)
-        if text is None:
+    def tenders(self, row: HeaderRow) -> tuple[rc.TenderPart, ...]:
+        text = row.custbody_rs_tenders
+        if not text:
             return ()
-        where = f"{_where(row)}.{Custom.TENDERS}"
+        where = f"transaction {row.id}.custbody_rs_tenders"
         try:
             raw = json.loads(text, parse_float=Decimal)
             return tuple(
                 rc.TenderPart(
                     rc.TenderKind(entry["kind"]),
-                    rc.Money(decimal_of(entry["amount"], where), rc.Currency(currency)),
+                    rc.Money(Decimal(str(entry["amount"])), self.currency(row)),
                 )
                 for entry in raw
             )
-        except (ValueError, KeyError, TypeError):
-            raise malformed("expected a JSON list of {kind, amount}", where) from None
+        except (ValueError, KeyError, TypeError, ArithmeticError):
+            raise bad("expected a JSON list of {kind, amount}", where) from None
 
-    def storefront_sync(self, row: Row, currency: str) -> rc.StorefrontSync | None:
-        synced = _text(row, Custom.SYNCED_ID)
-        if synced is None:
+    def storefront_sync(self, row: HeaderRow) -> rc.StorefrontSync | None:
+        if not row.custbody_rs_synced_id:
             return None
         return rc.StorefrontSync(
-            synced,
-            self.optional_money(row, Custom.SYNCED_PAYMENT, currency),
-            self.optional_money(row, Custom.SYNCED_GIFT_CARD, currency),
+            row.custbody_rs_synced_id,
+            self.optional(row, row.custbody_rs_synced_payment),
+            self.optional(row, row.custbody_rs_synced_gift_card),
         )
 
     # -- records ---------------------------------------------------------------------------
@@ -295,10 +292,13 @@ class _Assembler:
         families: dict[TranType, list[Any]] = defaultdict(list)
         for record_id, row in self.headers.items():
             try:
-                kind = TranType(str(row.get("type")))
+                kind = TranType(row.type)
             except ValueError:
                 continue  # a record type no decision reads (item fulfilment, journal...)
-            record = self.record(kind, record_id, row)
+            try:
+                record = self.record(kind, record_id, row)
+            except rc.InvalidRecordError as exc:
+                raise bad(str(exc), f"transaction {record_id}") from exc
             if record is not None:
                 families[kind].append(record)
         return rc.LedgerSnapshot(
@@ -314,201 +314,247 @@ class _Assembler:
             return_authorizations=families[TranType.RETURN_AUTHORIZATION],
         )
 
-    def record(self, kind: TranType, record_id: str, row: Row) -> object | None:
+    def record(self, kind: TranType, record_id: str, row: HeaderRow) -> object | None:
         """The core record of a header row; None for one the core does not model."""
-        currency = self.currency(row)
-        entity = _text(row, "entity")
         if kind is TranType.SALES_ORDER:
             return rc.SalesOrder(
                 internal_id=record_id,
-                customer_id=_required(row, "entity"),
-                order_ref=_required(row, Custom.ORDER_REF),
+                customer_id=self.required(row, "entity"),
+                order_ref=self.required(row, "custbody_rs_order_ref"),
                 lines=self.transaction_lines(row),
-                shipping=self.optional_money(row, Custom.SHIPPING, currency),
-                tenders=self.tenders(row, currency),
-                storefront=_text(row, Custom.STOREFRONT),
+                shipping=self.optional(row, row.custbody_rs_shipping),
+                tenders=self.tenders(row),
+                storefront=row.custbody_rs_storefront or None,
             )
         if kind in (TranType.INVOICE, TranType.CASH_SALE):
             common: dict[str, Any] = {
                 "internal_id": record_id,
-                "customer_id": _required(row, "entity"),
+                "customer_id": self.required(row, "entity"),
                 "created_at": self.required_created_at(row),
                 "lines": self.transaction_lines(row),
-                "order_id": _text(row, "createdfrom"),
-                "shipping": self.optional_money(row, Custom.SHIPPING, currency),
+                "order_id": row.createdfrom or None,
+                "shipping": self.optional(row, row.custbody_rs_shipping),
             }
             if kind is TranType.INVOICE:
                 return rc.Invoice(**common)
-            return rc.CashSale(**common, payment_ref=_text(row, Custom.PAYMENT_REF))
+            return rc.CashSale(**common, payment_ref=row.custbody_rs_payment_ref or None)
         if kind is TranType.PAYMENT:
-            return self.payment(record_id, row, currency)
+            return self.payment(record_id, row)
         if kind is TranType.CUSTOMER_DEPOSIT:
             return rc.CustomerDeposit(
                 internal_id=record_id,
-                customer_id=_required(row, "entity"),
-                amount=self.money(row, "foreigntotal", currency),
+                customer_id=self.required(row, "entity"),
+                amount=self.total(row),
                 created_at=self.required_created_at(row),
-                order_id=_text(row, Custom.SALES_ORDER),
-                payment_ref=_text(row, Custom.PAYMENT_REF),
-                applications=tuple(
-                    rc.DepositApplication(
-                        str(link["previousdoc"]),
-                        self.money(link, "foreignamount", currency, where=f"link {record_id}"),
-                    )
-                    for link in self.links(row, LinkType.DEPOSIT_APPLICATION)
-                ),
+                order_id=row.createdfrom or None,
+                payment_ref=row.custbody_rs_payment_ref or None,
+                applications=self.deposit_applications(record_id, row),
             )
         if kind in (TranType.CREDIT_MEMO, TranType.CASH_REFUND):
             credit: dict[str, Any] = {
                 "internal_id": record_id,
-                "customer_id": _required(row, "entity"),
-                "created_from": _required(row, "createdfrom"),
-                "amount": self.money(row, "foreigntotal", currency),
+                "customer_id": self.required(row, "entity"),
+                "created_from": self.required(row, "createdfrom"),
+                "amount": self.total(row),
                 "lines": self.credit_lines(row),
-                "shipping": self.optional_money(row, Custom.SHIPPING, currency),
-                "external_id": _text(row, "externalid"),
-                "order_id": _text(row, Custom.SALES_ORDER),
+                "shipping": self.optional(row, row.custbody_rs_shipping),
+                "external_id": row.externalid or None,
+                "order_id": row.custbody_rs_sales_order or None,
                 "source": self.source(row),
                 "created_at": self.created_at(row),
-                "storefront_sync": self.storefront_sync(row, currency),
+                "storefront_sync": self.storefront_sync(row),
             }
             if kind is TranType.CREDIT_MEMO:
-                return rc.CreditMemo(**credit, refunded_payment_id=_text(row, Custom.PAYMENT))
+                return rc.CreditMemo(**credit, refunded_payment_id=row.custbody_rs_payment or None)
             return rc.CashRefund(**credit)
         if kind is TranType.CUSTOMER_REFUND:
-            return rc.CustomerRefund(
-                internal_id=record_id,
-                customer_id=_required(row, "entity"),
-                amount=self.money(row, "foreigntotal", currency),
-                applications=self.refund_applications(record_id, row, currency),
-                account=self.account(row),
-                memo=_text(row, "memo") or "",
-                external_id=_text(row, "externalid"),
-                payment_id=_text(row, Custom.PAYMENT),
-                source=self.source(row),
-                deposit_id=self.deposit_of.get(record_id),
-                created_at=self.created_at(row),
-            )
+            return self.customer_refund(record_id, row)
         if kind is TranType.DEPOSIT:
-            payment_lines = self.deposit_lines(record_id, row, currency)
-            if payment_lines is None:
-                return None
-            return rc.Deposit(
+            return self.deposit(record_id, row)
+        if kind is TranType.RETURN_AUTHORIZATION:
+            status_code = self.required(row, "status")
+            if status_code not in RMA_STATUS_CODES:
+                raise bad(f"unknown RMA status {status_code!r}", f"transaction {row.id}.status")
+            return rc.ReturnAuthorization(
                 internal_id=record_id,
-                payout_ref=_required(row, Custom.PAYOUT_REF),
-                amount=self.money(row, "foreigntotal", currency),
-                payment_lines=payment_lines,
-                other_lines=self.other_lines(row),
-                account=_text(row, "account"),
-                external_id=_text(row, "externalid"),
+                customer_id=self.required(row, "entity"),
+                order_id=self.required(row, "createdfrom"),
+                status=RMA_STATUS_CODES[status_code],
+                lines=self.transaction_lines(row),
             )
-        status_code = _required(row, "status")
-        if status_code not in RMA_STATUS_CODES:
-            raise malformed(f"unknown RMA status {status_code!r}", f"{_where(row)}.status")
-        return rc.ReturnAuthorization(
-            internal_id=record_id,
-            customer_id=entity if entity is not None else _required(row, "entity"),
-            order_id=_required(row, "createdfrom"),
-            status=RMA_STATUS_CODES[status_code],
-            lines=self.transaction_lines(row),
-        )
+        return None  # deposit applications: read through their customer deposit or refund
 
-    def refund_applications(
-        self, record_id: str, row: Row, currency: str
-    ) -> tuple[rc.RefundApplication, ...]:
-        """A customer refund's apply lines; one naming a record the core lacks is an error."""
-        applications = []
-        for link in self.links(row, LinkType.REFUND):
-            where = f"customer refund {record_id} apply line {link.get('nextline', '?')}"
-            doc = _previous_doc(link, where)
-            doc_type = str(link.get("previoustype"))
-            kind = _APPLICATION_KINDS.get(doc_type)
-            if kind is None:
-                # Left out, the refund would apply less than it pays out (and the core would
-                # refuse it); left out whole, money already paid back would look unpaid.
-                raise malformed(
-                    f"applied to {doc_type} {doc}, a kind of record refund sync does not model",
-                    where,
-                )
-            applications.append(
-                rc.RefundApplication(
-                    kind, doc, self.money(link, "foreignamount", currency, where=where)
-                )
-            )
-        return tuple(applications)
-
-    def deposit_lines(
-        self, record_id: str, row: Row, currency: str
-    ) -> tuple[rc.DepositPaymentLine, ...] | None:
-        """A payout deposit's payment lines; None for a deposit that is no payout deposit."""
-        payout_ref = _text(row, Custom.PAYOUT_REF)
-        if payout_ref is None:
-            log.info("netsuite: deposit %s has no payout reference; not read", record_id)
-            return None
-        lines = []
-        for link in self.links(row, LinkType.DEPOSIT):
-            where = f"deposit {record_id} payment line {link.get('nextline', '?')}"
-            doc = _previous_doc(link, where)
-            doc_type = str(link.get("previoustype"))
-            kind = _DEPOSITED_KINDS.get(doc_type)
-            if kind is None:
-                raise malformed(
-                    f"payout deposit takes {doc_type} {doc}, a kind of record refund sync does "
-                    "not deposit",
-                    where,
-                )
-            lines.append(
-                rc.DepositPaymentLine(
-                    kind, doc, self.money(link, "foreignamount", currency, where=where)
-                )
-            )
-        return tuple(lines)
-
-    def payment(self, record_id: str, row: Row, currency: str) -> rc.CustomerPayment:
-        if _text(row, Custom.PAYMENT_FAILED) in ("T", "true", "True"):
+    def payment(self, record_id: str, row: HeaderRow) -> rc.CustomerPayment:
+        if row.custbody_rs_payment_failed in ("T", "true", "True"):
             status = rc.PaymentStatus.FAILED
         else:
-            code = _required(row, "status")
+            code = self.required(row, "status")
             if code not in PAYMENT_STATUS_CODES:
-                raise malformed(f"unknown payment status {code!r}", f"{_where(row)}.status")
+                raise bad(f"unknown payment status {code!r}", f"transaction {row.id}.status")
             status = PAYMENT_STATUS_CODES[code]
-        applications = []
-        for link in self.links(row, LinkType.PAYMENT):
-            where = f"link {record_id} -> {link.get('previousdoc')}"
-            applied_at = _moment(_text(link, "linkdate"), f"{where}.linkdate")
-            if applied_at is None:
-                raise malformed("required date missing", f"{where}.linkdate")
-            applications.append(
-                rc.PaymentApplication(
-                    str(link["previousdoc"]),
-                    self.money(link, "foreignamount", currency, where=where),
-                    applied_at,
-                )
+        currency = self.currency(row)
+        applied: dict[str, Decimal] = {}
+        applied_at: dict[str, datetime] = {}
+        seen: set[tuple[str, int | None, int | None]] = set()
+        for link in self.links.get(record_id, []):
+            pair = (link.previousdoc, link.previousline, link.nextline)
+            if pair in seen:
+                continue  # the same line pair seen twice adds nothing
+            seen.add(pair)
+            where = f"link {link.previousdoc} -> {record_id}"
+            if link.foreignamount is None:
+                raise bad("required amount missing", f"{where}.foreignamount")
+            moment = _moment(link.linkdate, f"{where}.linkdate")
+            if moment is None:
+                raise bad("required date missing", f"{where}.linkdate")
+            applied[link.previousdoc] = (
+                applied.get(link.previousdoc, Decimal(0)) + link.foreignamount
             )
+            applied_at[link.previousdoc] = max(applied_at.get(link.previousdoc, moment), moment)
         return rc.CustomerPayment(
             internal_id=record_id,
-            customer_id=_required(row, "entity"),
-            amount=self.money(row, "foreigntotal", currency),
+            customer_id=self.required(row, "entity"),
+            amount=self.total(row),
             created_at=self.required_created_at(row),
-            payment_ref=_text(row, Custom.PAYMENT_REF),
+            payment_ref=row.custbody_rs_payment_ref or None,
             status=status,
-            applications=tuple(applications),
-            external_id=_text(row, "externalid"),
+            applications=tuple(
+                rc.PaymentApplication(invoice, rc.Money(amount, currency), applied_at[invoice])
+                for invoice, amount in applied.items()
+            ),
+            external_id=row.externalid or None,
             source=self.source(row),
-            memo=_text(row, "memo") or "",
+            memo=row.memo or "",
+        )
+
+    def deposit_applications(
+        self, record_id: str, row: HeaderRow
+    ) -> tuple[rc.DepositApplication, ...]:
+        currency = self.currency(row)
+        result = []
+        for application in self.fetched.applications.values():
+            if application.deposit.id != record_id:
+                continue
+            for line in application.apply.items:
+                doc = self.headers.get(line.doc.id)
+                if line.apply and doc is not None and doc.type == TranType.INVOICE:
+                    result.append(
+                        rc.DepositApplication(line.doc.id, rc.Money(line.amount, currency))
+                    )
+        return tuple(result)
+
+    def customer_refund(self, record_id: str, row: HeaderRow) -> rc.CustomerRefund:
+        endpoint = f"GET /record/v1/customerRefund/{record_id}"
+        record = self.fetched.refunds.get(record_id)
+        if record is None:
+            raise bad("the customer refund's record was not read", "$", endpoint)
+        if record.account is None:
+            raise bad("required value missing", "$.account", endpoint)
+        currency = self.currency(row)
+        applications = []
+        for index, line in enumerate(record.apply.items):
+            if not line.apply:
+                continue
+            where = f"$.apply.items[{index}].doc"
+            doc = self.headers.get(line.doc.id)
+            if doc is None:
+                raise bad(f"applied to {line.doc.id}, which was not read", where, endpoint)
+            if doc.type == TranType.DEPOSIT_APPLICATION:
+                application = self.fetched.applications.get(line.doc.id)
+                if application is None:
+                    raise bad(f"deposit application {line.doc.id} was not read", where, endpoint)
+                kind, target = rc.RefundApplicationKind.CUSTOMER_DEPOSIT, application.deposit.id
+            elif doc.type in _APPLICATION_KINDS:
+                kind, target = _APPLICATION_KINDS[doc.type], line.doc.id
+            else:
+                # Left out, the refund would apply less than it pays out; left out whole,
+                # money already paid back would look unpaid.
+                raise bad(
+                    f"applied to {doc.type} {line.doc.id}, a kind of record refund sync does "
+                    "not model",
+                    where,
+                    endpoint,
+                )
+            applications.append(rc.RefundApplication(kind, target, rc.Money(line.amount, currency)))
+        return rc.CustomerRefund(
+            internal_id=record_id,
+            customer_id=self.required(row, "entity"),
+            amount=self.total(row),
+            applications=tuple(applications),
+            account=self.account(record.account.id),
+            memo=row.memo or "",
+            external_id=row.externalid or None,
+            payment_id=row.custbody_rs_payment or None,
+            source=self.source(row),
+            deposit_id=self.deposit_of.get(record_id),
+            created_at=self.created_at(row),
+        )
+
+    def deposit(self, record_id: str, row: HeaderRow) -> rc.Deposit | None:
+        """A payout deposit; None for a deposit that is no payout deposit."""
+        if not row.custbody_rs_payout_ref:
+            log.info("netsuite: deposit %s has no payout reference; not read", record_id)
+            return None
+        endpoint = f"GET /record/v1/deposit/{record_id}"
+        record = self.fetched.deposits.get(record_id)
+        if record is None:
+            raise bad("the deposit's record was not read", "$", endpoint)
+        currency = self.currency(row)
+        lines = []
+        for index, line in enumerate(record.payment.items):
+            if not line.deposit:
+                continue
+            kind = _DEPOSITED_KINDS.get(line.type.id)
+            if kind is None:
+                raise bad(
+                    f"payout deposit takes {line.type.id} {line.id}, a kind of record refund "
+                    "sync does not deposit",
+                    f"$.payment.items[{index}].type.id",
+                    endpoint,
+                )
+            lines.append(
+                rc.DepositPaymentLine(kind, line.id, rc.Money(line.paymentAmount, currency))
+            )
+        others = []
+        for index, other in enumerate(record.other.items):
+            refs: list[Any] = []
+            if other.custcol_rs_source_refs:
+                try:
+                    refs = json.loads(other.custcol_rs_source_refs)
+                except ValueError:
+                    refs = None  # type: ignore[assignment]
+                if not isinstance(refs, list):
+                    raise bad(
+                        "not a JSON list",
+                        f"$.other.items[{index}].custcol_rs_source_refs",
+                        endpoint,
+                    )
+            others.append(
+                rc.OtherDepositLine(
+                    account=other.account.id,
+                    amount=rc.Money(other.amount, currency),
+                    memo=other.memo or "",
+                    source_refs=tuple(str(ref) for ref in refs),
+                )
+            )
+        return rc.Deposit(
+            internal_id=record_id,
+            payout_ref=row.custbody_rs_payout_ref,
+            amount=self.total(row),
+            payment_lines=tuple(lines),
+            other_lines=tuple(others),
+            account=record.account.id if record.account is not None else None,
+            external_id=row.externalid or None,
         )
 
 
 def build_snapshot(
-    headers: Mapping[str, Row],
-    lines: Sequence[Row],
-    links: Sequence[Row],
-    *,
-    undeposited_funds_account: str,
+    fetched: Fetched, *, undeposited_funds_account: str, currencies: Mapping[str, str]
 ) -> rc.LedgerSnapshot:
-    """The snapshot of the given header rows, with their lines and links.
+    """The snapshot of what one load fetched.
 
     ``undeposited_funds_account`` is the internal ID of the account's Undeposited Funds: a
-    customer refund posted to it reads as :data:`UNDEPOSITED_FUNDS`, as the core names it.
+    customer refund posted to it reads as :data:`UNDEPOSITED_FUNDS`, as the core names it;
+    ``currencies`` maps currency internal IDs to ISO codes.
     """
-    return _Assembler(headers, lines, links, undeposited_funds_account).snapshot()
+    return _Assembler(fetched, undeposited_funds_account, currencies).snapshot()
