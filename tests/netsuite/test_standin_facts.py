@@ -60,7 +60,8 @@ def test_invoice_rows_carry_netsuites_signs_and_extra_lines() -> None:
         )
     )
     by_id = {row["id"]: row for row in rows}
-    assert by_id["0"]["mainline"] == "T" and by_id["0"]["createdfrom"] == "SO-1"
+    assert by_id["0"]["mainline"] == "T"
+    assert by_id["0"]["createdfrom"] == "SO-1"
     assert by_id["INV-1-L1"]["foreignamount"] == Decimal("-100.00")
     assert by_id["INV-1-L1"]["quantity"] == Decimal(-2)
     shipping = [row for row in rows if row.get("itemtype") == "ShipItem"]
