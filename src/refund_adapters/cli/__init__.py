@@ -7,7 +7,8 @@ local stand-ins with no configuration.
 
 ``refund-sync sync --config refund-sync.toml [--dry-run]`` runs the configured accounts;
 ``status``, ``retry`` and ``reconcile --since DATE`` look after them (see ``_sync`` and
-``_config``). Bad input prints one ``refund-sync: error: ...`` message and exits 2, never a
+``_config``); ``doctor`` checks, reading only, what the adapters assume about each account.
+Bad input prints one ``refund-sync: error: ...`` message and exits 2, never a
 traceback; an infrastructure failure exits 3; a run that dead-lettered events exits 1.
 """
 
@@ -45,6 +46,7 @@ from refund_core import (
 from ._adapters import AdapterRegistry, BuildContext
 from ._config import AdapterConfig, load_config
 from ._demo import run_demo
+from ._doctor import doctor
 from ._registry import default_registry
 from ._sync import EXIT_FAILED, reconcile, retry, status, sync
 
@@ -141,6 +143,19 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     retry_cmd.add_argument("--config", default="refund-sync.toml", help=config_help)
     retry_cmd.add_argument("--account", help=account_help)
+    doctor_cmd = commands.add_parser(
+        "doctor",
+        help="check, reading only, what the adapters assume about each configured account",
+        description=(
+            "Reads only. One row per assumption: what is assumed, the fact it rests on and "
+            "its confidence, whether it holds on the account (or cannot be observed), and "
+            "the evidence. Exit code 0 only when nothing fails. The same checks run before an "
+            "account's first sync and after the library's version changes."
+        ),
+    )
+    doctor_cmd.add_argument("--config", default="refund-sync.toml", help=config_help)
+    doctor_cmd.add_argument("--account", help=account_help)
+    doctor_cmd.add_argument("--json", action="store_true", help="print the report as JSON")
     reconcile_cmd = commands.add_parser(
         "reconcile",
         help="compare the source's refunds since a date with what NetSuite holds",
@@ -360,6 +375,15 @@ def _run(args: argparse.Namespace, registry: AdapterRegistry, environ: Mapping[s
         )
     if args.command == "status":
         return status(config, stdout=sys.stdout, account_id=args.account)
+    if args.command == "doctor":
+        return doctor(
+            config,
+            registry=registry,
+            environ=environ,
+            stdout=sys.stdout,
+            account_id=args.account,
+            as_json=args.json,
+        )
     if args.command == "retry":
         return retry(
             config, registry=registry, environ=environ, stdout=sys.stdout, account_id=args.account

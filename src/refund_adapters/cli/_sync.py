@@ -252,6 +252,10 @@ def sync_accounts(
             else:
                 _require(account, built, "storefront")
             done: list[PassResult] = []
+            if not dry_run:
+                from ._doctor import gate  # noqa: PLC0415 - the doctor imports this module
+
+                await gate(config, account, built)  # before the first write (issue 10)
             with _journal_for(config, account, dry_run=dry_run) as journal:
                 engine = _engine(
                     account,

@@ -32,6 +32,7 @@ from ._client import (
     NetSuiteRejectedError,
     rest_base_url,
 )
+from ._doctor import NetSuiteDoctor
 from ._fields import Custom, LinkType, TranType
 from ._ledger import NetSuiteLedger
 from ._standin import NetSuiteStandIn, RequestAuthenticator, SalesTax
@@ -50,6 +51,7 @@ __all__ = [
     "NetSuiteAccount",
     "NetSuiteAuthServer",
     "NetSuiteClient",
+    "NetSuiteDoctor",
     "NetSuiteLedger",
     "NetSuiteNotFoundError",
     "NetSuiteOAuth2Auth",

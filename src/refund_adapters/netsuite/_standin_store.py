@@ -209,6 +209,13 @@ class Store:
         return self.currencies[code]
 
     def _insert(self, table: str, values: Mapping[str, Any]) -> None:
+        # An account without one of the library's custom fields holds no value for it.
+        values = {
+            column: value
+            for column, value in values.items()
+            if not column.startswith(("custbody_", "custcol_"))
+            or column in self.facts.custom_fields
+        }
         columns = [f'"{column}"' for column in values]
         self.db.execute(
             f'INSERT INTO "{table}" ({", ".join(columns)}) '

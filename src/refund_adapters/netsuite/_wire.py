@@ -35,6 +35,7 @@ __all__ = [
     "LineRow",
     "LinkRow",
     "OtherDepositLine",
+    "PaymentRecord",
     "Ref",
     "SuiteQLPageWire",
     "decode",
@@ -196,6 +197,14 @@ class CustomerRefundRecord:
     id: str
     apply: ApplySublist
     account: Ref | None = None
+
+
+@attrs.frozen
+class PaymentRecord:
+    """``GET /record/v1/customerPayment/{id}?expandSubResources=true``: its applications."""
+
+    id: str
+    apply: ApplySublist
 
 
 @attrs.frozen

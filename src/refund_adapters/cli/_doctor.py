@@ -1,0 +1,117 @@
+"""``refund-sync doctor`` and the check that runs before an account's first sync.
+
+``doctor`` builds each account's adapters as ``sync`` does and asks every adapter that has a
+doctor for its checks (read-only), then prints one row per assumption, or JSON with
+``--json``. It exits 0 only when no check fails.
+
+The same checks run before the first ``sync`` of an account, and again whenever the library's
+version differs from the one that last passed them (or the last verdict was a failure). The
+verdict and the version are kept beside the account's journal, in
+``<journal dir>/<account id>.doctor.json``; a failure stops the account before any write,
+naming the failed assumptions.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+import refund_core as rc
+from refund_adapters import __version__
+
+from .. import netsuite
+from .._doctor import Check, DoctorReport, render_text
+from ._adapters import AdapterRegistry
+from ._config import AccountConfig, SyncConfig
+
+__all__ = ["DoctorFailedError", "doctor", "gate", "verdict_path"]
+
+EXIT_OK = 0
+EXIT_FAILED_CHECKS = 1
+
+
+class DoctorFailedError(rc.ConfigurationError):
+    """An account's checks failed: nothing is written for it until they pass."""
+
+
+async def account_checks(account: AccountConfig, built: Mapping[str, Any]) -> tuple[Check, ...]:
+    """The checks of every adapter of the account that has a doctor."""
+    checks: list[Check] = []
+    for adapter in built.values():
+        if isinstance(adapter, netsuite.NetSuiteLedger):
+            checks.extend(
+                await netsuite.NetSuiteDoctor(
+                    adapter.client,
+                    undeposited_funds_account=adapter.undeposited_funds_account,
+                    currencies=adapter.currencies,
+                    settings=account.account.settings,
+                ).run()
+            )
+    return tuple(checks)
+
+
+def verdict_path(config: SyncConfig, account: AccountConfig) -> Path:
+    """Where the account's last doctor verdict is kept (beside its journal)."""
+    return config.journal_path(account).with_suffix(".doctor.json")
+
+
+def _passed_for_this_version(path: Path) -> bool:
+    try:
+        kept = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(kept, dict) and kept.get("ok") is True and kept.get("version") == __version__
+
+
+async def gate(config: SyncConfig, account: AccountConfig, built: Mapping[str, Any]) -> None:
+    """Run the checks unless they passed for this version; raise when one fails."""
+    path = verdict_path(config, account)
+    if _passed_for_this_version(path):
+        return
+    found: tuple[Check, ...] = await account_checks(account, built)
+    report = DoctorReport(account.account.account_id, __version__, found)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    kept = {
+        "version": __version__,
+        "ok": report.ok,
+        "checked_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "failed": [check.name for check in report.failed],
+    }
+    path.write_text(json.dumps(kept, indent=2) + "\n", encoding="utf-8")
+    if not report.ok:
+        names = "; ".join(f"{c.vendor} {c.name}: {c.evidence}" for c in report.failed)
+        raise DoctorFailedError(
+            f"{account.account.account_id}: nothing synced, the account contradicts what the "
+            f"adapters assume ({names}); run refund-sync doctor --account "
+            f"{account.account.account_id} for details"
+        )
+
+
+def doctor(
+    config: SyncConfig,
+    *,
+    registry: AdapterRegistry,
+    environ: Mapping[str, str],
+    stdout: TextIO,
+    account_id: str | None,
+    as_json: bool,
+) -> int:
+    """Check every configured account (or the one named); 0 when nothing fails."""
+    from ._sync import _ALL_ROLES, _in_one_loop  # noqa: PLC0415 - shared account loop
+
+    reports = []
+    for account in config.account(account_id):
+
+        async def checks(built: dict[str, Any], account: AccountConfig = account) -> DoctorReport:
+            found: tuple[Check, ...] = await account_checks(account, built)
+            return DoctorReport(account.account.account_id, __version__, found)
+
+        reports.append(_in_one_loop(account, _ALL_ROLES, registry, environ, checks))
+    if as_json:
+        stdout.write(json.dumps({"accounts": [r.as_dict() for r in reports]}, indent=2) + "\n")
+    else:
+        stdout.write(render_text(reports))
+    return EXIT_OK if all(report.ok for report in reports) else EXIT_FAILED_CHECKS
