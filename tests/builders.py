@@ -9,6 +9,7 @@ from refund_adapters.conformance.builders import (
     cash_sale,
     credit_memo,
     customer_deposit,
+    dispute,
     invoice,
     ledger,
     order,
@@ -17,6 +18,7 @@ from refund_adapters.conformance.builders import (
     storefront_refund,
     stripe_refund,
     tx_lines,
+    with_tax,
 )
 
 __all__ = [
@@ -25,6 +27,7 @@ __all__ = [
     "cash_sale",
     "credit_memo",
     "customer_deposit",
+    "dispute",
     "invoice",
     "ledger",
     "order",
@@ -33,4 +36,5 @@ __all__ = [
     "storefront_refund",
     "stripe_refund",
     "tx_lines",
+    "with_tax",
 ]

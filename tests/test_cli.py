@@ -99,10 +99,12 @@ def test_over_refund_exits_2_naming_amounts(capsys: pytest.CaptureFixture[str]) 
     """MNY-4: the broken example is rejected with exit 2, naming the asked and left amounts."""
     assert main(["plan", str(BROKEN)]) == 2
     out, err = capsys.readouterr()
-    assert out == ""
-    assert err.startswith("refund-sync: error: ")
-    assert "150.00 USD" in err
-    assert "100.00 USD" in err
+    assert "REJECTED" in out
+    assert "[over_refund]" in out
+    assert err.startswith("refund-sync: error: 1 of 1 event(s) rejected")
+    for text in (out, err):
+        assert "150.00 USD" in text
+        assert "100.00 USD" in text
     assert "Traceback" not in err
 
 

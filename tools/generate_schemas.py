@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))
 
 import refund_core  # noqa: E402
-from refund_core import Outcome, json_schema  # noqa: E402
+from refund_core import ScenarioOutcome, json_schema  # noqa: E402
 
 SCHEMA_DIR = ROOT / "docs" / "schema"
 
@@ -26,7 +26,7 @@ SCHEMA_DIR = ROOT / "docs" / "schema"
 class PlanDocument:
     """The output of ``refund-sync plan --json``: every event's outcome, in order."""
 
-    outcomes: tuple[Outcome, ...]
+    outcomes: tuple[ScenarioOutcome, ...]
 
 
 def build_schemas() -> dict[str, dict[str, Any]]:

@@ -1,34 +1,32 @@
-"""Pieces every decision shares: which lines a credit carries, and finishing a plan."""
+"""Pieces every decision shares: checks on the way in, and finishing a plan on the way out."""
 
 from collections.abc import Iterable, Sequence
 
-import attrs
-
 from ._errors import CurrencyMismatchError, InternalInvariantError
-from ._ledger import Billing, LedgerView
-from ._models import CreditLine, LedgerSnapshot, RefundEvent, RefundStatus, SourceKey
+from ._ledger import LedgerView
+from ._models import LedgerSnapshot, RefundEvent, RefundStatus, SourceKey
 from ._money import Currency, Money, sum_money
-from ._outcomes import Action, Flow, ManualAction, Outcome, Plan, Reason, Skipped, Unsupported
-from ._settings import Policy, RefundSettings
+from ._outcomes import (
+    Action,
+    CreateCashRefund,
+    CreateCreditMemo,
+    Flow,
+    ManualAction,
+    Notice,
+    Outcome,
+    Plan,
+    Reason,
+    Skipped,
+    Unsupported,
+)
+from ._tax import TaxRounding, netsuite_total
 
 __all__ = [
-    "CreditChoice",
     "check_currency",
-    "choose_credit_lines",
     "finish_plan",
     "fully_reflected",
     "status_outcome",
 ]
-
-
-@attrs.frozen
-class CreditChoice:
-    """The lines and shipping of one credit, and the rules that chose them."""
-
-    lines: tuple[CreditLine, ...]
-    shipping: Money
-    rule_ids: tuple[str, ...]
-    explanation: str
 
 
 def check_currency(what: str, refund: Money, currency: Currency) -> None:
@@ -38,86 +36,6 @@ def check_currency(what: str, refund: Money, currency: Currency) -> None:
             f"{what} is in {currency.code}, but the refund is {refund}; "
             "a refund must be in the currency of every transaction it touches"
         )
-
-
-def _partial_line(item: str, amount: Money, settings: RefundSettings) -> CreditLine:
-    # STC-15: with revenue recognition the partial-refund line posts to deferred revenue.
-    account = settings.deferred_revenue_account if settings.revenue_recognition else None
-    return CreditLine(item=item, amount=amount, account=account)
-
-
-def choose_credit_lines(
-    txn: Billing,
-    amount: Money,
-    view: LedgerView,
-    settings: RefundSettings,
-    policy: Policy,
-) -> CreditChoice | str:
-    """Lines for a credit of ``amount`` taken from ``txn`` when the refund names no lines.
-
-    Returns the choice, or a sentence explaining why no line can be chosen (no item configured).
-
-    - *use refund item* on: one line of the refund item (STC-17);
-    - the whole, untouched transaction: its original lines and shipping (STC-16, NSC-1);
-    - a single-line transaction: that line's item for the amount (STC-14);
-    - otherwise: one line of the partial-refund item (STC-15).
-    """
-    stripe = policy is Policy.STRIPE_CONNECTOR
-    zero = Money.zero(amount.currency)
-    if settings.use_refund_item and settings.refund_item is not None:
-        return CreditChoice(
-            lines=(CreditLine(item=settings.refund_item, amount=amount),),
-            shipping=zero,
-            rule_ids=("STC-17",),
-            explanation=f"one line of the refund item {settings.refund_item} (use refund item)",
-        )
-    if amount == txn.total and not view.is_credited_at_all(txn):
-        return CreditChoice(
-            lines=tuple(
-                CreditLine(
-                    item=line.item,
-                    amount=line.amount,
-                    quantity=line.quantity,
-                    origin_line_id=line.line_id,
-                    order_line_ref=line.order_line_ref,
-                )
-                for line in txn.lines
-            ),
-            shipping=txn.shipping,
-            rule_ids=("STC-16",) if stripe else ("NSC-1",),
-            explanation=f"the original lines of {txn.describe()} (full refund)",
-        )
-    if len(txn.lines) == 1:
-        line = txn.lines[0]
-        return CreditChoice(
-            lines=(
-                CreditLine(
-                    item=line.item,
-                    amount=amount,
-                    origin_line_id=line.line_id,
-                    order_line_ref=line.order_line_ref,
-                ),
-            ),
-            shipping=zero,
-            rule_ids=("STC-14",) if stripe else ("NSC-1",),
-            explanation=f"the single line's item {line.item} for the refunded amount",
-        )
-    item = settings.partial_refund_item
-    if item is None:
-        return (
-            f"a partial refund of the multi-line {txn.describe()} needs a partial refund item; "
-            "set partial_refund_item in the refund settings"
-        )
-    return CreditChoice(
-        lines=(_partial_line(item, amount, settings),),
-        shipping=zero,
-        rule_ids=("STC-15",) if stripe else ("NSC-5",),
-        explanation=(
-            f"one line of the partial refund item {item}"
-            + (" on the deferred revenue account" if settings.revenue_recognition else "")
-            + f" (partial refund of a multi-line {txn.describe()})"
-        ),
-    )
 
 
 def status_outcome(event: RefundEvent, view: LedgerView, flow: Flow) -> Outcome | None:
@@ -155,16 +73,23 @@ def status_outcome(event: RefundEvent, view: LedgerView, flow: Flow) -> Outcome 
 
 
 def fully_reflected(
-    event: RefundEvent, created: Iterable[Money], flow: Flow, rule_id: str
+    event: RefundEvent,
+    created: Iterable[Money],
+    flow: Flow,
+    rule_id: str,
+    expected: Money | None = None,
 ) -> Skipped | None:
-    """Skip a refund whose records already add up to its amount (IDM-2).
+    """Skip a refund whose records already add up to what it books (IDM-2).
 
-    Planning against the ledger without the event's own records resumes an interrupted plan
-    with the same IDs; but once the refund is *fully* reflected, the ledger around it may have
-    changed since, and a new placement would create records under new IDs: refund it twice.
+    ``expected`` is what the refund books in NetSuite, its amount unless told (the part refunded
+    to the payment method, NSC-8). Planning against the ledger without the event's own records
+    resumes an interrupted plan with the same IDs; but once the refund is *fully* reflected, the
+    ledger around it may have changed since, and a new placement would create records under new
+    IDs: refund it twice.
     """
+    expected = event.amount if expected is None else expected
     synced = sum_money(created, event.amount.currency)
-    if synced != event.amount:
+    if synced != expected or synced.is_zero:
         return None
     return Skipped(
         key=event.key,
@@ -175,6 +100,62 @@ def fully_reflected(
     )
 
 
+def _held(record: object) -> str:
+    internal_id = getattr(record, "internal_id", "?")
+    external = getattr(record, "external_id", None)
+    kind = type(record).__name__
+    amount = getattr(record, "amount", None)
+    made = f"external ID {external}" if external else "no external ID of ours"
+    return f"{kind} {internal_id} of {amount} ({made})"
+
+
+def _conflict(
+    key: SourceKey, flow: Flow, actions: Sequence[Action], ledger: LedgerSnapshot, delivered: Money
+) -> Unsupported | None:
+    """Records NetSuite holds for ``key`` that this plan would not write as they are (IDM-4).
+
+    A plan is planned against the ledger without the event's own records, so an interrupted plan
+    resumes with the very same writes (IDM-2). Every record found for the refund ID, whoever
+    made it, must therefore be one of the plan's writes, with the same amount and target;
+    anything else means NetSuite reflects another version of this refund, and planning past it
+    could refund more than was paid (MNY-4). A person decides; nothing is written.
+    """
+    records = LedgerView(ledger).records_for(key)
+    if not records:
+        return None
+    planned = {action.external_id: action for action in actions}
+    stray = []
+    for record in records:
+        action = planned.get(record.external_id or "")
+        same = (
+            action is not None
+            and getattr(action, "amount", None) == record.amount
+            and getattr(action, "created_from", None) == getattr(record, "created_from", None)
+        )
+        if not same:
+            stray.append(record)
+    if not stray:
+        return None
+    held = sum_money((r.amount for r in records), delivered.currency) if records else None
+    would = sum_money(
+        (a.amount for a in actions if isinstance(a, CreateCreditMemo | CreateCashRefund)),
+        delivered.currency,
+    )
+    return Unsupported(
+        key=key,
+        flow=flow,
+        code=Reason.CONFLICT,
+        message=(
+            f"NetSuite already holds records for {key} that this delivery would not write "
+            f"({'; '.join(_held(r) for r in stray)}; {held} held in all), but this delivery is "
+            f"for {delivered}"
+            + (f" and would credit {would}" if would.is_positive else "")
+            + ": two versions of one refund; a person must reconcile them, nothing is written"
+        ),
+        rule_ids=("IDM-4", "MNY-4"),
+    )
+
+
 def finish_plan(
     *,
     key: SourceKey,
@@ -182,13 +163,19 @@ def finish_plan(
     summary: str,
     actions: Sequence[Action],
     manual_actions: Sequence[ManualAction] = (),
+    notices: Sequence[Notice] = (),
     ledger: LedgerSnapshot,
     refund: Money | None = None,
     conserved: Sequence[Money] = (),
+    rounding: TaxRounding = TaxRounding.ROUND_OFF,
+    delivered: Money | None = None,
 ) -> Outcome:
-    """Drop actions already performed, check conservation, and wrap the rest as an outcome.
+    """Check the plan's laws, drop actions already performed, and wrap the rest as an outcome.
 
-    ``conserved`` are the created amounts that must add up to ``refund`` (MNY-3). An action whose
+    ``conserved`` are the created amounts that must add up to ``refund`` (MNY-3). Every credit
+    memo and cash refund must total, as NetSuite computes it with ``rounding``, what it refunds
+    (TAX-2). With ``delivered`` (the event's amount), the records NetSuite holds for ``key``
+    must be writes of this very plan, or the outcome is a conflict (IDM-4). An action whose
     external ID exists in the ledger was performed by an earlier, maybe interrupted, run (IDM-2).
     """
     if refund is not None:
@@ -197,6 +184,18 @@ def finish_plan(
             raise InternalInvariantError(
                 f"plan for {key} creates {total}, but the refund is {refund} (MNY-3)"
             )
+    for action in actions:
+        if isinstance(action, CreateCreditMemo | CreateCashRefund):
+            computed = netsuite_total(action.lines, action.shipping, rounding)
+            if computed != action.amount:
+                raise InternalInvariantError(
+                    f"plan for {key}: NetSuite would total {action.external_id} at {computed}, "
+                    f"but it refunds {action.amount} (TAX-2)"
+                )
+    if delivered is not None:
+        conflict = _conflict(key, flow, actions, ledger, delivered)
+        if conflict is not None:
+            return conflict
     done = ledger.external_ids() | ledger.marked_synced
     remaining = tuple(action for action in actions if action.external_id not in done)
     if actions and not remaining:
@@ -210,5 +209,10 @@ def finish_plan(
     if len(remaining) < len(actions):
         summary = f"{summary} (resuming: {len(actions) - len(remaining)} write(s) already done)"
     return Plan(
-        key=key, flow=flow, summary=summary, actions=remaining, manual_actions=tuple(manual_actions)
+        key=key,
+        flow=flow,
+        summary=summary,
+        actions=remaining,
+        manual_actions=tuple(manual_actions),
+        notices=tuple(notices),
     )

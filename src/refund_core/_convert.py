@@ -18,7 +18,7 @@ from cattrs.strategies import configure_tagged_union
 from ._errors import DocumentError, FieldProblem, InvalidInputError
 from ._money import Currency, Money
 from ._outcomes import Action, Outcome
-from ._scenario import Scenario, ScenarioEvent
+from ._scenario import Scenario, ScenarioEvent, ScenarioOutcome
 
 __all__ = [
     "converter",
@@ -117,7 +117,7 @@ def _make_converter() -> cattrs.Converter:
     conv.register_unstructure_hook(
         frozenset, lambda value: sorted(conv.unstructure(v) for v in value)
     )
-    for union in (Action, Outcome, ScenarioEvent):
+    for union in (Action, Outcome, ScenarioEvent, ScenarioOutcome):
         configure_tagged_union(union, conv, tag_generator=_tag, tag_name="type")
     return conv
 

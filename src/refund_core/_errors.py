@@ -13,6 +13,7 @@ refund system should accept. Each subclasses the builtin a caller already catche
     |   |   +-- CurrencyMismatchError    arithmetic or a refund across currencies (MNY-2)
     |   +-- NonPositiveAmountError       a refund of zero or less (MNY-2)
     |   +-- OverRefundError              more than is still refundable (MNY-4)
+    |   |   +-- OverQuantityError        more units of a line than sold and not refunded
     |   +-- InvalidRecordError           a model whose parts contradict each other
     |   +-- ConfigurationError           settings or an account that cannot run (NSC-9)
     |   +-- DocumentError                JSON that does not fit the schema, with every bad path
@@ -42,6 +43,7 @@ __all__ = [
     "JournalBusyError",
     "MoneyError",
     "NonPositiveAmountError",
+    "OverQuantityError",
     "OverRefundError",
     "PrecisionError",
     "RefundSyncError",
@@ -143,6 +145,39 @@ class OverRefundError(InvalidInputError):
             f"over-refund on {target}: asked to refund {requested}, but only {remaining} is "
             f"left ({ceiling} paid, {already_refunded} already refunded)"
         )
+
+
+class OverQuantityError(OverRefundError):
+    """A refund names more units of a line than were sold on it, less those refunded (MNY-4).
+
+    Carries the line and the quantities: asked for, sold, already refunded and left.
+    """
+
+    error_code = "over_quantity"
+
+    def __init__(
+        self,
+        *,
+        target: str,
+        line: str,
+        requested: object,
+        sold: object,
+        already_refunded: object,
+        remaining: object,
+    ) -> None:
+        self.line = line
+        self.sold = sold
+        InvalidInputError.__init__(
+            self,
+            f"over-refund of units on {target}, line {line}: asked to refund {requested} "
+            f"unit(s), but only {remaining} left ({sold} sold, {already_refunded} already "
+            "refunded)",
+        )
+        self.target = target
+        self.requested = requested
+        self.ceiling = sold
+        self.already_refunded = already_refunded
+        self.remaining = remaining
 
 
 @attrs.frozen

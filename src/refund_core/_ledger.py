@@ -46,6 +46,7 @@ from ._outcomes import (
     RecordRef,
     SyncedRecordKind,
 )
+from ._tax import CreditLineKind
 
 __all__ = ["LedgerView", "apply_action", "apply_plan"]
 
@@ -114,6 +115,16 @@ class LedgerView:
         """Payments a sync created to reverse one source event's refund (IDM-3)."""
         return tuple(p for p in self.snapshot.payments if p.source == source)
 
+    def records_for(
+        self, source: SourceKey
+    ) -> tuple[CreditMemo | CashRefund | CustomerRefund | CustomerPayment, ...]:
+        """Every record NetSuite holds for a source event, whoever made it (IDM-4, MNY-4)."""
+        return (
+            *(r for r in self.snapshot.refund_records() if r.source == source),
+            *self.customer_refunds_for(source),
+            *self.reversals_for(source),
+        )
+
     def has_records_for(self, source: SourceKey) -> bool:
         """Whether any record was already created for this source event."""
         return bool(self.reversals_for(source)) or any(
@@ -153,19 +164,33 @@ class LedgerView:
         return txn.total - self.credited(txn)
 
     def shipping_refundable(self, txn: Billing) -> Money:
-        """Shipping still refundable on a billing transaction."""
-        used = sum_money((r.shipping for r in self._credits_from(txn.internal_id)), txn.currency)
+        """Shipping still refundable on a billing transaction (cost or shipping item, SHP-1)."""
+        used = sum_money(
+            (
+                amount
+                for record in self._credits_from(txn.internal_id)
+                for amount in (
+                    record.shipping,
+                    *(ln.amount for ln in record.lines if ln.kind is CreditLineKind.SHIPPING),
+                )
+            ),
+            txn.currency,
+        )
         return (txn.shipping - used).max(Money.zero(txn.currency))
 
     def line_refundable(self, txn: Billing, line: TransactionLine) -> tuple[Money, Decimal | None]:
-        """Amount and quantity of a billing line not yet credited (quantity None if unknown)."""
+        """Amount (tax included) and quantity of a billing line not yet credited.
+
+        The quantity is None when the line names none. A credit's explicit tax line for this
+        billing line (TAX-2) counts with it.
+        """
         credited_lines = [
             credit_line
             for record in self._credits_from(txn.internal_id)
             for credit_line in record.lines
             if credit_line.origin_line_id == line.line_id
         ]
-        amount = line.amount - sum_money((cl.amount for cl in credited_lines), txn.currency)
+        amount = line.gross - sum_money((cl.gross for cl in credited_lines), txn.currency)
         if line.quantity is None:
             return amount, None
         quantity = line.quantity

@@ -14,6 +14,7 @@ import attrs
 
 from ._errors import InvalidRecordError, NonPositiveAmountError
 from ._money import Currency, Money, sum_money
+from ._tax import CreditLineKind, LineTax, stated_tax
 from ._validators import (
     aware,
     identifier,
@@ -26,6 +27,8 @@ from ._validators import (
 )
 
 __all__ = [
+    "ApplicationChange",
+    "ApplicationChangeKind",
     "BalanceEntry",
     "BalanceEntryKind",
     "CashRefund",
@@ -49,6 +52,7 @@ __all__ = [
     "RefundApplication",
     "RefundApplicationKind",
     "RefundEvent",
+    "RefundKind",
     "RefundLine",
     "RefundStatus",
     "ReturnAuthorization",
@@ -84,6 +88,13 @@ class TenderKind(enum.StrEnum):
     STORE_CREDIT = "store_credit"
 
 
+class RefundKind(enum.StrEnum):
+    """What took the money back: a refund, or a dispute whose funds were withdrawn (DSP-1)."""
+
+    REFUND = "refund"
+    DISPUTE = "dispute"
+
+
 @attrs.frozen
 class SourceKey:
     """Identifies one source event: the system it came from and its ID there."""
@@ -105,11 +116,26 @@ class TenderPart:
 
 @attrs.frozen
 class RefundLine:
-    """One refunded order line as the source names it: which line, how many, for how much."""
+    """One refunded order line as the source names it: which line, how many, for how much.
+
+    ``amount`` is what the line refunds, tax included; ``tax`` the part of it that is tax, when
+    the source says (TAX-2). Without it, the part is taken in the billed line's proportion.
+    """
 
     order_line_ref: str = attrs.field(validator=identifier)
     quantity: Decimal | None = attrs.field(validator=positive_quantity)
     amount: Money = attrs.field(validator=positive_money)
+    tax: Money | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if self.tax is None:
+            return
+        same_currency(f"refund line {self.order_line_ref}", self.amount.currency, (self.tax,))
+        if self.tax.is_negative or self.tax > self.amount:
+            raise InvalidRecordError(
+                f"refund line {self.order_line_ref}: tax {self.tax} is not part of its "
+                f"amount {self.amount}"
+            )
 
 
 def _check_tenders(what: str, total: Money, tenders: tuple[TenderPart, ...]) -> None:
@@ -132,6 +158,8 @@ class RefundEvent:
     ``adjustment`` is signed (a restocking fee is negative). ``tenders`` splits the amount by
     tender when the source reports it (gift card vs payment method). ``failure_reason`` is the
     source's reason when a refund failed (Stripe's ``failure_reason``), for the reversal's memo.
+    ``kind`` says whether a refund or a dispute took the money back (DSP-1): a dispute is decided
+    like a refund of the disputed amount, ``refund_id`` being the dispute's ID.
     """
 
     source: str = attrs.field(validator=identifier)
@@ -147,6 +175,7 @@ class RefundEvent:
     tenders: tuple[TenderPart, ...] = attrs.field(default=(), converter=to_tuple)
     charge_created_at: datetime | None = attrs.field(default=None, validator=optional_aware)
     failure_reason: str | None = None
+    kind: RefundKind = attrs.field(default=RefundKind.REFUND, converter=RefundKind)
 
     def __attrs_post_init__(self) -> None:
         if not self.amount.is_positive:  # MNY-2
@@ -158,7 +187,12 @@ class RefundEvent:
         same_currency(
             what,
             self.amount.currency,
-            (*(line.amount for line in self.lines), self.shipping, self.adjustment),
+            (
+                *(line.amount for line in self.lines),
+                *(line.tax for line in self.lines),
+                self.shipping,
+                self.adjustment,
+            ),
         )
         if self.shipping is not None and self.shipping.is_negative:
             raise InvalidRecordError(f"{what}: shipping {self.shipping} is negative")
@@ -211,9 +245,11 @@ class BalanceEntryKind(enum.StrEnum):
 
     ``REFUND_FAILURE``: a refund that failed after it left the balance gives the money back
     (positive); ``source_ref`` names the refund, whose reversal payments (IDM-3) the deposit takes
-    out of Undeposited Funds. ``OTHER``: a movement no deposit line represents (a dispute, a
-    transfer, an adjustment); ``description`` says what it is, and its payout is refused whole
-    rather than deposited short.
+    out of Undeposited Funds. ``DISPUTE``: a dispute's funds withdrawn (negative); ``source_ref``
+    names the dispute, whose customer refunds (DSP-1) the deposit takes out as it does a refund's.
+    ``DISPUTE_REVERSAL``: a won dispute's funds reinstated (positive), an Other Deposits line
+    (DSP-2). ``OTHER``: a movement no deposit line represents (a transfer, an adjustment);
+    ``description`` says what it is, and its payout is refused whole rather than deposited short.
     """
 
     CHARGE = "charge"
@@ -222,6 +258,8 @@ class BalanceEntryKind(enum.StrEnum):
     FEE_REFUND = "fee_refund"
     PAYMENT_FAILURE = "payment_failure"
     REFUND_FAILURE = "refund_failure"
+    DISPUTE = "dispute"
+    DISPUTE_REVERSAL = "dispute_reversal"
     OTHER = "other"
 
 
@@ -229,9 +267,10 @@ class BalanceEntryKind(enum.StrEnum):
 class BalanceEntry:
     """One balance movement included in a payout; amounts are signed (refunds negative).
 
-    ``source_ref`` names what moved: the charge, refund or failure ID at the source.
-    ``charge_created_at`` is the date of the refunded charge, for refunds and refund failures
-    (STC-11).
+    ``source_ref`` names what moved: the charge, refund, dispute or failure ID at the source.
+    ``charge_created_at`` is the date of the refunded charge, for refunds, refund failures and
+    disputes (STC-11). ``exchange_rate`` is the processor's rate when the money was converted into
+    the payout's (settlement) currency: the source amount times the rate is ``amount`` (CCY-1).
     """
 
     entry_id: str = attrs.field(validator=identifier)
@@ -240,14 +279,20 @@ class BalanceEntry:
     source_ref: str = attrs.field(validator=identifier)
     description: str = ""
     charge_created_at: datetime | None = attrs.field(default=None, validator=optional_aware)
+    exchange_rate: Decimal | None = attrs.field(default=None, validator=positive_quantity)
 
     def __attrs_post_init__(self) -> None:
         if self.amount.is_zero:
             raise InvalidRecordError(f"balance entry {self.entry_id} has a zero amount")
-        if self.kind is BalanceEntryKind.REFUND_FAILURE and self.amount.is_negative:
+        gives_back = (BalanceEntryKind.REFUND_FAILURE, BalanceEntryKind.DISPUTE_REVERSAL)
+        if self.kind in gives_back and self.amount.is_negative:
             raise InvalidRecordError(
-                f"balance entry {self.entry_id}: a refund failure gives money back, "
-                f"not {self.amount}"
+                f"balance entry {self.entry_id}: a {self.kind.value.replace('_', ' ')} gives "
+                f"money back, not {self.amount}"
+            )
+        if self.kind is BalanceEntryKind.DISPUTE and self.amount.is_positive:
+            raise InvalidRecordError(
+                f"balance entry {self.entry_id}: a dispute withdraws money, not {self.amount}"
             )
 
 
@@ -289,7 +334,9 @@ class TransactionLine:
     """An item line of a sales order, invoice, cash sale or return authorization.
 
     ``order_line_ref`` is the storefront's ID of the order line this line bills, which the
-    connector keeps on every line so refunds naming lines can find them (NSC-5).
+    connector keeps on every line so refunds naming lines can find them (NSC-5). ``amount`` is
+    the line's net amount; ``tax`` its tax code, rate and amount as NetSuite holds them (TAX-1),
+    None for a line without tax.
     """
 
     line_id: str = attrs.field(validator=identifier)
@@ -297,15 +344,28 @@ class TransactionLine:
     quantity: Decimal | None = attrs.field(validator=positive_quantity)
     amount: Money
     order_line_ref: str | None = attrs.field(default=None, validator=optional_identifier)
+    tax: LineTax | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if self.tax is not None:
+            same_currency(f"line {self.line_id}", self.amount.currency, (self.tax.amount,))
+
+    @property
+    def gross(self) -> Money:
+        """Net plus tax."""
+        return self.amount + stated_tax(self)
 
 
 @attrs.frozen
 class CreditLine:
-    """An item line of a credit memo or cash refund.
+    """A line of a credit memo or cash refund: its item, net amount and tax (TAX-3).
 
     ``origin_line_id`` is the billing line it credits, if any (a partial-refund item line credits
     no particular line). ``account`` overrides the item's posting account (deferred revenue,
-    STC-15).
+    STC-15). ``tax`` is the tax code, rate and amount of a taxable line (None: not taxable).
+    ``kind`` says what the line is (:class:`CreditLineKind`): an explicit tax line (``TAX``)
+    holds tax in ``amount``, names the code it holds in ``tax_code`` and is itself not taxable;
+    a ``SHIPPING`` line is refunded shipping on the shipping refund item (SHP-1).
     """
 
     item: str = attrs.field(validator=identifier)
@@ -314,6 +374,26 @@ class CreditLine:
     origin_line_id: str | None = attrs.field(default=None, validator=optional_identifier)
     order_line_ref: str | None = attrs.field(default=None, validator=optional_identifier)
     account: str | None = attrs.field(default=None, validator=optional_identifier)
+    tax: LineTax | None = None
+    kind: CreditLineKind = attrs.field(default=CreditLineKind.ITEM, converter=CreditLineKind)
+    tax_code: str | None = attrs.field(default=None, validator=optional_identifier)
+
+    def __attrs_post_init__(self) -> None:
+        what = f"credit line of {self.item}"
+        if self.tax is not None:
+            same_currency(what, self.amount.currency, (self.tax.amount,))
+        if self.kind is CreditLineKind.TAX:
+            if self.tax is not None or self.tax_code is None:
+                raise InvalidRecordError(
+                    f"{what}: an explicit tax line names the tax code it holds and is not taxable"
+                )
+        elif self.tax_code is not None:
+            raise InvalidRecordError(f"{what}: only an explicit tax line names a tax_code")
+
+    @property
+    def gross(self) -> Money:
+        """Net plus the tax the line states."""
+        return self.amount + stated_tax(self)
 
 
 def _lines_total(
@@ -323,7 +403,7 @@ def _lines_total(
         raise InvalidRecordError(f"{what} has no lines")
     currency = lines[0].amount.currency
     shipping = shipping if shipping is not None else Money.zero(currency)
-    same_currency(what, currency, (*(line.amount for line in lines), shipping))
+    same_currency(what, currency, (*(line.gross for line in lines), shipping))
     ids = [line.line_id for line in lines]
     if len(set(ids)) != len(ids):
         raise InvalidRecordError(f"{what} repeats a line ID")
@@ -332,7 +412,7 @@ def _lines_total(
             raise InvalidRecordError(f"{what}: line {line.line_id} amount must be positive")
     if shipping.is_negative:
         raise InvalidRecordError(f"{what}: shipping {shipping} is negative")
-    return sum_money((line.amount for line in lines), currency) + shipping
+    return sum_money((line.gross for line in lines), currency) + shipping
 
 
 def _zero_shipping_like(lines: object) -> Money:
@@ -447,12 +527,56 @@ class PaymentApplication:
     applied_at: datetime = attrs.field(validator=aware)
 
 
+class ApplicationChangeKind(enum.StrEnum):
+    """A change to where a payment is applied: applied to an invoice, or unapplied from one."""
+
+    APPLIED = "applied"
+    UNAPPLIED = "unapplied"
+
+
+@attrs.frozen
+class ApplicationChange:
+    """One step of a payment's application history (STC-6, STC-7)."""
+
+    kind: ApplicationChangeKind = attrs.field(converter=ApplicationChangeKind)
+    invoice_id: str = attrs.field(validator=identifier)
+    amount: Money = attrs.field(validator=positive_money)
+    at: datetime = attrs.field(validator=aware)
+
+
+def _replay(what: str, history: tuple[ApplicationChange, ...]) -> tuple[PaymentApplication, ...]:
+    """The applications a history leaves, in the order the invoices were first applied."""
+    applied: dict[str, tuple[Money, datetime]] = {}
+    for change in sorted(history, key=lambda c: c.at):
+        held = applied.get(change.invoice_id)
+        if change.kind is ApplicationChangeKind.APPLIED:
+            total = change.amount if held is None else held[0] + change.amount
+            applied[change.invoice_id] = (total, change.at)
+            continue
+        if held is None or change.amount > held[0]:
+            raise InvalidRecordError(
+                f"{what}: its history unapplies {change.amount} from {change.invoice_id} at "
+                f"{change.at.isoformat()}, more than was applied there"
+            )
+        rest = held[0] - change.amount
+        if rest.is_zero:
+            del applied[change.invoice_id]
+        else:
+            applied[change.invoice_id] = (rest, held[1])
+    return tuple(
+        PaymentApplication(invoice_id, amount, at) for invoice_id, (amount, at) in applied.items()
+    )
+
+
 @attrs.frozen
 class CustomerPayment:
     """A customer payment, usually recorded from a processor charge (``payment_ref``).
 
     A payment the sync created itself, the reversal of a refund that failed after it was synced
     (IDM-3), carries its ``external_id``, the ``source`` event it reverses and its ``memo``.
+    ``history``, when known, is how the payment came to be applied as it is (applied, unapplied,
+    re-applied elsewhere: STC-6, STC-7); its replay must give ``applications``, which may then be
+    left out.
     """
 
     internal_id: str = attrs.field(validator=identifier)
@@ -465,9 +589,20 @@ class CustomerPayment:
     external_id: str | None = attrs.field(default=None, validator=optional_identifier)
     source: SourceKey | None = None
     memo: str = ""
+    history: tuple[ApplicationChange, ...] = attrs.field(default=(), converter=to_tuple)
 
     def __attrs_post_init__(self) -> None:
         what = f"customer payment {self.internal_id}"
+        if self.history:
+            same_currency(what, self.amount.currency, (change.amount for change in self.history))
+            replayed = _replay(what, self.history)
+            if not self.applications:
+                object.__setattr__(self, "applications", replayed)
+            elif sorted(self.applications, key=_app_key) != sorted(replayed, key=_app_key):
+                raise InvalidRecordError(
+                    f"{what}: its applications are not what its history leaves: "
+                    + ", ".join(f"{a.invoice_id} {a.amount}" for a in replayed)
+                )
         same_currency(what, self.amount.currency, (app.amount for app in self.applications))
         applied = sum_money((app.amount for app in self.applications), self.amount.currency)
         if applied > self.amount:
@@ -480,6 +615,10 @@ class CustomerPayment:
     def applied(self) -> Money:
         """What is applied to invoices."""
         return sum_money((app.amount for app in self.applications), self.amount.currency)
+
+
+def _app_key(app: PaymentApplication) -> tuple[str, str, datetime]:
+    return (app.invoice_id, str(app.amount), app.applied_at)
 
 
 @attrs.frozen
@@ -528,8 +667,8 @@ class StorefrontSync:
 
 
 def _check_credit(what: str, lines: tuple[CreditLine, ...], shipping: Money, amount: Money) -> None:
-    same_currency(what, amount.currency, (*(line.amount for line in lines), shipping))
-    total = sum_money((line.amount for line in lines), amount.currency) + shipping
+    same_currency(what, amount.currency, (*(line.gross for line in lines), shipping))
+    total = sum_money((line.gross for line in lines), amount.currency) + shipping
     if total != amount:
         raise InvalidRecordError(f"{what}: lines and shipping add up to {total}, not {amount}")
     if not amount.is_positive:
@@ -639,11 +778,16 @@ class DepositRecordKind(enum.StrEnum):
 
 @attrs.frozen
 class DepositPaymentLine:
-    """A payment (positive) or customer refund (negative) moved into the deposit."""
+    """A payment (positive) or customer refund (negative) moved into the deposit.
+
+    ``amount`` is in the deposit's currency; ``exchange_rate`` is set when the record is in
+    another currency (the charge's): the record's amount times the rate is ``amount`` (CCY-1).
+    """
 
     kind: DepositRecordKind = attrs.field(converter=DepositRecordKind)
     record_id: str = attrs.field(validator=identifier)
     amount: Money
+    exchange_rate: Decimal | None = attrs.field(default=None, validator=positive_quantity)
 
 
 @attrs.frozen

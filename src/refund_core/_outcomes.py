@@ -37,6 +37,7 @@ __all__ = [
     "ManualAction",
     "MarkPaymentFailed",
     "MarkRecordSynced",
+    "Notice",
     "Outcome",
     "Plan",
     "PlannedApplication",
@@ -81,6 +82,11 @@ class Reason(enum.StrEnum):
     NOT_A_REFUND_RECORD = "not_a_refund_record"
     UNSUPPORTED_BALANCE_ENTRY = "unsupported_balance_entry"
     OTHER_STOREFRONT = "other_storefront"
+    NEEDS_TAX_ITEM = "needs_tax_item"
+    STORE_CREDIT_ISSUED = "store_credit_issued"
+    CONFLICT = "conflict"
+    NO_EXCHANGE_RATE = "no_exchange_rate"
+    WRONG_DIRECTION = "wrong_direction"
 
 
 @attrs.frozen
@@ -119,9 +125,8 @@ class CreateCreditMemo(_Action):
     amount: Money = attrs.field(validator=positive_money)
 
     def __attrs_post_init__(self) -> None:
-        total = (
-            sum_money((line.amount for line in self.lines), self.amount.currency) + self.shipping
-        )
+        total = sum_money((line.gross for line in self.lines), self.amount.currency)
+        total = total + self.shipping
         if total != self.amount:
             raise InvalidRecordError(f"credit memo lines add up to {total}, not {self.amount}")
 
@@ -138,9 +143,8 @@ class CreateCashRefund(_Action):
     amount: Money = attrs.field(validator=positive_money)
 
     def __attrs_post_init__(self) -> None:
-        total = (
-            sum_money((line.amount for line in self.lines), self.amount.currency) + self.shipping
-        )
+        total = sum_money((line.gross for line in self.lines), self.amount.currency)
+        total = total + self.shipping
         if total != self.amount:
             raise InvalidRecordError(f"cash refund lines add up to {total}, not {self.amount}")
 
@@ -201,11 +205,16 @@ class CreateRefundReversal(_Action):
 
 @attrs.frozen
 class PlannedDepositLine:
-    """A payment or customer refund the planned deposit takes out of Undeposited Funds."""
+    """A payment or customer refund the planned deposit takes out of Undeposited Funds.
+
+    ``amount`` is in the deposit's (settlement) currency; ``exchange_rate`` is the processor's
+    rate when the record is in another (the charge's) currency (CCY-1).
+    """
 
     kind: DepositRecordKind = attrs.field(converter=DepositRecordKind)
     record: RecordRef
     amount: Money
+    exchange_rate: Decimal | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -304,14 +313,28 @@ class ManualAction:
 
 
 @attrs.frozen
+class Notice:
+    """Something reported about a plan that needs nobody to act (NSC-8: store credit issued)."""
+
+    code: Reason = attrs.field(converter=Reason)
+    message: str
+    rule_ids: tuple[str, ...] = attrs.field(converter=to_tuple)
+    amount: Money | None = None
+
+
+@attrs.frozen
 class Plan:
-    """The writes that represent one source event, in the order they must happen."""
+    """The writes that represent one source event, in the order they must happen.
+
+    A plan may hold no writes at all and only report (a refund wholly on a gift card, NSC-8).
+    """
 
     key: SourceKey
     flow: Flow = attrs.field(converter=Flow)
     summary: str
     actions: tuple[Action, ...] = attrs.field(converter=to_tuple)
     manual_actions: tuple[ManualAction, ...] = attrs.field(default=(), converter=to_tuple)
+    notices: tuple[Notice, ...] = attrs.field(default=(), converter=to_tuple)
 
     def __attrs_post_init__(self) -> None:
         ids = [action.external_id for action in self.actions]
@@ -326,6 +349,8 @@ class Plan:
             seen.update(dict.fromkeys(action.rule_ids))
         for manual in self.manual_actions:
             seen.update(dict.fromkeys(manual.rule_ids))
+        for notice in self.notices:
+            seen.update(dict.fromkeys(notice.rule_ids))
         return tuple(seen)
 
 

@@ -7,15 +7,26 @@ storefront supports it, and a manual action otherwise; the rest proceeds either 
 
 **Decision (ours):** the gift-card part of a refund is its share of what each tender of the order
 still has, by the largest-remainder method, so cumulative refunds never exceed a tender (MNY-4).
+
+Shipping goes out as shipping, whether the record holds it as its shipping cost or on the
+shipping refund item (SHP-1); a line's tax goes out with the line. A record naming more units of
+an order line than were sold on it, less the units other records already refunded, is refused
+naming the line and both quantities, and nothing is sent (MNY-4).
 """
 
+from decimal import Decimal
+
+import attrs
+
 from ._common import check_currency, finish_plan
-from ._errors import InvalidRecordError, OverRefundError
+from ._errors import InvalidRecordError, OverQuantityError, OverRefundError
 from ._ids import Role, external_id
 from ._ledger import LedgerView
 from ._models import (
     CashRefund,
+    CreditMemo,
     LedgerSnapshot,
+    SalesOrder,
     SourceKey,
     StorefrontSync,
     TenderKind,
@@ -37,6 +48,7 @@ from ._outcomes import (
     Unsupported,
 )
 from ._settings import RefundSettings, StorefrontCapabilities
+from ._tax import CreditLineKind
 
 __all__ = ["NETSUITE_SOURCE", "decide_outgoing_refund"]
 
@@ -112,6 +124,7 @@ def decide_outgoing_refund(
             rule_ids=("NSC-7",),
         )
     check_currency(f"sales order {order.internal_id}", record.amount, order.currency)
+    _check_quantities(record, order, view)
     rules = ["NSC-7"] + (["NSC-6"] if rma is not None else [])
     # NSC-8: split the refund over the tenders by what each still has.
     zero = Money.zero(order.currency)
@@ -138,11 +151,13 @@ def decide_outgoing_refund(
     refund_id = external_id(key, Role.STOREFRONT_REFUND, order.order_ref)
     actions: list[Action] = []
     manual: list[ManualAction] = []
-    lines = tuple(
-        StorefrontRefundLine(line.order_line_ref, line.quantity, line.amount)
-        for line in record.lines
-        if line.order_line_ref is not None
+    lines = _storefront_lines(record)
+    shipping = record.shipping + sum_money(
+        (line.amount for line in record.lines if line.kind is CreditLineKind.SHIPPING),
+        order.currency,
     )
+    if shipping != record.shipping:
+        rules.append("SHP-1")
     if payment_part.is_positive or lines:
         actions.append(
             IssueStorefrontRefund(
@@ -158,7 +173,7 @@ def decide_outgoing_refund(
                 order_ref=order.order_ref,
                 record=RecordRef(internal_id=record.internal_id),
                 lines=lines,
-                shipping=record.shipping,
+                shipping=shipping,
                 amount=payment_part,
             )
         )
@@ -220,3 +235,70 @@ def decide_outgoing_refund(
         manual_actions=manual,
         ledger=ledger,
     )
+
+
+def _storefront_lines(record: CreditMemo | CashRefund) -> tuple[StorefrontRefundLine, ...]:
+    """The record's item lines by order line, each with its tax (explicit tax lines folded in)."""
+    out: list[StorefrontRefundLine] = []
+    index: dict[str, int] = {}
+    for line in record.lines:
+        ref = line.order_line_ref
+        if ref is None or line.kind is CreditLineKind.SHIPPING:
+            continue
+        if line.kind is CreditLineKind.TAX and ref in index:
+            earlier = out[index[ref]]
+            out[index[ref]] = attrs.evolve(earlier, amount=earlier.amount + line.gross)
+            continue
+        index.setdefault(ref, len(out))
+        out.append(StorefrontRefundLine(ref, line.quantity, line.gross))
+    return tuple(out)
+
+
+def _check_quantities(record: CreditMemo | CashRefund, order: SalesOrder, view: LedgerView) -> None:
+    """MNY-4 (units): no line refunds more units than were sold, less those already refunded."""
+    wanted: dict[str, Decimal] = {}
+    for line in record.lines:
+        if line.order_line_ref is not None and line.quantity is not None:
+            wanted[line.order_line_ref] = (
+                wanted.get(line.order_line_ref, Decimal(0)) + line.quantity
+            )
+    if not wanted:
+        return
+    billing = {txn.internal_id for txn in view.billing_for_order(order.internal_id)}
+    rmas = {
+        r.internal_id
+        for r in view.snapshot.return_authorizations
+        if r.order_id == order.internal_id
+    }
+    others = [
+        other
+        for other in view.snapshot.refund_records()
+        if other.internal_id != record.internal_id
+        and (other.order_id == order.internal_id or other.created_from in billing | rmas)
+    ]
+    for ref, requested in wanted.items():
+        sold_lines = [line for line in order.lines if line.order_line_ref == ref]
+        if not sold_lines or any(line.quantity is None for line in sold_lines):
+            continue  # the order does not say how many were sold: nothing to hold it against
+        sold = sum((line.quantity for line in sold_lines if line.quantity is not None), Decimal(0))
+        refunded = sum(
+            (
+                line.quantity
+                for other in others
+                for line in other.lines
+                if line.order_line_ref == ref
+                and line.quantity is not None
+                and line.kind is CreditLineKind.ITEM
+            ),
+            Decimal(0),
+        )
+        if requested > sold - refunded:
+            kind = "cash refund" if isinstance(record, CashRefund) else "credit memo"
+            raise OverQuantityError(
+                target=f"{kind} {record.internal_id} of order {order.order_ref}",
+                line=ref,
+                requested=requested,
+                sold=sold,
+                already_refunded=refunded,
+                remaining=sold - refunded,
+            )

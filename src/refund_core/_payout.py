@@ -6,6 +6,16 @@ each is a line of the deposit's Other Deposits list (STC-13). Refunds of charges
 record sync start date are left out for manual matching, or become deposit lines posted to one
 income account, optionally summarized into one line (STC-11).
 
+Disputes: a dispute's withdrawn funds (``DISPUTE``) leave like a refund, through the customer
+refunds the dispute was synced as (DSP-1); a won dispute's reinstated funds (``DISPUTE_REVERSAL``)
+are an Other Deposits line on the dispute account, and dispute fees and their refunds are fee
+lines (DSP-2): the dispute's records are never undone.
+
+Currencies (CCY-1): the deposit is in the payout's (settlement) currency; a payment or customer
+refund in another (the charge's) currency is taken in at the settlement amount with the rate the
+processor reports, checked to explain that amount. An entry in another currency without a rate
+makes the payout unsupported, naming it: currencies are never mixed silently in one record.
+
 A refund that failed after it was paid out gives the money back (a ``REFUND_FAILURE`` entry): the
 sync reversed it with unapplied customer payments in Undeposited Funds (IDM-3), and the deposit
 takes those payments in, as it takes the refund's customer refunds out. A failure of a pre-start
@@ -14,7 +24,10 @@ account. A payout holding a movement no deposit line represents (``OTHER``: a di
 transfer) is refused whole, naming it, never deposited short.
 """
 
-from ._common import check_currency, finish_plan
+import decimal
+from decimal import Decimal
+
+from ._common import finish_plan
 from ._errors import ConfigurationError, InvalidInputError
 from ._ids import Role, external_id
 from ._ledger import LedgerView
@@ -28,7 +41,7 @@ from ._models import (
     Payout,
     SourceKey,
 )
-from ._money import Money, sum_money
+from ._money import Money, allocate, sum_money
 from ._outcomes import (
     CreateDeposit,
     Flow,
@@ -51,8 +64,10 @@ _FLOW = Flow.PAYOUT
 def decide_payout(payout: Payout, ledger: LedgerSnapshot, settings: RefundSettings) -> Outcome:
     """Plan the deposit for a payout, or skip it until every refund in it has synced.
 
-    A payout holding an ``OTHER`` entry (a dispute, a transfer...) is *unsupported*: no deposit
-    line represents it, so the whole payout is left to a person, each such entry named.
+    A payout holding an ``OTHER`` entry (a transfer, an adjustment...) is *unsupported*: no
+    deposit line represents it, so the whole payout is left to a person, each such entry named.
+    So is one whose records are in another currency than its entries with no rate to convert
+    (CCY-1).
     """
     view = LedgerView(ledger)
     key = payout.key
@@ -86,6 +101,41 @@ def decide_payout(payout: Payout, ledger: LedgerSnapshot, settings: RefundSettin
             )
         return settings.fee_account
 
+    def dispute_account() -> str:
+        if settings.dispute_account is None:
+            raise ConfigurationError(
+                f"payout {payout.payout_id} reinstates disputed funds, but dispute_account is "
+                "not set"
+            )
+        return settings.dispute_account
+
+    no_rate: list[str] = []
+    disputes = {
+        entry.source_ref
+        for entry in payout.entries
+        if entry.kind in (BalanceEntryKind.DISPUTE, BalanceEntryKind.DISPUTE_REVERSAL)
+    }
+
+    def converted(
+        entry: BalanceEntry, record: str, record_amount: Money
+    ) -> tuple[Money, Decimal | None] | None:
+        """The deposit line's amount and rate for a record of ``record_amount`` (CCY-1)."""
+        target = abs(entry.amount)
+        if record_amount.currency == entry.amount.currency:
+            if record_amount != target:
+                raise InvalidInputError(
+                    f"payout {payout.payout_id} entry {entry.entry_id} moves {entry.amount}, "
+                    f"but {record} is {record_amount}"
+                )
+            return record_amount, None
+        if entry.exchange_rate is None:
+            no_rate.append(
+                f"{entry.entry_id} ({entry.amount} for {record} in {record_amount.currency})"
+            )
+            return None
+        _check_rate(payout, entry, record, record_amount)
+        return target, entry.exchange_rate
+
     cancelled = _unsynced_refunds_failed_in(payout, view, settings)
     for entry in payout.entries:
         if entry.kind in (BalanceEntryKind.REFUND, BalanceEntryKind.REFUND_FAILURE) and (
@@ -98,46 +148,57 @@ def decide_payout(payout: Payout, ledger: LedgerSnapshot, settings: RefundSettin
                 if payment is None:
                     missing.append(f"charge {entry.source_ref}")
                     continue
-                check_currency(
-                    f"payment {payment.internal_id}", entry.amount, payment.amount.currency
-                )
-                if entry.amount != payment.amount:
-                    raise InvalidInputError(
-                        f"payout {payout.payout_id} entry {entry.entry_id} moves {entry.amount}, "
-                        f"but payment {payment.internal_id} is {payment.amount}"
-                    )
+                line = converted(entry, f"payment {payment.internal_id}", payment.amount)
+                if line is None:
+                    continue
                 payment_lines.append(
                     PlannedDepositLine(
                         DepositRecordKind.PAYMENT,
                         RecordRef(internal_id=payment.internal_id),
-                        entry.amount,
+                        line[0],
+                        line[1],
                     )
                 )
-            case BalanceEntryKind.REFUND | BalanceEntryKind.PAYMENT_FAILURE:
+                if line[1] is not None:
+                    rules.append("CCY-1")
+            case (
+                BalanceEntryKind.REFUND
+                | BalanceEntryKind.PAYMENT_FAILURE
+                | BalanceEntryKind.DISPUTE
+            ):
                 refunds = view.customer_refunds_for(SourceKey(payout.source, entry.source_ref))
                 if not refunds:
-                    if entry.kind is BalanceEntryKind.REFUND and is_before_sync_start(
-                        entry.charge_created_at, settings
+                    if entry.kind is not BalanceEntryKind.PAYMENT_FAILURE and (
+                        is_before_sync_start(entry.charge_created_at, settings)
                     ):
                         pre_start.append(entry)
                     else:
                         missing.append(f"{entry.kind.value} {entry.source_ref}")
                     continue
-                total = sum_money((cr.amount for cr in refunds), entry.amount.currency)
-                if total != -entry.amount:
-                    raise InvalidInputError(
-                        f"payout {payout.payout_id} entry {entry.entry_id} moves {entry.amount}, "
-                        f"but the customer refunds for {entry.source_ref} total {total}"
+                currency = refunds[0].amount.currency
+                total = sum_money((cr.amount for cr in refunds), currency)
+                line = converted(entry, f"the customer refunds for {entry.source_ref}", total)
+                if line is None:
+                    continue
+                if line[1] is None:
+                    amounts = [-cr.amount for cr in refunds]
+                else:  # MNY-3: the settlement amount split over the refunds by their amounts
+                    amounts = list(
+                        allocate(-line[0], [cr.amount.to_minor_units() for cr in refunds])
                     )
+                    rules.append("CCY-1")
                 payment_lines.extend(
                     PlannedDepositLine(
                         DepositRecordKind.CUSTOMER_REFUND,
                         RecordRef(internal_id=cr.internal_id),
-                        -cr.amount,
+                        amount,
+                        line[1],
                     )
-                    for cr in refunds
+                    for cr, amount in zip(refunds, amounts, strict=True)
                 )
                 rules.append("STC-12")
+                if entry.kind is BalanceEntryKind.DISPUTE:
+                    rules.append("DSP-1")
             case BalanceEntryKind.REFUND_FAILURE:
                 reversals = view.reversals_for(SourceKey(payout.source, entry.source_ref))
                 if not reversals:
@@ -172,6 +233,33 @@ def decide_payout(payout: Payout, ledger: LedgerSnapshot, settings: RefundSettin
                 )
                 if entry.kind is BalanceEntryKind.FEE_REFUND:
                     rules.append("STC-13")
+                if entry.source_ref in disputes:  # a dispute fee, or its refund (DSP-2)
+                    rules.append("DSP-2")
+            case BalanceEntryKind.DISPUTE_REVERSAL:
+                # DSP-2: the dispute's records stay; the funds come back as an Other Deposits line.
+                other_lines.append(
+                    OtherDepositLine(
+                        account=dispute_account(),
+                        amount=entry.amount,
+                        memo=f"Stripe dispute {entry.source_ref} won: funds reinstated"
+                        + (f" ({entry.description})" if entry.description else ""),
+                        source_refs=(entry.entry_id,),
+                    )
+                )
+                rules.append("DSP-2")
+    if no_rate:
+        return Unsupported(
+            key=key,
+            flow=_FLOW,
+            code=Reason.NO_EXCHANGE_RATE,
+            message=(
+                f"payout {payout.payout_id} settles in {payout.amount.currency} records kept in "
+                "another currency, and its source gives no exchange rate for "
+                + ", ".join(no_rate)
+                + "; currencies are never mixed in one deposit: reconcile it by hand"
+            ),
+            rule_ids=("CCY-1",),
+        )
     if missing:
         return Skipped(
             key=key,
@@ -330,3 +418,27 @@ def _unsynced_refunds_failed_in(
         and not view.customer_refunds_for(SourceKey(payout.source, ref))
         and not view.reversals_for(SourceKey(payout.source, ref))
     )
+
+
+_WIDE = decimal.Context(prec=80, traps=[decimal.InvalidOperation, decimal.Overflow])
+
+
+def _check_rate(payout: Payout, entry: BalanceEntry, record: str, record_amount: Money) -> None:
+    """The rate must explain the settlement amount: ``record x rate`` rounds to it (CCY-1).
+
+    Stripe documents the rate (``amount`` in currency A times ``exchange_rate`` is the amount in
+    currency B) but not its rounding, so either neighbour of the exact product is accepted.
+    """
+    rate = entry.exchange_rate
+    if rate is None:  # pragma: no cover - callers check
+        return
+    exact = _WIDE.multiply(record_amount.amount, rate)
+    quantum = entry.amount.currency.quantum
+    low = exact.quantize(quantum, rounding=decimal.ROUND_FLOOR, context=_WIDE)
+    high = exact.quantize(quantum, rounding=decimal.ROUND_CEILING, context=_WIDE)
+    if abs(entry.amount).amount not in (low, high):
+        raise InvalidInputError(
+            f"payout {payout.payout_id} entry {entry.entry_id} moves {entry.amount} at the rate "
+            f"{rate}, but {record} is {record_amount}, which converts to "
+            f"{exact.normalize():f} {entry.amount.currency}"
+        )

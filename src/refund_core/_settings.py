@@ -10,6 +10,7 @@ from datetime import datetime
 import attrs
 
 from ._errors import ConfigurationError
+from ._tax import TaxRounding
 from ._validators import identifier, optional_aware, optional_identifier
 
 __all__ = [
@@ -44,6 +45,12 @@ class RefundSettings:
 
     Item and account values are NetSuite internal IDs or names, passed through untouched: the
     connector never edits the items themselves (STC-17).
+
+    ``tax_rounding`` is the account's tax rounding method (NetSuite's Set Up Taxes), with which
+    NetSuite rounds each line's tax; ``tax_item`` the tax item of explicit tax lines (TAX-2);
+    ``shipping_refund_item``, when set, the item refunded shipping is written on instead of the
+    record's shipping cost (SHP-1); ``dispute_account`` the account of the Other Deposits line of
+    a won dispute's reinstated funds (DSP-2).
     """
 
     use_refund_item: bool = False
@@ -58,6 +65,10 @@ class RefundSettings:
     pre_start_income_account: str | None = attrs.field(default=None, validator=optional_identifier)
     fee_account: str | None = attrs.field(default=None, validator=optional_identifier)
     deposit_account: str | None = attrs.field(default=None, validator=optional_identifier)
+    tax_rounding: TaxRounding = attrs.field(default=TaxRounding.ROUND_OFF, converter=TaxRounding)
+    tax_item: str | None = attrs.field(default=None, validator=optional_identifier)
+    shipping_refund_item: str | None = attrs.field(default=None, validator=optional_identifier)
+    dispute_account: str | None = attrs.field(default=None, validator=optional_identifier)
 
     def __attrs_post_init__(self) -> None:
         if self.use_refund_item and self.refund_item is None:

@@ -12,15 +12,16 @@ from datetime import datetime
 
 from ._common import (
     check_currency,
-    choose_credit_lines,
     finish_plan,
     fully_reflected,
     status_outcome,
 )
+from ._credit import choose_credit_lines
 from ._errors import InvalidInputError, OverRefundError
 from ._ids import Role, external_id
 from ._ledger import LedgerView
 from ._models import (
+    ApplicationChangeKind,
     CustomerDeposit,
     CustomerPayment,
     CustomerRefund,
@@ -29,6 +30,7 @@ from ._models import (
     PaymentStatus,
     RefundApplicationKind,
     RefundEvent,
+    RefundKind,
     RefundStatus,
 )
 from ._money import Money, sum_money
@@ -60,12 +62,24 @@ def is_before_sync_start(charge_created_at: datetime | None, settings: RefundSet
     return start is not None and charge_created_at is not None and charge_created_at < start
 
 
+def _noun(event: RefundEvent) -> str:
+    """``refund`` or ``dispute``: a dispute is decided like a refund of its amount (DSP-1)."""
+    return "dispute" if event.kind is RefundKind.DISPUTE else "refund"
+
+
+def _dsp(event: RefundEvent, rules: tuple[str, ...]) -> tuple[str, ...]:
+    return (*rules, "DSP-1") if event.kind is RefundKind.DISPUTE else rules
+
+
 def decide_stripe_refund(
     event: RefundEvent, ledger: LedgerSnapshot, settings: RefundSettings
 ) -> Outcome:
-    """Plan the NetSuite records for a Stripe refund (STC-1..9, STC-11, STC-14..17).
+    """Plan the NetSuite records for a Stripe refund or dispute (STC-1..9, STC-11, STC-14..17).
 
-    Raises :class:`OverRefundError` when the refund exceeds what the payment has left (MNY-4).
+    A dispute whose funds were withdrawn is decided as a refund of the disputed amount, its
+    records' external IDs derived from the dispute's ID (DSP-1); it can take only what the
+    payment still has (DSP-3). Raises :class:`OverRefundError` when the refund or dispute exceeds
+    what the payment has left (MNY-4), naming the amounts.
     """
     full_view = LedgerView(ledger)
     if event.status is RefundStatus.FAILED and full_view.has_records_for(event.key):
@@ -249,7 +263,7 @@ def _refund_customer_deposit(
     action = CreateCustomerRefund(
         external_id=external_id(event.key, Role.CUSTOMER_REFUND, deposit.internal_id),
         source=event.key,
-        rule_ids=("STC-1", "STC-8", "STC-12"),
+        rule_ids=_dsp(event, ("STC-1", "STC-8", "STC-12")),
         reason=(
             f"charge {event.payment_ref} is a deposit on an order not billed yet: the refund "
             f"is a customer refund applied to customer deposit {deposit.internal_id}"
@@ -263,16 +277,17 @@ def _refund_customer_deposit(
             ),
         ),
         amount=event.amount,
-        memo=f"Stripe refund {event.refund_id}",
+        memo=f"Stripe {_noun(event)} {event.refund_id}",
     )
     return finish_plan(
         key=event.key,
         flow=_FLOW,
-        summary=f"refund {event.refund_id} of {event.amount} against an unbilled deposit",
+        summary=f"{_noun(event)} {event.refund_id} of {event.amount} against an unbilled deposit",
         actions=(action,),
         ledger=ledger,
         refund=event.amount,
         conserved=(action.amount,),
+        delivered=event.amount,
     )
 
 
@@ -285,9 +300,10 @@ def _refund_payment(
 ) -> Outcome:
     refunded = view.payment_refunded(payment)
     remaining = payment.amount - refunded
-    if event.amount > remaining:  # MNY-4 per payment
+    if event.amount > remaining:  # MNY-4 per payment; DSP-3 for a dispute
         raise OverRefundError(
-            target=f"customer payment {payment.internal_id}",
+            target=f"customer payment {payment.internal_id}"
+            + (f" (dispute {event.refund_id})" if event.kind is RefundKind.DISPUTE else ""),
             requested=event.amount,
             ceiling=payment.amount,
             already_refunded=refunded,
@@ -297,7 +313,7 @@ def _refund_payment(
     rest = event.amount
     actions: list[Action] = []
     created: list[Money] = []
-    memo = f"Stripe refund {event.refund_id}"
+    memo = f"Stripe {_noun(event)} {event.refund_id}"
     # STC-9: the unapplied balance first (STC-7, STC-8; STC-2 when the charge has no invoice).
     unapplied = view.payment_unapplied(payment)
     direct = rest.min(unapplied)
@@ -310,12 +326,12 @@ def _refund_payment(
             "the charge is not applied to any invoice"
             if never_applied
             else f"the payment has {unapplied} unapplied, which a refund consumes first"
-        )
+        ) + _unapplied_history(payment)
         actions.append(
             CreateCustomerRefund(
                 external_id=external_id(key, Role.CUSTOMER_REFUND, payment.internal_id),
                 source=key,
-                rule_ids=(*rules, "STC-12"),
+                rule_ids=_dsp(event, (*rules, "STC-12")),
                 reason=f"{why}: no credit memo; a customer refund applied to the payment",
                 customer_id=payment.customer_id,
                 payment_id=payment.internal_id,
@@ -349,23 +365,25 @@ def _refund_payment(
             continue
         choice = choose_credit_lines(invoice, take, view, settings, Policy.STRIPE_CONNECTOR)
         if isinstance(choice, str):
+            tax = "tax item" in choice
             return Unsupported(
                 key=key,
                 flow=_FLOW,
-                code=Reason.NEEDS_REFUND_ITEM,
+                code=Reason.NEEDS_TAX_ITEM if tax else Reason.NEEDS_REFUND_ITEM,
                 message=choice,
-                rule_ids=("STC-15",),
+                rule_ids=("TAX-2",) if tax else ("STC-15",),
             )
         memo_id = external_id(key, Role.CREDIT_MEMO, f"{payment.internal_id}/{invoice.internal_id}")
-        pair_rules = ("STC-1", "STC-4", "STC-5", "STC-6", "STC-9", *choice.rule_ids)
+        pair_rules = _dsp(event, ("STC-1", "STC-4", "STC-5", "STC-6", "STC-9", *choice.rule_ids))
         actions.append(
             CreateCreditMemo(
                 external_id=memo_id,
                 source=key,
                 rule_ids=pair_rules,
                 reason=(
-                    f"payment {payment.internal_id} is applied to {invoice.describe()}: a credit "
-                    f"memo from it for {take}, carrying {choice.explanation}"
+                    f"payment {payment.internal_id} is applied to {invoice.describe()}"
+                    + _reapplied_history(payment, invoice.internal_id)
+                    + f": a credit memo from it for {take}, carrying {choice.explanation}"
                 ),
                 customer_id=invoice.customer_id,
                 created_from=invoice.internal_id,
@@ -382,7 +400,7 @@ def _refund_payment(
                     key, Role.CUSTOMER_REFUND, f"{payment.internal_id}/{invoice.internal_id}"
                 ),
                 source=key,
-                rule_ids=("STC-1", "STC-4", "STC-5", "STC-12"),
+                rule_ids=_dsp(event, ("STC-1", "STC-4", "STC-5", "STC-12")),
                 reason=(
                     f"the credit memo for {invoice.describe()} is applied to a customer refund "
                     f"of {take}, posted to Undeposited Funds"
@@ -406,7 +424,7 @@ def _refund_payment(
             flow=_FLOW,
             code=Reason.NOT_BILLED,
             message=(
-                f"{rest} of refund {event.refund_id} cannot be placed: payment "
+                f"{rest} of {_noun(event)} {event.refund_id} cannot be placed: payment "
                 f"{payment.internal_id}'s invoices were already credited by other records"
             ),
             rule_ids=("STC-9", "MNY-4"),
@@ -415,13 +433,46 @@ def _refund_payment(
         key=key,
         flow=_FLOW,
         summary=(
-            f"Stripe refund {event.refund_id} of {event.amount} on payment {payment.internal_id}"
+            f"Stripe {_noun(event)} {event.refund_id} of {event.amount} on payment "
+            f"{payment.internal_id}"
         ),
         actions=actions,
         ledger=ledger,
         refund=event.amount,
         conserved=created,
+        rounding=settings.tax_rounding,
+        delivered=event.amount,
     )
+
+
+def _unapplied_history(payment: CustomerPayment) -> str:
+    """What the payment's history says about its unapplied balance (STC-7), if anything."""
+    unapplied = [c for c in payment.history if c.kind is ApplicationChangeKind.UNAPPLIED]
+    if not unapplied:
+        return ""
+    return (
+        " (unapplied from "
+        + ", ".join(f"{c.invoice_id} on {c.at.date().isoformat()}" for c in unapplied)
+        + ")"
+    )
+
+
+def _reapplied_history(payment: CustomerPayment, invoice_id: str) -> str:
+    """Where the payment was before it was applied to ``invoice_id`` (STC-6), if known."""
+    before = sorted(
+        {
+            c.invoice_id
+            for c in payment.history
+            if c.kind is ApplicationChangeKind.UNAPPLIED and c.invoice_id != invoice_id
+        }
+    )
+    applied_here = any(
+        c.kind is ApplicationChangeKind.APPLIED and c.invoice_id == invoice_id
+        for c in payment.history
+    )
+    if not before or not applied_here:
+        return ""
+    return f" now (re-applied from {', '.join(before)}; the current invoice is credited)"
 
 
 def decide_payment_failure(

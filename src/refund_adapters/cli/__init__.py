@@ -25,6 +25,8 @@ from typing import TextIO
 import refund_core
 from refund_core import (
     Action,
+    CreditLine,
+    CreditLineKind,
     CreateCashRefund,
     CreateCreditMemo,
     CreateCustomerRefund,
@@ -36,9 +38,12 @@ from refund_core import (
     MarkPaymentFailed,
     MarkRecordSynced,
     Money,
+    Notice,
     Outcome,
     Plan,
     RefundSyncError,
+    Rejected,
+    ScenarioOutcome,
     Skipped,
     Unsupported,
 )
@@ -220,10 +225,7 @@ def _detail_lines(action: Action) -> list[str]:
     match action:
         case CreateCreditMemo() | CreateCashRefund():
             for credit in action.lines:
-                qty = "-" if credit.quantity is None else str(credit.quantity)
-                account = f"  account {credit.account}" if credit.account else ""
-                origin = f"  (line {credit.origin_line_id})" if credit.origin_line_id else ""
-                lines.append(f"line: {credit.item}  qty {qty}  {credit.amount}{account}{origin}")
+                lines.append(_credit_line(credit))
             if not action.shipping.is_zero:
                 lines.append(f"shipping: {action.shipping}")
         case CreateCustomerRefund():
@@ -268,6 +270,22 @@ def _detail_lines(action: Action) -> list[str]:
     return lines
 
 
+def _credit_line(credit: CreditLine) -> str:
+    """One credit line: item, quantity, net, and its tax and code (TAX-3) or kind."""
+    origin = f"  (line {credit.origin_line_id})" if credit.origin_line_id else ""
+    if credit.kind is CreditLineKind.TAX:
+        return f"tax line: {credit.item}  {credit.amount} of tax code {credit.tax_code}{origin}"
+    if credit.kind is CreditLineKind.SHIPPING:
+        return f"shipping line: {credit.item}  {credit.amount}"
+    qty = "-" if credit.quantity is None else str(credit.quantity)
+    account = f"  account {credit.account}" if credit.account else ""
+    tax = ""
+    if credit.tax is not None:
+        tax = f"  net {credit.amount} + tax {credit.tax.amount} ({credit.tax.describe()})"
+        return f"line: {credit.item}  qty {qty}{tax}{account}{origin}"
+    return f"line: {credit.item}  qty {qty}  {credit.amount}{account}{origin}"
+
+
 def _table(rows: list[tuple[str, ...]]) -> list[str]:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     out: list[str] = []
@@ -289,7 +307,16 @@ def _manual_lines(manual_actions: Sequence[ManualAction]) -> list[str]:
     return lines
 
 
-def _render_outcome(number: int, outcome: Outcome) -> list[str]:
+def _notice_lines(notices: Sequence[Notice]) -> list[str]:
+    lines: list[str] = []
+    for notice in notices:
+        amount = f" [{notice.amount}]" if notice.amount is not None else ""
+        rules = f" ({', '.join(notice.rule_ids)})" if notice.rule_ids else ""
+        lines.append(f"  NOTE: {notice.message}{amount}{rules}")
+    return lines
+
+
+def _render_outcome(number: int, outcome: Outcome | ScenarioOutcome) -> list[str]:
     match outcome:
         case Plan():
             kind, text, rules = "PLAN", outcome.summary, outcome.rule_ids
@@ -301,6 +328,8 @@ def _render_outcome(number: int, outcome: Outcome) -> list[str]:
                 f"{outcome.message} [{outcome.code}]",
                 outcome.rule_ids,
             )
+        case Rejected():
+            kind, text, rules = "REJECTED", f"{outcome.message} [{outcome.code}]", outcome.rule_ids
     out = [
         f"Event {number}: {outcome.key}  flow {outcome.flow.value}  {kind}",
         f"  {text}",
@@ -321,14 +350,22 @@ def _render_outcome(number: int, outcome: Outcome) -> list[str]:
             out.extend(f"      {line}" for line in detail)
     if isinstance(outcome, Plan | Skipped):
         out.extend(_manual_lines(outcome.manual_actions))
+    if isinstance(outcome, Plan):
+        out.extend(_notice_lines(outcome.notices))
     return out
 
 
-def render_text(outcomes: Sequence[Outcome], description: str = "") -> str:
-    """The plain-text report of a scenario's outcomes."""
+def render_text(
+    outcomes: Sequence[ScenarioOutcome], description: str = "", warnings: Sequence[str] = ()
+) -> str:
+    """The plain-text report of a scenario's outcomes, after the account's warnings (NSC-10)."""
     out: list[str] = []
     if description:
         out.append(description)
+        out.append("")
+    for warning in warnings:
+        out.append(f"WARNING: {warning} (NSC-10)")
+    if warnings:
         out.append("")
     for number, outcome in enumerate(outcomes, start=1):
         if number > 1:
@@ -351,7 +388,16 @@ def _plan_command(path: str, as_json: bool, stdout: TextIO) -> int:
         document = {"outcomes": refund_core.unstructure(result)["outcomes"]}
         stdout.write(json.dumps(document, indent=2) + "\n")
     else:
-        stdout.write(render_text(result.outcomes, scenario.description))
+        stdout.write(render_text(result.outcomes, scenario.description, result.warnings))
+    rejected = [outcome for outcome in result.outcomes if isinstance(outcome, Rejected)]
+    if rejected:
+        # Every event was reported above; the exit code still says the input was refused.
+        first = rejected[0]
+        sys.stderr.write(
+            f"{PROG}: error: {len(rejected)} of {len(result.outcomes)} event(s) rejected; "
+            f"{first.key}: {first.message}\n"
+        )
+        return EXIT_ERROR
     return EXIT_OK
 
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
+
+import attrs
 
 import refund_core as rc
 
@@ -20,6 +22,7 @@ __all__ = [
     "cash_sale",
     "credit_memo",
     "customer_deposit",
+    "dispute",
     "invoice",
     "ledger",
     "order",
@@ -28,7 +31,10 @@ __all__ = [
     "storefront_refund",
     "stripe_refund",
     "tx_lines",
+    "with_tax",
 ]
+
+_T = TypeVar("_T", rc.SalesOrder, rc.Invoice, rc.CashSale)
 
 LineSpec = tuple[str, str] | tuple[str, str, str | None] | tuple[str, str, str | None, int | None]
 """(item, amount) or (item, amount, order_line_ref) or (item, amount, order_line_ref, quantity)."""
@@ -253,6 +259,55 @@ def stripe_refund(
     )
 
 
+def with_tax(
+    record: _T,
+    code: str,
+    rate: str,
+    *,
+    line_ids: Iterable[str] | None = None,
+    rounding: rc.TaxRounding = rc.TaxRounding.ROUND_OFF,
+) -> _T:
+    """``record`` with its lines (or those in ``line_ids``) taxed at ``rate`` percent under
+    ``code``, each line's tax computed as NetSuite computes it (:func:`refund_core.line_tax`).
+    """
+    chosen = None if line_ids is None else set(line_ids)
+    lines = tuple(
+        attrs.evolve(
+            line,
+            tax=rc.LineTax(code, Decimal(rate), rc.line_tax(line.amount, Decimal(rate), rounding)),
+        )
+        if chosen is None or line.line_id in chosen
+        else line
+        for line in record.lines
+    )
+    return attrs.evolve(record, lines=lines)
+
+
+def dispute(
+    dispute_id: str = "dp_1",
+    amount: str = "100.00",
+    *,
+    charge: str | None = "ch_1",
+    created: str = "2026-03-12",
+    charge_created: str | None = None,
+    status: rc.RefundStatus = rc.RefundStatus.SUCCEEDED,
+    currency: str = "USD",
+) -> rc.RefundEvent:
+    """A Stripe dispute whose funds were withdrawn (``status`` succeeded), decided like a refund."""
+    return attrs.evolve(
+        stripe_refund(
+            dispute_id,
+            amount,
+            charge=charge,
+            created=created,
+            charge_created=charge_created,
+            status=status,
+            currency=currency,
+        ),
+        kind=rc.RefundKind.DISPUTE,
+    )
+
+
 def storefront_refund(
     refund_id: str = "sr_1",
     amount: str = "100.00",
@@ -260,12 +315,22 @@ def storefront_refund(
     order_ref: str = "1001",
     lines: Iterable[tuple[str, int | None, str]] = (),
     shipping: str | None = None,
+    gift_card: str | None = None,
     source: str = "shopify",
     created: str = "2026-03-10",
     status: rc.RefundStatus = rc.RefundStatus.SUCCEEDED,
     currency: str = "USD",
 ) -> rc.RefundEvent:
-    """A storefront refund; ``lines`` are (order_line_ref, quantity, amount)."""
+    """A storefront refund; ``lines`` are (order_line_ref, quantity, amount).
+
+    ``gift_card`` splits its tenders into a gift-card part and the payment-method rest (NSC-8).
+    """
+    tenders: tuple[rc.TenderPart, ...] = ()
+    if gift_card is not None:
+        gift, total = _m(gift_card, currency), _m(amount, currency)
+        tenders = (rc.TenderPart(rc.TenderKind.GIFT_CARD, gift),)
+        if total != gift:
+            tenders = (rc.TenderPart(rc.TenderKind.PAYMENT_METHOD, total - gift), *tenders)
     return rc.RefundEvent(
         source=source,
         refund_id=refund_id,
@@ -278,6 +343,7 @@ def storefront_refund(
             for ref, qty, amt in lines
         ),
         shipping=_m(shipping, currency) if shipping is not None else None,
+        tenders=tenders,
     )
 
 
