@@ -25,13 +25,13 @@ from typing import TextIO
 import refund_core
 from refund_core import (
     Action,
-    CreditLine,
-    CreditLineKind,
     CreateCashRefund,
     CreateCreditMemo,
     CreateCustomerRefund,
     CreateDeposit,
     CreateRefundReversal,
+    CreditLine,
+    CreditLineKind,
     IssueStoreCredit,
     IssueStorefrontRefund,
     ManualAction,

@@ -267,8 +267,10 @@ def with_tax(
     line_ids: Iterable[str] | None = None,
     rounding: rc.TaxRounding = rc.TaxRounding.ROUND_OFF,
 ) -> _T:
-    """``record`` with its lines (or those in ``line_ids``) taxed at ``rate`` percent under
-    ``code``, each line's tax computed as NetSuite computes it (:func:`refund_core.line_tax`).
+    """``record`` with its lines (or those in ``line_ids``) taxed under ``code``.
+
+    ``rate`` is a percentage; each line's tax is computed as NetSuite computes it
+    (:func:`refund_core.line_tax`).
     """
     chosen = None if line_ids is None else set(line_ids)
     lines = tuple(
