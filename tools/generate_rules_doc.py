@@ -16,14 +16,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "docs" / "rules.md"
-RULE_ID = re.compile(r"\b(NSC|STC|MNY|IDM)-(\d+)\b")
+#: Rule families in the catalogue's order.
+FAMILIES = ("NSC", "STC", "MNY", "IDM", "SHP", "TAX", "DSP", "CCY")
+RULE_ID = re.compile(rf"\b({'|'.join(FAMILIES)})-(\d+)\b")
 
 # Where each rule lives in the public API (rendered as mkdocstrings cross-references).
 CODE: dict[str, tuple[str, ...]] = {
     **{f"NSC-{n}": ("decide_incoming_refund",) for n in (1, 2, 3, 4, 5)},
     "NSC-6": ("decide_incoming_refund", "decide_outgoing_refund"),
     "NSC-7": ("decide_outgoing_refund",),
-    "NSC-8": ("decide_outgoing_refund",),
+    "NSC-8": ("decide_outgoing_refund", "decide_incoming_refund", "Notice"),
     "NSC-9": ("review_account",),
     "NSC-10": ("review_account", "StorefrontKind"),
     **{f"STC-{n}": ("decide_stripe_refund",) for n in (1, 2, 3, 4, 5, 6, 7, 8, 9)},
@@ -35,11 +37,20 @@ CODE: dict[str, tuple[str, ...]] = {
     "MNY-1": ("Money", "Currency"),
     "MNY-2": ("Money", "CurrencyMismatchError", "NonPositiveAmountError"),
     "MNY-3": ("allocate", "Plan"),
-    "MNY-4": ("OverRefundError",),
+    "MNY-4": ("OverRefundError", "OverQuantityError"),
     "MNY-5": ("decide_stripe_refund", "decide_incoming_refund"),
     "IDM-1": ("external_id",),
     "IDM-2": ("apply_plan", "LedgerView"),
     "IDM-3": ("decide",),
+    "IDM-4": ("decide_stripe_refund", "decide_incoming_refund"),
+    "SHP-1": ("decide_incoming_refund", "decide_outgoing_refund", "CreditLineKind"),
+    "TAX-1": ("LineTax", "netsuite_total"),
+    "TAX-2": ("netsuite_total", "line_tax", "TaxRounding"),
+    "TAX-3": ("CreditLine",),
+    "DSP-1": ("decide_stripe_refund", "RefundKind"),
+    "DSP-2": ("decide_payout",),
+    "DSP-3": ("decide_stripe_refund", "OverRefundError"),
+    "CCY-1": ("decide_payout", "BalanceEntry", "PlannedDepositLine"),
 }
 
 
@@ -101,7 +112,7 @@ def render(texts: dict[str, str], tests: dict[str, list[str]]) -> str:
         "answer where the connectors' own documentation is vague.",
         "",
     ]
-    for rule in sorted(CODE, key=lambda r: (r[:3], int(r[4:]))):
+    for rule in sorted(CODE, key=lambda r: (FAMILIES.index(r[:3]), int(r[4:]))):
         out.append(f"## {rule}")
         out.append("")
         if rule in texts:

@@ -920,7 +920,8 @@ class SyncEngine:
             )
         if isinstance(event, rc.Payout):
             return rc.decide_payout(event, snapshot, settings)
-        return rc.decide(event, snapshot, settings, self._policy)
+        # The account's storefront says whether it issues store credit (NSC-8, incoming).
+        return rc.decide(event, snapshot, settings, self._policy, self._account.storefront)
 
     async def _process_event(
         self, event: rc.ScenarioEvent, snapshot: rc.LedgerSnapshot, tally: _Tally
@@ -952,6 +953,8 @@ class SyncEngine:
             for manual in outcome.manual_actions:  # NSC-8: reported, never dead-lettered
                 tally.manual_actions += 1
                 log.warning("manual action for %s [%s]: %s", key, manual.code, manual.message)
+            for notice in outcome.notices:
+                log.info("notice for %s [%s]: %s", key, notice.code, notice.message)
             self._journal.mark_event(key, rc.EventState.DONE, code="planned")
             return snapshot
         if outcome.code is rc.Reason.ALREADY_SYNCED:
