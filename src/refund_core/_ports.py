@@ -230,8 +230,19 @@ class Journal(Protocol):
         """The event's state, or None if it was never seen."""
         ...
 
-    def mark_event(self, key: SourceKey, state: EventState, *, code: str = "") -> None:
-        """Record the event's new state, with the outcome code when it is done."""
+    def mark_event(
+        self, key: SourceKey, state: EventState, *, code: str = "", payload: str | None = None
+    ) -> None:
+        """Record the event's new state, with the outcome code when it is done.
+
+        ``payload`` (the event as JSON), given when the event is done, is kept as the version
+        that was synced, so a later delivery can be compared with it (IDM-4); without it, the
+        kept version is left as it was.
+        """
+        ...
+
+    def synced_payload(self, key: SourceKey) -> str | None:
+        """The event as it was when it was last done (``mark_event``'s payload), if kept."""
         ...
 
     def begin_action(self, key: SourceKey, external_id: str) -> None:

@@ -523,6 +523,7 @@ class FakeStorefront:
 class _EventEntry:
     state: EventState
     code: str = ""
+    synced: str | None = None
 
 
 class MemoryJournal:
@@ -571,11 +572,20 @@ class MemoryJournal:
         entry = self._events.get(key)
         return entry.code if entry is not None else None
 
-    def mark_event(self, key: SourceKey, state: EventState, *, code: str = "") -> None:
-        """Record the event's state and outcome code."""
+    def mark_event(
+        self, key: SourceKey, state: EventState, *, code: str = "", payload: str | None = None
+    ) -> None:
+        """Record the event's state and outcome code, and the synced version when given."""
         entry = self._events.setdefault(key, _EventEntry(state))
         entry.state = EventState(state)
         entry.code = code
+        if payload is not None:
+            entry.synced = payload
+
+    def synced_payload(self, key: SourceKey) -> str | None:
+        """The event as it was when it was last done, if kept."""
+        entry = self._events.get(key)
+        return entry.synced if entry is not None else None
 
     def _entry(self, key: SourceKey) -> tuple[set[str], dict[str, str]]:
         return self._actions.setdefault(key, (set(), {}))

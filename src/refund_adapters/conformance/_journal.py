@@ -94,6 +94,20 @@ class JournalContract(ContractBase):
         assert journal.event_state(OTHER) is rc.EventState.DEAD
         assert journal.event_state(KEY) is rc.EventState.DONE
 
+    def test_synced_version_is_kept_with_the_done_state(self, journal: rc.Journal) -> None:
+        """A done event keeps the version it was synced as until a newer one is given (IDM-4)."""
+        assert journal.synced_payload(KEY) is None
+        journal.mark_event(KEY, rc.EventState.IN_PROGRESS)
+        assert journal.synced_payload(KEY) is None
+        journal.mark_event(KEY, rc.EventState.DONE, code="planned", payload='{"v": 1}')
+        assert journal.synced_payload(KEY) == '{"v": 1}'
+        journal.mark_event(KEY, rc.EventState.IN_PROGRESS)
+        journal.mark_event(KEY, rc.EventState.DEAD, code="conflict")
+        assert journal.synced_payload(KEY) == '{"v": 1}'
+        journal.mark_event(KEY, rc.EventState.DONE, code="planned", payload='{"v": 2}')
+        assert journal.synced_payload(KEY) == '{"v": 2}'
+        assert journal.synced_payload(OTHER) is None
+
     def test_begin_complete_and_pending_actions(self, journal: rc.Journal) -> None:
         """A begun write is pending until completed; then it is completed, per event."""
         assert journal.pending_actions(KEY) == frozenset()

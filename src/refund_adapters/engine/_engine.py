@@ -28,6 +28,12 @@ News. A delivery of a known event is decided again when it says something new: a
 about a done refund (IDM-3), or any change to a dead-lettered event (a pending refund that now
 succeeded, a failure of a refund still set aside). The letter then carries the new content, so a
 later retry never decides a stale one. Identical re-deliveries are duplicates.
+
+Conflicts (IDM-4). The journal keeps the version of every done event that was synced. A later
+delivery of a done refund whose amount, currency, lines, shipping, adjustment or tender split
+differ is neither news to decide nor a duplicate: it is a conflict, set aside for a person with
+both versions named, and nothing is written. Its retry decides it against NetSuite as it then is
+(the core refuses a plan beside records of another version of the refund).
 """
 
 from __future__ import annotations
@@ -385,9 +391,57 @@ async def _task_group() -> AsyncIterator[asyncio.TaskGroup]:
 
 @attrs.frozen
 class _News:
-    """A delivery worth deciding; ``letter`` is the dead letter whose content it supersedes."""
+    """A delivery worth deciding; ``letter`` is the dead letter whose content it supersedes.
+
+    ``conflict``, when set, is why the delivery contradicts the version already synced (IDM-4):
+    it is set aside, not decided.
+    """
 
     letter: rc.DeadLetter | None = None
+    conflict: str | None = None
+
+
+def _describe(event: rc.RefundEvent) -> str:
+    """The parts of a refund IDM-4 compares, in words."""
+    parts = [str(event.amount)]
+    if event.lines:
+        parts.append(
+            "lines "
+            + ", ".join(
+                f"{line.order_line_ref} x{line.quantity if line.quantity is not None else '-'} "
+                f"{line.amount}"
+                for line in event.lines
+            )
+        )
+    if event.shipping is not None:
+        parts.append(f"shipping {event.shipping}")
+    if event.adjustment is not None:
+        parts.append(f"adjustment {event.adjustment}")
+    if event.tenders:
+        parts.append("tenders " + ", ".join(f"{t.kind.value} {t.amount}" for t in event.tenders))
+    return "; ".join(parts)
+
+
+def _material(event: rc.RefundEvent) -> tuple[object, ...]:
+    return (event.amount, event.lines, event.shipping, event.adjustment, event.tenders)
+
+
+def _conflict_with(synced: str | None, event: rc.ScenarioEvent) -> str | None:
+    """Why ``event`` contradicts the version synced before, or None (IDM-4)."""
+    if synced is None or not isinstance(event, rc.RefundEvent):
+        return None
+    try:
+        before = _load_payload(synced)
+    except Exception:  # an unreadable kept version cannot be compared: decide as before
+        log.warning("the synced version of %s is unreadable; not compared", event.key)
+        return None
+    if not isinstance(before, rc.RefundEvent) or _material(before) == _material(event):
+        return None
+    return (
+        f"{event.key} was synced as {_describe(before)}; this delivery says {_describe(event)}. "
+        "Two versions of one refund: nothing was written; a person must reconcile NetSuite "
+        "with the refund (IDM-4)"
+    )
 
 
 @runtime_checkable
@@ -643,7 +697,10 @@ class SyncEngine:
         if state is rc.EventState.DONE:
             # A refund that fails after it was synced comes back under its done key; the core
             # reverses it (IDM-3), and a repeated delivery is then already synced (IDM-2).
-            return _News() if _reports_failure(event) else None
+            if _reports_failure(event):
+                return _News()
+            conflict = _conflict_with(self._journal.synced_payload(event.key), event)
+            return None if conflict is None else _News(conflict=conflict)
         letter = self._dead_letter_of(event.key)
         if letter is None or _same_event(letter, event):
             return None
@@ -662,6 +719,10 @@ class SyncEngine:
             tally.duplicates += 1
             return snapshot
         key = event.key
+        if news.conflict is not None:
+            self._dead_letter(event, rc.Reason.CONFLICT.value, news.conflict, tally)
+            tally.unsupported += 1
+            return snapshot
         if news.letter is not None:
             # The letter takes the new content first: should this run die before deciding it,
             # a retry must never decide the stale one (e.g. book a refund that has since failed).
@@ -955,11 +1016,15 @@ class SyncEngine:
                 log.warning("manual action for %s [%s]: %s", key, manual.code, manual.message)
             for notice in outcome.notices:
                 log.info("notice for %s [%s]: %s", key, notice.code, notice.message)
-            self._journal.mark_event(key, rc.EventState.DONE, code="planned")
+            self._journal.mark_event(
+                key, rc.EventState.DONE, code="planned", payload=_dump_payload(event)
+            )
             return snapshot
         if outcome.code is rc.Reason.ALREADY_SYNCED:
             tally.already_synced += 1
-            self._journal.mark_event(key, rc.EventState.DONE, code=outcome.code.value)
+            self._journal.mark_event(
+                key, rc.EventState.DONE, code=outcome.code.value, payload=_dump_payload(event)
+            )
             return snapshot
         if isinstance(outcome, rc.Skipped):
             tally.skipped += 1
@@ -1191,6 +1256,7 @@ class _DryRunJournal:
         self._base = base
         self._cursors: dict[str, datetime] = {}
         self._states: dict[rc.SourceKey, rc.EventState] = {}
+        self._synced: dict[rc.SourceKey, str] = {}
         self._completed: dict[rc.SourceKey, set[str]] = {}
         self._begun: dict[rc.SourceKey, set[str]] = {}
 
@@ -1209,8 +1275,20 @@ class _DryRunJournal:
     def event_state(self, key: rc.SourceKey) -> rc.EventState | None:
         return self._states.get(key) or self._base.event_state(key)
 
-    def mark_event(self, key: rc.SourceKey, state: rc.EventState, *, code: str = "") -> None:
+    def mark_event(
+        self,
+        key: rc.SourceKey,
+        state: rc.EventState,
+        *,
+        code: str = "",
+        payload: str | None = None,
+    ) -> None:
         self._states[key] = state
+        if payload is not None:
+            self._synced[key] = payload
+
+    def synced_payload(self, key: rc.SourceKey) -> str | None:
+        return self._synced.get(key) or self._base.synced_payload(key)
 
     def begin_action(self, key: rc.SourceKey, external_id: str) -> None:
         self._begun.setdefault(key, set()).add(external_id)

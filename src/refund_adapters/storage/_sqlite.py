@@ -126,6 +126,8 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     ),
     # 3: a random token per acquire: the lock belongs to one run, not to an owner name.
     ("ALTER TABLE lock ADD COLUMN token TEXT NOT NULL DEFAULT ''",),
+    # 4: the version of each done event that was synced, to tell a changed delivery (IDM-4).
+    ("ALTER TABLE events ADD COLUMN synced TEXT",),
 )
 
 #: The schema version this code writes; older files are migrated up to it when opened.
@@ -196,6 +198,8 @@ class SqliteJournal:
             else:
                 self._configure()
                 self._migrate()
+            # A read-only open of a file older than version 4 has no synced versions.
+            self._keeps_synced = self.schema_version >= 4
         except BaseException:
             self._conn.close()
             raise
@@ -444,15 +448,34 @@ class SqliteJournal:
         )
         return str(rows[0][0]) if rows else None
 
-    def mark_event(self, key: SourceKey, state: EventState, *, code: str = "") -> None:
-        """Record the event's new state and outcome code."""
+    def mark_event(
+        self, key: SourceKey, state: EventState, *, code: str = "", payload: str | None = None
+    ) -> None:
+        """Record the event's new state and outcome code, and its synced version when given.
+
+        State and synced version change in one statement: a done event always has the version
+        it was done with (or, written before schema version 4, none).
+        """
         self._execute(
             "mark an event",
-            "INSERT INTO events (source, event_id, state, code, updated_at) VALUES (?, ?, ?, ?, ?) "
+            "INSERT INTO events (source, event_id, state, code, updated_at, synced) "
+            "VALUES (?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (source, event_id) DO UPDATE SET state = excluded.state, "
-            "code = excluded.code, updated_at = excluded.updated_at",
-            (key.source, key.event_id, EventState(state).value, code, self._stamp()),
+            "code = excluded.code, updated_at = excluded.updated_at, "
+            "synced = COALESCE(excluded.synced, events.synced)",
+            (key.source, key.event_id, EventState(state).value, code, self._stamp(), payload),
         )
+
+    def synced_payload(self, key: SourceKey) -> str | None:
+        """The event as it was when it was last done, if kept (files before version 4: None)."""
+        if not self._keeps_synced:
+            return None
+        rows = self._fetchall(
+            "read an event",
+            "SELECT synced FROM events WHERE source = ? AND event_id = ?",
+            (key.source, key.event_id),
+        )
+        return None if not rows or rows[0][0] is None else str(rows[0][0])
 
     # -- actions -----------------------------------------------------------------------------
 
