@@ -438,7 +438,7 @@ def _apply_deposit(
 ) -> LedgerSnapshot:
     deposit_id = internal_id_for(action.external_id)
     lines = tuple(
-        DepositPaymentLine(line.kind, _resolve(snap, line.record), line.amount)
+        DepositPaymentLine(line.kind, _resolve(snap, line.record), line.amount, line.exchange_rate)
         for line in action.payment_lines
     )
     payment_ids = {line.record_id for line in lines if line.kind is DepositRecordKind.PAYMENT}
