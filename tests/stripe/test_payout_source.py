@@ -298,7 +298,7 @@ def test_a_synced_refund_that_failed_deposits_its_reversal() -> None:
         ("refund_failure", "refund_failure", "re_x", rc.BalanceEntryKind.REFUND_FAILURE),
         ("adjustment", "refund_failure", "re_x", rc.BalanceEntryKind.REFUND_FAILURE),
         ("refund_failure", "refund_failure", "ch_x", rc.BalanceEntryKind.OTHER),
-        ("adjustment", "dispute", "dp_x", rc.BalanceEntryKind.OTHER),
+        ("adjustment", "other_adjustment", "dp_x", rc.BalanceEntryKind.OTHER),
         ("transfer", "transfer", "tr_x", rc.BalanceEntryKind.OTHER),
     ],
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -52,6 +53,20 @@ def _scenario() -> StripeStandIn:
     )
     standin.add_payout(
         arrival=at("2026-03-06"), payout_id="po_1", balance_transactions=[*txns, "txn_billing_fee"]
+    )
+    # Disputes (DSP-1, DSP-2): a chargeback won later, an inquiry; and a converted charge (CCY-1).
+    standin.add_charge(M("70.00 USD"), charge_id="ch_disputed", created=T0)
+    standin.add_dispute("ch_disputed", dispute_id="dp_1", created=T0 + 10_000)
+    standin.win_dispute("dp_1", at=T0 + 90_000)
+    standin.add_charge(M("20.00 USD"), charge_id="ch_inquiry", created=T0)
+    standin.add_dispute("ch_inquiry", dispute_id="dp_2", created=T0 + 20_000, withdraw=False)
+    standin.add_balance_transaction(
+        "charge",
+        M("108.41 USD"),
+        source="ch_eur",
+        created=T0,
+        txn_id="txn_fx",
+        exchange_rate=Decimal("1.0841"),
     )
     return standin
 
@@ -116,6 +131,28 @@ EXCHANGES: list[tuple[str, str, Any, Any, dict[str, str], bool]] = [
     ("GET", "/v1/balance_transactions", {"source": "ch_ach"}, None, {}, True),
     ("GET", "/v1/balance_transactions", {"type": "payment_failure_refund"}, None, {}, True),
     ("GET", "/v1/balance_transactions/txn_fail_1", None, None, {}, True),
+    ("GET", "/v1/balance_transactions/txn_fx", None, None, {}, True),
+    ("GET", "/v1/disputes", None, None, {}, True),
+    (
+        "GET",
+        "/v1/disputes",
+        {"created[gte]": T0, "expand[]": "data.charge", "limit": 1},
+        None,
+        {},
+        True,
+    ),
+    ("GET", "/v1/disputes", {"charge": "ch_inquiry"}, None, {}, True),
+    ("GET", "/v1/disputes/dp_1", {"expand[]": "charge"}, None, {}, True),
+    ("GET", "/v1/disputes/dp_missing", None, None, {}, True),
+    (
+        "GET",
+        "/v1/events",
+        {"types[]": ["charge.dispute.funds_withdrawn", "charge.dispute.funds_reinstated"]},
+        None,
+        {},
+        True,
+    ),
+    ("GET", "/v1/balance_transactions", {"type": "adjustment"}, None, {}, True),
     (
         "POST",
         "/v1/refunds",

@@ -1189,6 +1189,7 @@ def _payout_query(payouts: Iterable[rc.Payout]) -> rc.LedgerQuery:
                 rc.BalanceEntryKind.REFUND,
                 rc.BalanceEntryKind.REFUND_FAILURE,  # its reversal has the refund's key
                 rc.BalanceEntryKind.PAYMENT_FAILURE,
+                rc.BalanceEntryKind.DISPUTE,  # its customer refunds have the dispute's key
             ):
                 sources.add(rc.SourceKey(payout.source, entry.source_ref))
     return rc.LedgerQuery(payment_refs=frozenset(payment_refs), sources=frozenset(sources))

@@ -20,10 +20,20 @@ lines (STC-13) and pre-start refunds as deposit lines (STC-11).
   ``refund_failure`` (or any type Stripe reports as ``reporting_category=refund_failure``, e.g.
   an older ``adjustment``, when its source is a refund) -> a refund-failure entry: the refund's
   money comes back (positive), ``source_ref`` the refund, which the deposit matches with the
-  refund's reversal payments. The payout's own ``payout`` transaction is left out. Any other type
-  (disputes, transfers, adjustments) has no deposit line: it becomes an ``OTHER`` entry naming
-  the type, so the payout is still delivered and the core refuses it by name (the engine sets it
-  aside) while the payouts after it keep flowing.
+  refund's reversal payments. Disputes (filed as ``adjustment``, told apart by their
+  ``reporting_category``, https://docs.stripe.com/reports/reporting-categories): ``dispute`` ->
+  a dispute entry (the funds withdrawn, ``source_ref`` the dispute, whose records the core made
+  like a refund's, DSP-1), ``dispute_reversal`` -> a dispute-reversal entry (the funds of a won
+  dispute reinstated, an Other Deposits line, DSP-2); their ``fee`` (the dispute fee, and its
+  refund) is a fee or fee-refund entry like any other. The payout's own ``payout`` transaction
+  is left out. Any other type (transfers, other adjustments) has no deposit line: it becomes an
+  ``OTHER`` entry naming the type, so the payout is still delivered and the core refuses it by
+  name (the engine sets it aside) while the payouts after it keep flowing.
+- Currencies (CCY-1): a transaction's ``amount`` is in the balance's (settlement) currency;
+  when Stripe converted it, its ``exchange_rate`` ("the amount in currency A, times
+  exchange_rate, would be the amount in currency B") goes onto the entry, so the core takes
+  records kept in the charge's currency into the deposit at that rate, or refuses the payout by
+  name when a rate is missing.
 - Refund and refund-failure entries carry the refunded charge's date for the record sync start
   date (STC-11), read without one request per refund: for each refund type the payout holds,
   ``GET /v1/balance_transactions?payout=po_...&type=<type>&expand[]=data.source.charge``. Every
@@ -31,7 +41,8 @@ lines (STC-13) and pre-start refunds as deposit lines (STC-11).
   defined (Stripe documents expanding ``source`` on this list and nesting through it:
   https://docs.stripe.com/expand/use-cases). So a payout costs one list plus at most three,
   whatever its number of refunds. A failed refund filed as an ``adjustment``
-  (whose sources are of many kinds) is the exception: its refund is read alone.
+  (whose sources are of many kinds) is the exception: its refund is read alone, and so is each
+  dispute (``GET /v1/disputes/{id}?expand[]=charge``; disputes are rare).
 """
 
 from __future__ import annotations
@@ -46,9 +57,11 @@ from ._refunds import SOURCE_NAME
 from ._wire import (
     StripeBalanceTransaction,
     StripeCharge,
+    StripeDispute,
     StripePayloadError,
     StripePayout,
     StripeRefund,
+    decode,
     read,
     stripe_money,
     stripe_time,
@@ -61,6 +74,10 @@ _REFUND_TYPES = frozenset({"refund", "payment_refund"})
 _FEE_TYPES = frozenset({"stripe_fee", "application_fee", "tax_fee", "stripe_fx_fee"})
 _FEE_REFUND_TYPES = frozenset({"application_fee_refund"})
 _REFUND_FAILURE = "refund_failure"
+_DISPUTE_CATEGORIES = {
+    "dispute": rc.BalanceEntryKind.DISPUTE,
+    "dispute_reversal": rc.BalanceEntryKind.DISPUTE_REVERSAL,
+}
 #: Types whose every transaction has a refund as its source (so data.source.charge expands).
 _REFUND_SOURCED_TYPES = _REFUND_TYPES | {_REFUND_FAILURE}
 _TRANSACTIONS = "/v1/balance_transactions"
@@ -124,6 +141,18 @@ class StripePayoutSource:
                     dates[refund.id] = _charge_date(refund)
         return dates
 
+    async def _dispute_charge_created(
+        self, dispute_id: str, dates: dict[str, datetime | None]
+    ) -> datetime | None:
+        if dispute_id not in dates:
+            raw = await self._client.get(f"/v1/disputes/{dispute_id}", {"expand": ["charge"]})
+            dispute = decode(raw, StripeDispute, endpoint="GET /v1/disputes/{dispute}")
+            charge = dispute.charge
+            dates[dispute_id] = (
+                stripe_time(charge.created) if isinstance(charge, StripeCharge) else None
+            )
+        return dates[dispute_id]
+
     async def _charge_created(
         self, refund_id: str, dates: dict[str, datetime | None]
     ) -> datetime | None:
@@ -168,13 +197,20 @@ class StripePayoutSource:
         description = txn.description or ""
         kind = rc.BalanceEntryKind
         failed_refund = _refund_failure_of(txn)
+        disputed = _dispute_of(txn)
+        rate = txn.exchange_rate  # CCY-1: the gross was converted into the payout's currency
         entries: list[rc.BalanceEntry] = []
         if txn.type == "payout":
             return entries
         if txn.type in _CHARGE_TYPES:
             entries.append(
                 rc.BalanceEntry(
-                    txn.id, kind.CHARGE, money(txn.amount, "amount"), source_ref, description
+                    txn.id,
+                    kind.CHARGE,
+                    money(txn.amount, "amount"),
+                    source_ref,
+                    description,
+                    exchange_rate=rate,
                 )
             )
         elif txn.type in _REFUND_TYPES:
@@ -186,12 +222,18 @@ class StripePayoutSource:
                     source_ref,
                     description,
                     charge_created_at=await self._charge_created(source_ref, dates),
+                    exchange_rate=rate,
                 )
             )
         elif txn.type == "payment_failure_refund":
             entries.append(
                 rc.BalanceEntry(
-                    txn.id, kind.PAYMENT_FAILURE, money(txn.amount, "amount"), txn.id, description
+                    txn.id,
+                    kind.PAYMENT_FAILURE,
+                    money(txn.amount, "amount"),
+                    txn.id,
+                    description,
+                    exchange_rate=rate,
                 )
             )
         elif failed_refund is not None:
@@ -203,6 +245,25 @@ class StripePayoutSource:
                     failed_refund,
                     description,
                     charge_created_at=await self._charge_created(failed_refund, dates),
+                    exchange_rate=rate,
+                )
+            )
+        elif disputed is not None:
+            dispute_kind, dispute_id = disputed
+            charged = (
+                await self._dispute_charge_created(dispute_id, dates)
+                if dispute_kind is kind.DISPUTE
+                else None
+            )
+            entries.append(
+                rc.BalanceEntry(
+                    txn.id,
+                    dispute_kind,
+                    money(txn.amount, "amount"),
+                    dispute_id,
+                    description,
+                    charge_created_at=charged,
+                    exchange_rate=rate,
                 )
             )
         elif txn.type in _FEE_TYPES or txn.type in _FEE_REFUND_TYPES:
@@ -248,6 +309,25 @@ def _refund_failure_of(txn: StripeBalanceTransaction) -> str | None:
         return txn.source_id if source.get("object") == "refund" else None
     if source is not None and source.startswith(("re_", "pyr_")):
         return source
+    return None
+
+
+def _dispute_of(txn: StripeBalanceTransaction) -> tuple[rc.BalanceEntryKind, str] | None:
+    """(dispute or dispute reversal, the dispute's ID) for a dispute's transaction, else None.
+
+    Stripe files both as ``type=adjustment`` whose ``reporting_category`` says which; the
+    source must be the dispute (``dp_``/``du_``), or the entry could not be matched.
+    """
+    entry_kind = _DISPUTE_CATEGORIES.get(txn.reporting_category or "")
+    if entry_kind is None:
+        return None
+    source = txn.source
+    if isinstance(source, dict):
+        if source.get("object") != "dispute" or txn.source_id is None:
+            return None
+        return entry_kind, txn.source_id
+    if source is not None and source.startswith(("dp_", "du_")):
+        return entry_kind, source
     return None
 
 

@@ -35,6 +35,16 @@ Mapping:
   (the same ID the payout's ``payment_failure_refund`` entry carries, so the deposit finds it),
   or the event ID when Stripe made none. A card decline at checkout is skipped: no payment was
   ever recorded for it.
+- Disputes (DSP-1): ``GET /v1/disputes?created[gte]=since&expand[]=data.charge`` lists each
+  dispute in its current state, and ``charge.dispute.funds_withdrawn`` events bring back a
+  dispute whose funds were withdrawn after it was created (an inquiry that became a chargeback),
+  read again through ``GET /v1/disputes/{id}``. A dispute is a
+  :class:`refund_core.RefundEvent` of kind ``dispute`` whose ``refund_id`` is the dispute's ID:
+  succeeded once a balance transaction withdrew its funds ("zero, one, or two balance
+  transactions that show funds withdrawn and reinstated", Stripe's dispute object), canceled when
+  it closed without (``won``, ``warning_closed``), pending otherwise. A won dispute stays
+  succeeded: its reinstated funds are a deposit line of their payout, its records stay (DSP-2).
+  Disputes are read through the shared decoding boundary (``refund_adapters._decode``).
 """
 
 from __future__ import annotations
@@ -45,13 +55,16 @@ from typing import Any
 
 import refund_core as rc
 
+from .._decode import UpstreamDataError
 from ._client import StripeClient
 from ._listing import Stream, ceil_epoch, merged_page
 from ._wire import (
     StripeCharge,
+    StripeDispute,
     StripeEvent,
     StripePayloadError,
     StripeRefund,
+    decode,
     read,
     stripe_money,
     stripe_time,
@@ -59,8 +72,10 @@ from ._wire import (
 
 __all__ = [
     "DELAYED_NOTIFICATION_METHODS",
+    "DISPUTE_EVENTS",
     "SOURCE_NAME",
     "StripeRefundSource",
+    "dispute_event",
     "failure_from_event",
     "refund_change",
     "refund_event",
@@ -92,7 +107,19 @@ _STATUS = {
     "canceled": rc.RefundStatus.CANCELED,
 }
 
-_EVENT_TYPES = ("charge.failed", "refund.failed", "refund.updated")
+#: Webhook and event types about disputes; the listing reads only the withdrawal.
+DISPUTE_EVENTS = frozenset(
+    {
+        "charge.dispute.created",
+        "charge.dispute.updated",
+        "charge.dispute.closed",
+        "charge.dispute.funds_withdrawn",
+        "charge.dispute.funds_reinstated",
+    }
+)
+_WITHDRAWN = "charge.dispute.funds_withdrawn"
+_EVENT_TYPES = ("charge.failed", "refund.failed", "refund.updated", _WITHDRAWN)
+_CLOSED_WITHOUT_WITHDRAWAL = frozenset({"won", "warning_closed", "prevented"})
 
 #: What a refund snapshot can be decided as without its charge's date: a failure (a reversal,
 #: or nothing) and a cancellation (nothing). A success needs the date (STC-11).
@@ -127,6 +154,36 @@ def refund_event(refund: StripeRefund) -> rc.RefundEvent:
         raise
     except rc.InvalidInputError as exc:
         raise StripePayloadError(f"stripe {where} cannot be read as a refund: {exc}") from exc
+
+
+def dispute_event(dispute: StripeDispute, *, endpoint: str) -> rc.RefundEvent:
+    """Our event for a Stripe dispute in its current state (DSP-1)."""
+    where = f"dispute {dispute.id}"
+    charge = dispute.charge if isinstance(dispute.charge, StripeCharge) else None
+    if dispute.funds_withdrawn:
+        status = rc.RefundStatus.SUCCEEDED
+    elif dispute.status in _CLOSED_WITHOUT_WITHDRAWAL:
+        status = rc.RefundStatus.CANCELED
+    else:
+        status = rc.RefundStatus.PENDING
+    try:
+        return rc.RefundEvent(
+            source=SOURCE_NAME,
+            refund_id=dispute.id,
+            amount=stripe_money(dispute.amount, dispute.currency, where=f"{where} amount"),
+            created_at=stripe_time(dispute.created),
+            status=status,
+            payment_ref=dispute.charge_id,
+            charge_created_at=stripe_time(charge.created) if charge is not None else None,
+            failure_reason=dispute.reason,
+            kind=rc.RefundKind.DISPUTE,
+        )
+    except rc.InvalidInputError as exc:
+        raise UpstreamDataError(
+            f"stripe {where} cannot be read as a dispute: {exc}",
+            service="stripe",
+            endpoint=endpoint,
+        ) from exc
 
 
 def failure_from_event(event: StripeEvent) -> rc.PaymentFailure | None:
@@ -190,10 +247,20 @@ def _read_refund(raw: dict[str, Any]) -> tuple[int, rc.SourceEvent | None]:
     return refund.created, refund_event(refund)
 
 
+def _read_dispute(raw: dict[str, Any]) -> tuple[int, rc.SourceEvent | None]:
+    dispute = decode(raw, StripeDispute, endpoint="GET /v1/disputes")
+    return dispute.created, dispute_event(dispute, endpoint="GET /v1/disputes")
+
+
 def _read_event(raw: dict[str, Any]) -> tuple[int, rc.SourceEvent | None]:
     event = read(raw, StripeEvent, where=f"event {raw.get('id')}")
     if event.type == "charge.failed":
         return event.created, failure_from_event(event)
+    if event.type == _WITHDRAWN:
+        endpoint = "GET /v1/events"
+        dispute = decode(event.object, StripeDispute, endpoint=endpoint, path="$.data.object")
+        # The snapshot stands in until the page is built; complete() reads the current state.
+        return event.created, dispute_event(dispute, endpoint=endpoint)
     refund = refund_change(event)
     # The snapshot stands in until the page is built; complete() reads the current state.
     return event.created, None if refund is None else refund_event(refund)
@@ -208,7 +275,9 @@ class StripeRefundSource:
     (for keys without access to ``/v1/events``).
     """
 
-    def __init__(self, client: StripeClient, *, include_events: bool = True) -> None:
+    def __init__(
+        self, client: StripeClient, *, include_events: bool = True, include_disputes: bool = True
+    ) -> None:
         self._client = client
         streams: list[Stream[rc.SourceEvent]] = [
             Stream(
@@ -218,12 +287,23 @@ class StripeRefundSource:
                 read=_read_refund,
             )
         ]
+        if include_disputes:
+            streams.append(
+                Stream(
+                    name="disputes",
+                    path="/v1/disputes",
+                    filters={"expand": ["data.charge"]},
+                    read=_read_dispute,
+                )
+            )
         if include_events:
             streams.append(
                 Stream(
                     name="events",
                     path="/v1/events",
-                    filters={"types": list(_EVENT_TYPES)},
+                    filters={
+                        "types": [t for t in _EVENT_TYPES if include_disputes or t != _WITHDRAWN]
+                    },
                     read=_read_event,
                     complete=self._current,
                 )
@@ -248,10 +328,21 @@ class StripeRefundSource:
         )
 
     async def _current(self, event: rc.SourceEvent) -> rc.SourceEvent:
-        """A refund change as the refund is now; a failed payment as it is."""
+        """A refund change or a dispute withdrawal as it is now; a failed payment as it is."""
+        if isinstance(event, rc.RefundEvent) and event.kind is rc.RefundKind.DISPUTE:
+            return await self.dispute(event.refund_id)
         if isinstance(event, rc.RefundEvent):
             return await self.refund(event.refund_id)
         return event
+
+    async def dispute(self, dispute_id: str) -> rc.RefundEvent:
+        """One dispute in its current state, with its charge (``GET /v1/disputes/{id}``).
+
+        Webhook intake uses it for ``charge.dispute.*`` events (DSP-1).
+        """
+        raw = await self._client.get(f"/v1/disputes/{dispute_id}", {"expand": ["charge"]})
+        endpoint = "GET /v1/disputes/{dispute}"
+        return dispute_event(decode(raw, StripeDispute, endpoint=endpoint), endpoint=endpoint)
 
     async def refund(self, refund_id: str) -> rc.RefundEvent:
         """One refund in its current state, with its charge (``GET /v1/refunds/{id}``).

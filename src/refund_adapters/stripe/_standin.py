@@ -32,6 +32,7 @@ import time
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -41,6 +42,7 @@ import refund_core as rc
 from refund_adapters._standin import StandIn
 
 from ._client import decode_form
+from ._standin_disputes import DisputeDesk
 from ._standin_objects import (
     Json,
     balance_transaction_object,
@@ -52,6 +54,7 @@ from ._standin_objects import (
     payment_intent_object,
     payout_object,
     refund_object,
+    render_json,
 )
 from ._wire import StripePayloadError, stripe_minor, stripe_money
 
@@ -89,6 +92,7 @@ _EXPANDABLE = {
     "payment_intent": frozenset({"customer", "latest_charge"}),
     "balance_transaction": frozenset({"source"}),
     "payout": frozenset({"balance_transaction", "failure_balance_transaction"}),
+    "dispute": frozenset({"charge", "payment_intent"}),
 }
 _TXN_TYPE_OF_KIND = {
     rc.BalanceEntryKind.CHARGE: "charge",
@@ -97,7 +101,14 @@ _TXN_TYPE_OF_KIND = {
     rc.BalanceEntryKind.FEE_REFUND: "application_fee_refund",
     rc.BalanceEntryKind.PAYMENT_FAILURE: "payment_failure_refund",
     rc.BalanceEntryKind.REFUND_FAILURE: "refund_failure",
+    rc.BalanceEntryKind.DISPUTE: "adjustment",
+    rc.BalanceEntryKind.DISPUTE_REVERSAL: "adjustment",
     rc.BalanceEntryKind.OTHER: "adjustment",
+}
+#: ``reporting_category`` of entry kinds Stripe files as adjustments of a dispute.
+_DISPUTE_CATEGORY = {
+    rc.BalanceEntryKind.DISPUTE: "dispute",
+    rc.BalanceEntryKind.DISPUTE_REVERSAL: "dispute_reversal",
 }
 #: Entry kinds whose ``source_ref`` is a refund the stand-in must hold.
 _REFUND_SOURCED = frozenset({rc.BalanceEntryKind.REFUND, rc.BalanceEntryKind.REFUND_FAILURE})
@@ -171,8 +182,8 @@ def _event_matches(event_type: str, pattern: str) -> bool:
     return event_type == pattern
 
 
-class StripeStandIn(StandIn):
-    """Stripe's v1 refund, charge, event, payout and balance-transaction endpoints, in memory."""
+class StripeStandIn(DisputeDesk, StandIn):
+    """Stripe's v1 refund, charge, dispute, event, payout and balance-transaction endpoints."""
 
     service = "stripe"
 
@@ -191,6 +202,7 @@ class StripeStandIn(StandIn):
         self.charges: dict[str, Json] = {}
         self.payment_intents: dict[str, Json] = {}
         self.refunds: dict[str, Json] = {}
+        self.disputes: dict[str, Json] = {}
         self.balance_transactions: dict[str, Json] = {}
         self.payouts: dict[str, Json] = {}
         self.events: dict[str, Json] = {}
@@ -225,6 +237,9 @@ class StripeStandIn(StandIn):
           its refunds; a ``refund`` balance transaction; events ``refund.created``
           (``"evt_" + refund_id``) and ``charge.refunded``; a failed refund also gets
           ``failure_reason = "unknown"`` and ``refund.failed``. No ``payment_ref``: no charge.
+        * a :class:`~refund_core.RefundEvent` of kind dispute: a dispute ``id = refund_id`` of
+          its charge (counted in the charge's amount like a refund), withdrawn at ``created_at``
+          when succeeded, an inquiry when pending (see :meth:`seed_dispute`).
         * :class:`~refund_core.PaymentFailure`: a failed ``us_bank_account`` charge
           ``id = payment_ref`` with ``failure_code``/``failure_message``, created at
           ``failed_at``, its ``payment`` transaction, its ``payment_failure_refund`` transaction
@@ -250,6 +265,9 @@ class StripeStandIn(StandIn):
             created = min(dated) if dated else min(r.created_at for r in its_refunds)
             self.add_charge(total, charge_id=charge_id, created=created)
         for refund in sorted(refunds, key=lambda r: (r.created_at, r.refund_id)):
+            if refund.kind is rc.RefundKind.DISPUTE:
+                self.seed_dispute(refund, minor=stripe_minor(refund.amount))
+                continue
             status = refund.status.value
             self.add_refund(
                 refund.payment_ref,
@@ -331,11 +349,15 @@ class StripeStandIn(StandIn):
 
         Payout ``id = payout_id``, ``created = arrival_date = arrival_at``. Entry -> transaction
         ``id = entry_id``, ``amount = net = entry amount``, ``fee = 0``, ``source = source_ref``,
-        ``type``: charge, refund, stripe_fee, application_fee_refund, payment_failure_refund,
-        refund_failure or adjustment (``OTHER``) by kind. A refund or refund-failure entry also
-        gets its refund ``source_ref`` (failed for a failure), on a charge created at
-        ``charge_created_at`` (so ``expand[]=data.source.charge`` finds the date); without it the
-        refund has no charge. The payout's own ``payout`` transaction is listed too, as on Stripe.
+        ``exchange_rate`` the entry's (CCY-1), ``type``: charge, refund, stripe_fee,
+        application_fee_refund, payment_failure_refund, refund_failure or adjustment (``OTHER``;
+        a dispute's withdrawal or reinstatement, with its ``reporting_category``) by kind. A
+        dispute entry also gets its dispute ``source_ref`` on a charge ``ch_of_<dispute>`` (dated
+        ``charge_created_at``, else the arrival), its transactions being the dispute's own. A
+        refund or refund-failure entry also gets its refund ``source_ref`` (failed for a failure),
+        on a charge created at ``charge_created_at`` (so ``expand[]=data.source.charge`` finds the
+        date); without it the refund has no charge. The payout's own ``payout`` transaction is
+        listed too, as on Stripe.
         """
         for payout in payouts:
             arrival = _unix(payout.arrival_at, 0)
@@ -344,6 +366,9 @@ class StripeStandIn(StandIn):
                 txn_type = _TXN_TYPE_OF_KIND[entry.kind]
                 if entry.kind in _REFUND_SOURCED and entry.source_ref not in self.refunds:
                     self._seed_refund_of_entry(entry, arrival)
+                if entry.kind in _DISPUTE_CATEGORY:
+                    txn_ids.append(self._seed_dispute_entry(entry, arrival)["id"])
+                    continue
                 txn = self.add_balance_transaction(
                     txn_type,
                     entry.amount,
@@ -351,6 +376,7 @@ class StripeStandIn(StandIn):
                     created=arrival,
                     txn_id=entry.entry_id,
                     description=entry.description or None,
+                    exchange_rate=entry.exchange_rate,
                 )
                 txn_ids.append(txn["id"])
             self.add_payout(
@@ -359,6 +385,40 @@ class StripeStandIn(StandIn):
                 payout_id=payout.payout_id,
                 balance_transactions=txn_ids,
             )
+
+    def _seed_dispute_entry(self, entry: rc.BalanceEntry, arrival: int) -> Json:
+        """The dispute's withdrawal or reinstatement transaction for a payout's entry."""
+        minor = stripe_minor(abs(entry.amount))
+        if entry.source_ref not in self.disputes:
+            charge_id = f"ch_of_{entry.source_ref}"
+            if charge_id not in self.charges:
+                self.add_charge(
+                    abs(entry.amount),
+                    charge_id=charge_id,
+                    created=entry.charge_created_at or arrival,
+                )
+            withdraw = entry.kind is rc.BalanceEntryKind.DISPUTE
+            self.add_dispute(
+                charge_id,
+                minor,
+                dispute_id=entry.source_ref,
+                created=arrival,
+                fee=0,
+                withdraw=withdraw,
+                withdrawal_txn_id=entry.entry_id if withdraw else None,
+            )
+            if withdraw:
+                return self.balance_transactions[entry.entry_id]
+        dispute = self.disputes[entry.source_ref]
+        if entry.kind is rc.BalanceEntryKind.DISPUTE:
+            self.withdraw_dispute_funds(entry.source_ref, at=arrival, fee=0, txn_id=entry.entry_id)
+        else:
+            if not dispute["balance_transactions"]:  # reinstated funds were withdrawn before
+                self.withdraw_dispute_funds(entry.source_ref, at=arrival, fee=0)
+            self.win_dispute(
+                entry.source_ref, at=arrival, fee_refunded=False, txn_id=entry.entry_id
+            )
+        return self.balance_transactions[entry.entry_id]
 
     def _seed_refund_of_entry(self, entry: rc.BalanceEntry, arrival: int) -> None:
         failed = entry.kind is rc.BalanceEntryKind.REFUND_FAILURE
@@ -577,8 +637,14 @@ class StripeStandIn(StandIn):
         description: str | None = None,
         payout: str | None = None,
         status: str = "available",
+        exchange_rate: Decimal | None = None,
+        reporting_category: str | None = None,
     ) -> Json:
-        """Store a balance transaction (``amount`` signed: money out is negative)."""
+        """Store a balance transaction (``amount`` signed: money out is negative).
+
+        ``exchange_rate``: the rate Stripe converted the source's currency at into ``amount``'s
+        (CCY-1); ``reporting_category`` overrides the type's usual one.
+        """
         minor, currency = _minor(amount)
         fee_minor = stripe_minor(fee) if fee is not None else 0
         txn = self._add_txn(
@@ -591,6 +657,8 @@ class StripeStandIn(StandIn):
             description=description,
             status=status,
             txn_id=txn_id,
+            exchange_rate=exchange_rate,
+            reporting_category=reporting_category,
         )
         if payout is not None:
             self.payout_of_transaction[txn["id"]] = payout
@@ -608,6 +676,9 @@ class StripeStandIn(StandIn):
         description: str | None = None,
         status: str = "available",
         txn_id: str | None = None,
+        reporting_category: str | None = None,
+        exchange_rate: Decimal | None = None,
+        fee_description: str = "Stripe processing fees",
     ) -> Json:
         txn_id = txn_id or self.new_id("txn")
         if txn_id in self.balance_transactions:
@@ -622,6 +693,9 @@ class StripeStandIn(StandIn):
             source=source,
             description=description,
             status=status,
+            reporting_category=reporting_category,
+            exchange_rate=exchange_rate,
+            fee_description=fee_description,
         )
         self.balance_transactions[txn_id] = txn
         return txn
@@ -844,7 +918,7 @@ class StripeStandIn(StandIn):
         ``v1`` is the hex HMAC-SHA256 of ``"{timestamp}.{body}"`` keyed by the endpoint secret.
         """
         payload = self.events[event] if isinstance(event, str) else event
-        body = json.dumps(payload, indent=2).encode()
+        body = render_json(payload, indent=2).encode()
         signed = str(timestamp).encode() + b"." + body
         digest = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
         return body, f"t={timestamp},v1={digest}"
@@ -984,7 +1058,7 @@ class StripeStandIn(StandIn):
             "Stripe-Version": version,
             "Content-Type": "application/json",
         }
-        return httpx.Response(200, headers=headers, content=json.dumps(payload).encode())
+        return httpx.Response(200, headers=headers, content=render_json(payload).encode())
 
     def _dispatch(self, request: httpx.Request, request_id: str, version: str) -> httpx.Response:
         path = request.url.path.rstrip("/")
@@ -1013,6 +1087,7 @@ class StripeStandIn(StandIn):
                 "events": self._list_events,
                 "payouts": self._list_payouts,
                 "balance_transactions": self._list_balance_transactions,
+                "disputes": self._list_disputes,
             }.get(parts[1])
             if handler is not None:
                 return self._ok(handler(query, path), request_id, version)
@@ -1025,6 +1100,7 @@ class StripeStandIn(StandIn):
                 "payouts": ("payout", self.payouts),
                 "balance_transactions": ("balance_transaction", self.balance_transactions),
                 "customers": ("customer", self.customers),
+                "disputes": ("dispute", self.disputes),
             }
             if parts[1] in stores:
                 kind, store = stores[parts[1]]
@@ -1174,6 +1250,7 @@ class StripeStandIn(StandIn):
     def _lookup(self, object_id: str) -> Json | None:
         for store in (
             self.refunds,
+            self.disputes,
             self.charges,
             self.payment_intents,
             self.balance_transactions,
@@ -1267,6 +1344,19 @@ class StripeStandIn(StandIn):
             and (not patterns or any(_event_matches(event["type"], p) for p in patterns))
         ]
         return self._page(items, params, url, "event")
+
+    def _list_disputes(self, params: Json, url: str) -> Json:
+        self._only(params, _LIST_PARAMS | {"charge", "payment_intent"})
+        created = self._range(params, "created")
+        charge, intent = params.get("charge"), params.get("payment_intent")
+        items = [
+            dispute
+            for dispute in self.disputes.values()
+            if created(dispute["created"])
+            and (charge is None or dispute["charge"] == charge)
+            and (intent is None or dispute["payment_intent"] == intent)
+        ]
+        return self._page(items, params, url, "dispute")
 
     def _list_payouts(self, params: Json, url: str) -> Json:
         self._only(params, _LIST_PARAMS | {"arrival_date", "destination", "status"})

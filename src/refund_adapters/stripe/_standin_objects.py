@@ -1,15 +1,17 @@
 """Stripe object shapes for the stand-in: plain JSON dicts as the Stripe API returns them.
 
 Intent: one builder per Stripe object the refund flows read (charge, payment intent, refund,
-balance transaction, payout, event, customer, list, error), each producing every field the API
-version ``2023-08-16`` spec marks required plus the fields the current API adds (checked against
-Stripe's published 2026 fixtures by ``tests/stripe_contract.py``). Amounts are integers in
-Stripe's minor unit (the caller converts with :func:`._wire.stripe_minor`, the adapter's own
-function), currencies lowercase ISO codes, times Unix seconds, as on the wire.
+dispute, balance transaction, payout, event, customer, list, error), each producing every field
+the API version ``2023-08-16`` spec marks required plus the fields the current API adds
+(checked against Stripe's published 2026 fixtures by ``tests/stripe_contract.py``). Amounts are
+integers in Stripe's minor unit (the caller converts with :func:`._wire.stripe_minor`, the
+adapter's own function), currencies lowercase ISO codes, times Unix seconds, as on the wire.
 """
 
 from __future__ import annotations
 
+import json
+from decimal import Decimal
 from typing import Any
 
 __all__ = [
@@ -17,12 +19,14 @@ __all__ = [
     "balance_transaction_object",
     "charge_object",
     "customer_object",
+    "dispute_object",
     "error_body",
     "event_object",
     "list_object",
     "payment_intent_object",
     "payout_object",
     "refund_object",
+    "render_json",
 ]
 
 Json = dict[str, Any]
@@ -313,15 +317,24 @@ def balance_transaction_object(
     source: str | None,
     description: str | None,
     status: str,
+    reporting_category: str | None = None,
+    exchange_rate: Decimal | None = None,
+    fee_description: str = "Stripe processing fees",
 ) -> Json:
-    """A balance transaction; ``net`` is ``amount - fee`` and the fee is one Stripe fee line."""
+    """A balance transaction; ``net`` is ``amount - fee`` and the fee is one Stripe fee line.
+
+    ``exchange_rate`` is set when the money was converted into ``currency`` (the settlement
+    currency): the source amount times the rate is ``amount``. ``reporting_category`` defaults
+    to the one Stripe gives ``txn_type``; an ``adjustment`` is ``dispute`` or
+    ``dispute_reversal`` when a dispute moved the money.
+    """
     fee_details = (
         [
             {
                 "amount": fee,
                 "application": None,
                 "currency": currency,
-                "description": "Stripe processing fees",
+                "description": fee_description,
                 "type": "stripe_fee",
             }
         ]
@@ -337,14 +350,84 @@ def balance_transaction_object(
         "created": created,
         "currency": currency,
         "description": description,
-        "exchange_rate": None,
+        "exchange_rate": exchange_rate,
         "fee": fee,
         "fee_details": fee_details,
         "net": amount - fee,
-        "reporting_category": REPORTING_CATEGORY.get(txn_type, txn_type),
+        "reporting_category": reporting_category or REPORTING_CATEGORY.get(txn_type, txn_type),
         "source": source,
         "status": status,
         "type": txn_type,
+    }
+
+
+def dispute_object(
+    dispute_id: str,
+    *,
+    amount: int,
+    currency: str,
+    created: int,
+    charge: str,
+    payment_intent: str | None,
+    status: str,
+    reason: str,
+    balance_transactions: list[Json],
+) -> Json:
+    """A card dispute; ``balance_transactions`` are the funds withdrawn and reinstated, if any."""
+    evidence_fields = [
+        "access_activity_log",
+        "billing_address",
+        "cancellation_policy",
+        "cancellation_policy_disclosure",
+        "cancellation_rebuttal",
+        "customer_communication",
+        "customer_email_address",
+        "customer_name",
+        "customer_purchase_ip",
+        "customer_signature",
+        "duplicate_charge_documentation",
+        "duplicate_charge_explanation",
+        "duplicate_charge_id",
+        "product_description",
+        "receipt",
+        "refund_policy",
+        "refund_policy_disclosure",
+        "refund_refusal_explanation",
+        "service_date",
+        "service_documentation",
+        "shipping_address",
+        "shipping_carrier",
+        "shipping_date",
+        "shipping_documentation",
+        "shipping_tracking_number",
+        "uncategorized_file",
+        "uncategorized_text",
+    ]
+    return {
+        "id": dispute_id,
+        "object": "dispute",
+        "amount": amount,
+        "balance_transactions": balance_transactions,
+        "charge": charge,
+        "created": created,
+        "currency": currency,
+        "evidence": dict.fromkeys(evidence_fields),
+        "evidence_details": {
+            "due_by": created + 14 * 86_400,
+            "has_evidence": False,
+            "past_due": False,
+            "submission_count": 0,
+        },
+        "is_charge_refundable": not balance_transactions,
+        "livemode": False,
+        "metadata": {},
+        "payment_intent": payment_intent,
+        "payment_method_details": {
+            "card": {"brand": "visa", "network_reason_code": "10.4"},
+            "type": "card",
+        },
+        "reason": reason,
+        "status": status,
     }
 
 
@@ -440,3 +523,27 @@ def error_body(
         error["param"] = param
     error["request_log_url"] = f"https://dashboard.stripe.com/test/logs/{request_id}"
     return {"error": error}
+
+
+def render_json(payload: object, *, indent: int | None = None) -> str:
+    """JSON as Stripe writes it: Decimals (exchange rates) as exact number literals.
+
+    The stand-in keeps rates as Decimals, never floats; each is written with its own digits.
+    """
+    marks: dict[str, str] = {}
+
+    def mark(value: object) -> object:
+        if isinstance(value, Decimal):
+            if not value.is_finite():
+                raise ValueError(f"{value} cannot be written as a JSON number")
+            token = f"__decimal_{len(marks)}__"
+            marks[token] = format(value, "f")
+            return token
+        if isinstance(value, float):
+            raise TypeError("floats are never written: the stand-in keeps Decimals")
+        raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+    text = json.dumps(payload, indent=indent, default=mark)
+    for token, literal in marks.items():
+        text = text.replace(f'"{token}"', literal)
+    return text

@@ -15,8 +15,10 @@ saying what was wrong, never echoing a secret or a signature.
 an event more than once; an ID counts once the caller acknowledges it) and maps accepted events
 to our source events where no API call is needed; refunds it names should be read again through
 :meth:`refund_adapters.stripe.StripeRefundSource.refund`, which gives the current state and the
-charge's date. The memory is bounded and per process: the engine's journal (keyed by the refund
-or failure ID) is the durable deduplication; the inbox only spares repeated work.
+charge's date, and disputes (``charge.dispute.*``, DSP-1) through
+:meth:`refund_adapters.stripe.StripeRefundSource.dispute`. The memory is bounded and per
+process: the engine's journal (keyed by the refund or failure ID) is the durable deduplication;
+the inbox only spares repeated work.
 """
 
 from __future__ import annotations
@@ -33,8 +35,8 @@ import attrs
 
 import refund_core as rc
 
-from ._refunds import source_event_from
-from ._wire import StripeEvent, StripeRefund, read
+from ._refunds import DISPUTE_EVENTS, source_event_from
+from ._wire import StripeDispute, StripeEvent, StripeRefund, decode, read
 
 __all__ = [
     "DEFAULT_TOLERANCE_S",
@@ -161,7 +163,9 @@ class WebhookDelivery:
 
     ``duplicate``: the event ID was seen before (nothing to do). ``source_event``: the event
     mapped without an API call (a failed payment, a failed or canceled refund). ``refund_id``:
-    a refund to read again through the API for its current state and charge date.
+    a refund to read again through the API for its current state and charge date;
+    ``dispute_id`` likewise a dispute (a withdrawal is decided like a refund, DSP-1; a
+    reinstatement changes no record, DSP-2, so reading it again finds the dispute synced).
     """
 
     event_id: str
@@ -169,6 +173,7 @@ class WebhookDelivery:
     duplicate: bool
     source_event: rc.SourceEvent | None = None
     refund_id: str | None = None
+    dispute_id: str | None = None
 
 
 class WebhookInbox:
@@ -207,15 +212,20 @@ class WebhookInbox:
         if event.id in self._seen:
             self._seen.move_to_end(event.id)
             return WebhookDelivery(event.id, event.type, duplicate=True)
-        refund_id = None
+        refund_id = dispute_id = None
         if event.type in _REFUND_EVENTS:
             refund_id = read(event.object, StripeRefund, where=f"event {event.id} data.object").id
+        if event.type in DISPUTE_EVENTS:
+            dispute_id = decode(
+                event.object, StripeDispute, endpoint="webhook", path="$.data.object"
+            ).id
         return WebhookDelivery(
             event.id,
             event.type,
             duplicate=False,
             source_event=source_event_from(event),
             refund_id=refund_id,
+            dispute_id=dispute_id,
         )
 
     def acknowledge(self, delivery: WebhookDelivery) -> None:

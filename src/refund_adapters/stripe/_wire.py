@@ -39,14 +39,18 @@ import cattrs.gen
 
 import refund_core as rc
 
+from .._decode import structure
+
 __all__ = [
     "StripeBalanceTransaction",
     "StripeCharge",
+    "StripeDispute",
     "StripeEvent",
     "StripeFeeDetail",
     "StripePayloadError",
     "StripePayout",
     "StripeRefund",
+    "decode",
     "read",
     "stripe_exponent",
     "stripe_minor",
@@ -237,6 +241,7 @@ class StripeBalanceTransaction:
     source: str | dict[str, Any] | None = None
     fee_details: tuple[StripeFeeDetail, ...] = ()
     reporting_category: str | None = None
+    exchange_rate: Decimal | None = None
 
     @property
     def source_id(self) -> str | None:
@@ -245,6 +250,33 @@ class StripeBalanceTransaction:
             value = self.source.get("id")
             return value if isinstance(value, str) else None
         return self.source
+
+
+@attrs.frozen
+class StripeDispute:
+    """A dispute (``dp_``/``du_``) of a charge, with the balance transactions that moved it.
+
+    ``balance_transactions`` withdrew and reinstated its funds; none while it is an inquiry.
+    """
+
+    id: str
+    amount: int
+    currency: str
+    created: int
+    status: str
+    charge: str | StripeCharge | None = None
+    reason: str | None = None
+    balance_transactions: tuple[StripeBalanceTransaction, ...] = ()
+
+    @property
+    def charge_id(self) -> str | None:
+        """The disputed charge's ID, expanded or not."""
+        return self.charge.id if isinstance(self.charge, StripeCharge) else self.charge
+
+    @property
+    def funds_withdrawn(self) -> bool:
+        """Whether Stripe took the disputed funds from the balance (DSP-1)."""
+        return any(txn.amount < 0 for txn in self.balance_transactions)
 
 
 def _id_of(value: Any, _type: object) -> str | None:
@@ -270,6 +302,18 @@ def _strict_int(value: Any, _type: object) -> int:
     return value
 
 
+def _rate(value: Any, _type: object) -> Decimal | None:
+    """An exchange rate: a JSON number read as a Decimal (the client parses fractions so)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, Decimal | int):
+        raise ValueError(f"expected an exact number, got {type(value).__name__} {value!r}")
+    rate = Decimal(value)
+    if not rate.is_finite() or rate <= 0:
+        raise ValueError(f"expected a positive exchange rate, got {value!r}")
+    return rate
+
+
 def _make_converter() -> cattrs.Converter:
     # Private and tolerant of unknown keys; strict about the types of the fields we read.
     conv = cattrs.Converter(forbid_extra_keys=False)
@@ -279,6 +323,7 @@ def _make_converter() -> cattrs.Converter:
         lambda t: t == (str | None), lambda v, t: None if v is None else _strict_str(v, t)
     )
     conv.register_structure_hook_func(lambda t: t == dict[str, Any], _raw_object)
+    conv.register_structure_hook_func(lambda t: t == (Decimal | None), _rate)
 
     def charge_or_id(value: Any, _type: object) -> str | StripeCharge | None:
         if value is None or isinstance(value, str):
@@ -341,3 +386,12 @@ def read(payload: Any, cls: type[T], *, where: str) -> T:
         raise StripePayloadError(f"unreadable Stripe {cls.__name__}: {details}") from exc
     except (ValueError, TypeError) as exc:
         raise StripePayloadError(f"{where}: unreadable Stripe {cls.__name__}: {exc}") from exc
+
+
+def decode(payload: Any, cls: type[T], *, endpoint: str, path: str = "$") -> T:
+    """Structure one Stripe object through the shared decoding boundary (``_decode``).
+
+    Errors are :class:`refund_adapters._decode.UpstreamDataError` naming the endpoint and the
+    JSON path; new readers (disputes) use this rather than :func:`read`.
+    """
+    return structure(_CONVERTER, payload, cls, service="stripe", endpoint=endpoint, path=path)
