@@ -23,6 +23,8 @@ EXPECTED_RULES = {
     "netsuite-split-shipment-cash-sale.json": {"NSC-2", "NSC-3", "NSC-5"},
     "netsuite-jpy-zero-decimal.json": {"NSC-3", "NSC-4", "NSC-5"},
     "outgoing-shopify-gift-card.json": {"NSC-7", "NSC-8"},
+    "netsuite-incoming-gift-card.json": {"NSC-3", "NSC-8", "SHP-1"},
+    "stripe-dispute-won-and-payout.json": {"DSP-1", "DSP-2", "STC-6", "STC-13"},
 }
 
 

@@ -8,6 +8,7 @@ unions of records as objects tagged with ``"type"``. Unknown keys and wrong type
 
 import json
 import re
+import typing
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
@@ -99,6 +100,10 @@ def _exactly(kind: type[T]) -> Any:
 _JSON_NAMES: dict[type, str] = {str: "a string", int: "an integer", bool: "true or false"}
 
 
+def _is_frozenset(hint: Any) -> bool:
+    return hint is frozenset or typing.get_origin(hint) is frozenset
+
+
 def _make_converter() -> cattrs.Converter:
     conv = cattrs.Converter(forbid_extra_keys=True, detailed_validation=True)
     # cattrs would coerce (str(3), int("3"), bool("no")); a document must say what it means.
@@ -114,8 +119,9 @@ def _make_converter() -> cattrs.Converter:
     conv.register_unstructure_hook(
         Money, lambda value: {"amount": str(value.amount), "currency": value.currency.code}
     )
-    conv.register_unstructure_hook(
-        frozenset, lambda value: sorted(conv.unstructure(v) for v in value)
+    # Sets travel as sorted lists, bare or typed (``frozenset[Direction]``).
+    conv.register_unstructure_hook_func(
+        _is_frozenset, lambda value: sorted(conv.unstructure(v) for v in value)
     )
     for union in (Action, Outcome, ScenarioEvent, ScenarioOutcome):
         configure_tagged_union(union, conv, tag_generator=_tag, tag_name="type")

@@ -230,7 +230,7 @@ def _settled_choice(
     return CreditChoice(
         lines=(*settled.lines, *extra_lines),
         shipping=shipping,
-        rule_ids=(*rule_ids, *settled.rule_ids),
+        rule_ids=tuple(dict.fromkeys((*rule_ids, *settled.rule_ids))),
         explanation=explanation + settled.explanation(),
     )
 
