@@ -42,20 +42,22 @@ def rig(
     concurrency_limit: int = 5,
     policy: RetryPolicy | None = None,
     auth: httpx.Auth | None = None,
-    pause_s: float = 0.0,
+    backoff_scale: float = 0.0,
     **standin_options: Any,
 ) -> Rig:
     """The adapter over a stand-in seeded with ``snapshot``; backoff waits are recorded only.
 
-    ``pause_s`` makes each backoff yield that long instead, for tests of contention.
+    ``backoff_scale`` makes each backoff really wait that fraction of the policy's wait, for tests
+    of contention: the waits still grow with the attempts, as the policy's do, so a request
+    retried against a busy account is not starved by ones that started later.
     """
     standin = NetSuiteStandIn.from_snapshot(snapshot, **standin_options)
     sleeps: list[float] = []
 
     async def sleep(seconds: float) -> None:
         sleeps.append(seconds)
-        if pause_s:  # let other requests finish, without waiting the real backoff
-            await asyncio.sleep(pause_s)
+        if backoff_scale:  # let other requests finish, without waiting the whole backoff
+            await asyncio.sleep(seconds * backoff_scale)
 
     make: Callable[[], httpx.AsyncClient] = lambda: httpx.AsyncClient(  # noqa: E731
         transport=standin.transport()

@@ -87,7 +87,9 @@ def test_concurrency_limit_is_never_exceeded() -> None:
 def test_a_limit_lower_than_ours_is_met_by_retrying_its_429s() -> None:
     """When the account allows fewer requests than our limiter, its 429s are retried to success."""
     snapshot = rich_snapshot()
-    setup = rig(snapshot, concurrency_limit=6, policy=RetryPolicy(max_attempts=30), pause_s=0.003)
+    setup = rig(
+        snapshot, concurrency_limit=6, policy=RetryPolicy(max_attempts=30), backoff_scale=0.02
+    )
     setup.standin.faults.concurrency_limit = 2
     setup.standin.faults.latency_s = 0.001
 
