@@ -24,6 +24,7 @@ EXPECTED_RULES = {
     "netsuite-jpy-zero-decimal.json": {"NSC-3", "NSC-4", "NSC-5"},
     "outgoing-shopify-gift-card.json": {"NSC-7", "NSC-8"},
     "netsuite-incoming-gift-card.json": {"NSC-3", "NSC-8", "SHP-1"},
+    "stripe-taxed-partial-refunds.json": {"STC-14", "TAX-2", "TAX-3"},
     "stripe-dispute-won-and-payout.json": {"DSP-1", "DSP-2", "STC-6", "STC-13"},
 }
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -136,6 +137,22 @@ def test_netsuite_needs_its_undeposited_funds_account() -> None:
     del table["undeposited_funds_account"]
     with pytest.raises(rc.ConfigurationError, match="undeposited_funds_account"):
         _build("ledger", table, ENV)
+
+
+def test_netsuite_takes_its_tax_codes_and_rounding_from_the_table() -> None:
+    """Tax code rates come as exact text; a float or an unknown rounding is refused (TAX-1)."""
+    table = {
+        **TABLES[("ledger", "netsuite")],
+        "tax_codes": {"-8": "8.25"},
+        "tax_rounding": "round_down",
+    }
+    ledger = _build("ledger", table, ENV)
+    assert ledger.tax_codes == {"-8": Decimal("8.25")}
+    assert ledger.tax_rounding is rc.TaxRounding.ROUND_DOWN
+    with pytest.raises(rc.ConfigurationError, match=r"tax_codes\.-8"):
+        _build("ledger", {**table, "tax_codes": {"-8": 8.25}}, ENV)
+    with pytest.raises(rc.ConfigurationError, match="tax_rounding"):
+        _build("ledger", {**table, "tax_rounding": "bankers"}, ENV)
 
 
 def test_an_unknown_amazon_region_is_a_configuration_error() -> None:

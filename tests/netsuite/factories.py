@@ -76,6 +76,8 @@ def rig(
         undeposited_funds_account=standin.undeposited_funds_account,
         currencies=standin.currency_ids,
         in_list_limit=in_list_limit,
+        tax_codes=standin.tax_rates,
+        tax_rounding=standin.tax_rounding,
     )
     return Rig(standin, ledger, client, sleeps)
 
@@ -120,8 +122,9 @@ def rich_snapshot() -> rc.LedgerSnapshot:
 
     Order SO-1 (gift card tender, shipping) is billed by INV-1 and CS-1, has a customer deposit,
     an RMA and credit records (one synced out, one made by a sync); PAY-1 is applied to INV-1
-    and partly refunded; deposit DP-1 took PAY-2 and the customer refund with fee lines. SO-9
-    is a JPY order (zero decimals) with a failed payment.
+    and partly refunded; INV-1 is taxed (8.25 % under the default tax code); deposit DP-1 took
+    PAY-2 and the customer refund with fee lines. SO-9 is a JPY order (zero decimals) with a
+    failed payment.
     """
     from tests.builders import (  # noqa: PLC0415 - test builders, kept out of import time
         M,
@@ -132,6 +135,7 @@ def rich_snapshot() -> rc.LedgerSnapshot:
         invoice,
         order,
         payment,
+        with_tax,
     )
 
     memo = credit_memo("CM-1", "INV-1", "30.00", shipping="5.00")
@@ -207,7 +211,12 @@ def rich_snapshot() -> rc.LedgerSnapshot:
             order("SO-9", "9009", (("SKU-J", "1500", "OL-J"),), currency="JPY", customer="C-9"),
         ),
         invoices=(
-            invoice("INV-1", (("SKU-A", "100.00", "OL-1", "2"),), shipping="5.00"),
+            # Taxed as the stand-in's default tax code taxes it (8.25 %, TAX-1).
+            with_tax(
+                invoice("INV-1", (("SKU-A", "100.00", "OL-1", "2"),), shipping="5.00"),
+                "tax-1",
+                "8.25",
+            ),
             invoice(
                 "INV-9",
                 (("SKU-J", "1500", "OL-J"),),

@@ -57,4 +57,5 @@ class TestNetSuiteLedgerContractOverLoopback(TestNetSuiteLedgerContract):
             client,
             undeposited_funds_account=standin.undeposited_funds_account,
             currencies=standin.currency_ids,
+            tax_codes=standin.tax_rates,
         )

@@ -119,6 +119,7 @@ def _world(tmp_path: Path, standin: NetSuiteStandIn) -> tuple[Path, AdapterRegis
             client,
             undeposited_funds_account=standin.undeposited_funds_account,
             currencies=standin.currency_ids,
+            tax_codes=standin.tax_rates,
         )
 
     class Source:

@@ -122,6 +122,7 @@ def test_over_a_real_loopback_server() -> None:
                 NetSuiteClient(http, base_url=f"{base_url}/services/rest"),
                 undeposited_funds_account=standin.undeposited_funds_account,
                 currencies=standin.currency_ids,
+                tax_codes=standin.tax_rates,
             )
             loaded = await port.load(everything(snapshot))
             plan = rc.decide_stripe_refund(refund, loaded, settings_)
@@ -156,6 +157,7 @@ def _tba_rig(credentials: OAuth1Credentials) -> tuple[NetSuiteStandIn, NetSuiteL
         client,
         undeposited_funds_account=standin.undeposited_funds_account,
         currencies=standin.currency_ids,
+        tax_codes=standin.tax_rates,
     )
 
 

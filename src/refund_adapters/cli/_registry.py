@@ -98,10 +98,19 @@ def _netsuite_ledger(
                 f"{config.where}.currencies.{code}: expected the internal ID as text, got "
                 f"{type(currency_id).__name__}"
             )
+    tax_codes = config.option("tax_codes", dict, {})
+    for code, rate in tax_codes.items():
+        if not isinstance(rate, str):
+            raise rc.ConfigurationError(
+                f"{config.where}.tax_codes.{code}: expected the rate in percent as text "
+                f'("8.25"), got {type(rate).__name__}'
+            )
     return netsuite.NetSuiteLedger(
         client,
         undeposited_funds_account=config.option("undeposited_funds_account", str, required=True),
         currencies=currencies,
+        tax_codes=tax_codes,
+        tax_rounding=config.option("tax_rounding", str, rc.TaxRounding.ROUND_OFF.value),
     )
 
 

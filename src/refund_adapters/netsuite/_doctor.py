@@ -96,7 +96,8 @@ _TABLE_FACTS = {
     ),
 }
 
-_CREDIT_LINE = ("item", "amount", "quantity", *q.LINE_CUSTOM_COLUMNS)
+#: Credit lines say whether they are taxable, and under which code (TAX-3).
+_CREDIT_LINE = ("item", "amount", "quantity", "taxCode", "isTaxable", *q.LINE_CUSTOM_COLUMNS)
 _CREDIT_BODY = (
     "externalId",
     "memo",

@@ -137,6 +137,8 @@ class Custom(enum.StrEnum):
     ACCOUNT = "custcol_rs_account"  # credit line / other deposit line: posting account
     SOURCE_REFS = "custcol_rs_source_refs"  # other deposit line: JSON list of source IDs
     EVENT_TIME = "custbody_rs_event_time"  # refund reversal: its UTC time (tranDate is a date)
+    TAX_CODE = "custcol_rs_tax_code"  # credit line: its tax code, or the one a tax line holds
+    LINE_KIND = "custcol_rs_line_kind"  # credit line: "shipping" or "tax" (TAX-2, SHP-1)
 
 
 #: ``transaction.status`` letters of customer payments (REST ``status.id``) and what they mean.

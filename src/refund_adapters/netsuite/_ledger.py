@@ -31,6 +31,7 @@ import json
 import logging
 from collections.abc import Callable, Coroutine, Iterable, Mapping
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any, Final, TypeVar
 from urllib.parse import quote as url_quote
 
@@ -78,6 +79,10 @@ class NetSuiteLedger:
     it read back as the core's ``"undeposited_funds"``. ``currencies`` maps each ISO code the
     account uses to its currency's internal ID (Lists > Accounting > Currencies).
     ``in_list_limit`` caps the IDs of one SuiteQL IN-list (Oracle's limit is 1000).
+    ``tax_codes`` maps each tax code the account uses (the internal ID of its tax item, as
+    item lines and tax lines name it) to its rate in percent (Setup > Accounting > Tax Codes),
+    and ``tax_rounding`` is the account's tax rounding method (Set Up Taxes): the facts pack
+    holds neither, so they are configuration, as currencies are (TAX-1..3).
     """
 
     def __init__(
@@ -87,6 +92,8 @@ class NetSuiteLedger:
         undeposited_funds_account: str,
         currencies: Mapping[str, str],
         in_list_limit: int = q.MAX_IN_LIST,
+        tax_codes: Mapping[str, Decimal | str] | None = None,
+        tax_rounding: rc.TaxRounding | str = rc.TaxRounding.ROUND_OFF,
     ) -> None:
         if not isinstance(undeposited_funds_account, str) or not undeposited_funds_account.strip():
             raise rc.ConfigurationError(
@@ -115,6 +122,14 @@ class NetSuiteLedger:
                 )
         if len(set(currencies.values())) != len(currencies):
             raise rc.ConfigurationError("two currencies share one internal ID")
+        self.tax_codes = _tax_codes(tax_codes or {})
+        try:
+            self.tax_rounding = rc.TaxRounding(tax_rounding)
+        except ValueError:
+            raise rc.ConfigurationError(
+                f"tax_rounding must be one of {', '.join(m.value for m in rc.TaxRounding)}, "
+                f"got {tax_rounding!r}"
+            ) from None
         self.client = client
         self.undeposited_funds_account = undeposited_funds_account
         self.currencies = dict(currencies)
@@ -144,6 +159,8 @@ class NetSuiteLedger:
             fetched,
             undeposited_funds_account=self.undeposited_funds_account,
             currencies=self._currency_codes,
+            tax_codes=self.tax_codes,
+            tax_rounding=self.tax_rounding,
         )
 
     def _remember(self, record_id: str, type_code: object) -> None:
@@ -341,19 +358,51 @@ class NetSuiteLedger:
         self,
         action: rc.CreateCreditMemo | rc.CreateCashRefund,
     ) -> dict[str, Any]:
+        taxed = any(
+            line.tax is not None or line.kind is rc.CreditLineKind.TAX for line in action.lines
+        )
         body: dict[str, Any] = {
             "externalId": action.external_id,
             Custom.SOURCE.value: source_text(action.source),
             # shippingCost makes NetSuite's total include shipping; the custom field keeps the
             # amount readable over SuiteQL, where the facts pack has no shipping column.
             Custom.SHIPPING.value: action.shipping.amount,
-            "item": {"items": [_credit_line(line) for line in action.lines]},
+            "item": {"items": [self._credit_line(line, taxed) for line in action.lines]},
         }
         if not action.shipping.is_zero:
             body["shippingCost"] = action.shipping.amount
         if action.order_id is not None:
             body[Custom.SALES_ORDER.value] = action.order_id
         return body
+
+    def _credit_line(self, line: rc.CreditLine, taxed: bool) -> dict[str, Any]:
+        """One item line; in a record with tax, each line says whether it is taxable (TAX-3).
+
+        A taxable line names its tax code (``taxCode``, ``isTaxable``: creditMemo item lines
+        [O], cashRefund item lines by the pack's ``fields_note``) and NetSuite computes its
+        tax; every other line of such a record is sent non-taxable, so no item's default tax
+        code applies behind the plan's back. Explicit tax lines and shipping-item lines are
+        marked in ``custcol_rs_line_kind``.
+        """
+        entry = _credit_line(line)
+        if line.kind is not rc.CreditLineKind.ITEM:
+            entry[Custom.LINE_KIND.value] = line.kind.value
+        if line.tax is not None:
+            configured = self.tax_codes.get(line.tax.code)
+            if configured != line.tax.rate:
+                raise rc.InvalidInputError(
+                    f"tax code {line.tax.code} of a line of {line.item} is at "
+                    f"{line.tax.describe()}, but this ledger's tax_codes say "
+                    f"{'nothing' if configured is None else str(configured) + ' %'}"
+                )
+            entry["taxCode"] = {"id": line.tax.code}
+            entry["isTaxable"] = True
+            entry[Custom.TAX_CODE.value] = line.tax.code
+        elif taxed:
+            entry["isTaxable"] = False
+            if line.tax_code is not None:
+                entry[Custom.TAX_CODE.value] = line.tax_code
+        return entry
 
     async def _credit_memo(self, action: rc.CreateCreditMemo) -> rc.WriteReceipt:
         body = self._credit_body(action)
@@ -557,6 +606,27 @@ def _credit_line(line: rc.CreditLine) -> dict[str, Any]:
     if line.account is not None:
         entry[Custom.ACCOUNT.value] = line.account
     return entry
+
+
+def _tax_codes(codes: Mapping[str, Decimal | str]) -> dict[str, Decimal]:
+    """The configured tax codes, their rates as exact percentages (a float is refused)."""
+    rates: dict[str, Decimal] = {}
+    for code, rate in codes.items():
+        if not isinstance(code, str) or not code.strip():
+            raise rc.ConfigurationError(f"a tax code is an internal ID as text, got {code!r}")
+        if not isinstance(rate, Decimal | str):
+            raise rc.ConfigurationError(
+                f'tax code {code}: the rate is a percentage as text or Decimal ("8.25"), '
+                f"got {type(rate).__name__} {rate!r}"
+            )
+        try:
+            value = Decimal(rate)
+        except ArithmeticError:
+            raise rc.ConfigurationError(f"tax code {code}: {rate!r} is not a rate") from None
+        if not value.is_finite() or value < 0:
+            raise rc.ConfigurationError(f"tax code {code}: rate {rate!r} must be 0 or more")
+        rates[code] = value
+    return rates
 
 
 def _json_list(values: Iterable[str]) -> str:

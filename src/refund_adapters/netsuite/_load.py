@@ -13,7 +13,7 @@ one query per event:
    ``apply`` / ``payment`` / ``other`` sublists are where the facts pack documents those
    links [O]; SuiteQL holds no documented link for them), concurrently under the client's
    limiter; records they name that were not found yet start another round;
-3. one query for item lines and one for payment links.
+3. one query for item lines, one for tax lines and one for payment links.
 
 Each query is chunked by IN-list size.
 """
@@ -35,6 +35,7 @@ from ._wire import (
     HeaderRow,
     LineRow,
     LinkRow,
+    TaxLineRow,
     decode,
     decode_rows,
 )
@@ -165,10 +166,12 @@ class Loader:
         with_lines = [rid for rid, row in self.headers.items() if row.type in ITEM_LINE_SIGNS]
         payments = [rid for rid, row in self.headers.items() if row.type == TranType.PAYMENT]
         lines = await self._chunked(q.lines_query, with_lines, LineRow)
+        tax_lines = await self._chunked(q.tax_lines_query, with_lines, TaxLineRow)
         links = await self._chunked(q.links_query, payments, LinkRow)
         return Fetched(
             headers=dict(sorted(self.headers.items())),
             lines=lines,
+            tax_lines=tax_lines,
             links=links,
             refunds=self.refunds,
             applications=self.applications,

@@ -8,6 +8,16 @@ Where each value comes from, and the fact it rests on (tags of the facts pack):
 - item lines: signed per transaction type (:data:`ITEM_LINE_SIGNS`): invoice and cash-sale
   lines negative [M]; sales order, credit memo, cash refund and return authorization lines by
   [S]/[?] facts that ``refund-sync doctor`` observes on the account before the first write;
+- tax (TAX-1): a transaction's tax lines (``taxline = 'T'`` [M]: the tax code's item and the
+  amount, signed like item lines) and the configured rate of each tax code. The facts pack
+  knows no column for one item line's tax, so each line's tax is what NetSuite computes per
+  line (:func:`refund_core.line_tax`), attributed as follows: lines the library wrote name
+  their code (``custcol_rs_tax_code``); the rest of a code's tax must be, to the minor unit,
+  that code's tax on every other line (a transaction taxed under one code throughout). Tax that
+  cannot be attributed so (several codes on unmarked lines, some lines exempt, an edited amount)
+  is an :class:`~refund_adapters._decode.UpstreamDataError` naming the transaction: a refund
+  of it must not book its tax as revenue. Explicit tax lines and shipping-item lines the
+  library wrote are read back by ``custcol_rs_line_kind``;
 - a payment's invoice applications: ``Payment`` link rows [M], summed per invoice over distinct
   line pairs (link rows fan out per line pair [M]);
 - a customer refund's applications and posting account: its REST ``apply`` sublist and
@@ -45,6 +55,7 @@ from ._fields import (
     RMA_STATUS_CODES,
     UNDEPOSITED_FUNDS,
     UNMODELLED_LINE_TYPES,
+    Custom,
     TranType,
 )
 from ._wire import (
@@ -54,6 +65,7 @@ from ._wire import (
     HeaderRow,
     LineRow,
     LinkRow,
+    TaxLineRow,
 )
 
 __all__ = [
@@ -78,6 +90,10 @@ _DEPOSITED_KINDS: dict[str, rc.DepositRecordKind] = {
     TranType.PAYMENT: rc.DepositRecordKind.PAYMENT,
     TranType.CUSTOMER_REFUND: rc.DepositRecordKind.CUSTOMER_REFUND,
 }
+#: ``custcol_rs_line_kind`` values of lines that are not items of goods (TAX-2, SHP-1).
+_TAX_KIND = rc.CreditLineKind.TAX.value
+_SHIPPING_KIND = rc.CreditLineKind.SHIPPING.value
+
 #: How ``custbody_rs_event_time`` holds a moment: UTC, to the second.
 _EVENT_TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
@@ -127,6 +143,7 @@ class Fetched:
     headers: Mapping[str, HeaderRow]
     lines: Sequence[LineRow] = ()
     links: Sequence[LinkRow] = ()
+    tax_lines: Sequence[TaxLineRow] = ()
     refunds: Mapping[str, CustomerRefundRecord] = attrs.field(factory=dict)
     applications: Mapping[str, DepositApplicationRecord] = attrs.field(factory=dict)
     deposits: Mapping[str, DepositRecord] = attrs.field(factory=dict)
@@ -135,14 +152,26 @@ class Fetched:
 class _Assembler:
     """Builds records from what was fetched; one instance per snapshot."""
 
-    def __init__(self, fetched: Fetched, undeposited: str, currencies: Mapping[str, str]) -> None:
+    def __init__(
+        self,
+        fetched: Fetched,
+        undeposited: str,
+        currencies: Mapping[str, str],
+        tax_codes: Mapping[str, Decimal],
+        tax_rounding: rc.TaxRounding,
+    ) -> None:
         self.fetched = fetched
         self.headers = fetched.headers
         self.undeposited = undeposited
         self.currencies = currencies
+        self.tax_codes = tax_codes
+        self.tax_rounding = tax_rounding
         self.lines: dict[str, list[LineRow]] = defaultdict(list)
         for line in fetched.lines:
             self.lines[line.transaction].append(line)
+        self.tax_lines: dict[str, list[TaxLineRow]] = defaultdict(list)
+        for tax_line in fetched.tax_lines:
+            self.tax_lines[tax_line.transaction].append(tax_line)
         self.links: dict[str, list[LinkRow]] = defaultdict(list)
         for link in fetched.links:
             self.links[link.nextdoc].append(link)
@@ -227,8 +256,72 @@ class _Assembler:
             result.append((line, sign * line.foreignamount, quantity))
         return result
 
+    def _rate(self, code: str, where: str) -> Decimal:
+        rate = self.tax_codes.get(code)
+        if rate is None:
+            raise bad(
+                f"tax code {code} is not among the configured tax codes "
+                f"({', '.join(sorted(self.tax_codes)) or 'none'}); add it to tax_codes",
+                where,
+            )
+        return rate
+
+    def _line_taxes(
+        self, row: HeaderRow, signed: Sequence[tuple[LineRow, Decimal, Decimal | None]]
+    ) -> list[rc.LineTax | None]:
+        """Each item line's tax, attributed from the tax lines (see the module, TAX-1)."""
+        currency = self.currency(row)
+        sign = ITEM_LINE_SIGNS[TranType(row.type)]
+        zero = rc.Money.zero(currency)
+        left: dict[str, rc.Money] = {}
+        for tax_line in self.tax_lines.get(row.id, []):
+            where = f"transaction {row.id} tax line {tax_line.id}"
+            if not tax_line.item:
+                raise bad("required value missing", f"{where}.item")
+            if tax_line.foreignamount is None:
+                raise bad("required amount missing", f"{where}.foreignamount")
+            held = rc.Money(sign * tax_line.foreignamount, currency)
+            left[tax_line.item] = left.get(tax_line.item, zero) + held
+        taxes: list[rc.LineTax | None] = [None] * len(signed)
+        unmarked: list[int] = []
+        for index, (line, net, _) in enumerate(signed):
+            if line.custcol_rs_line_kind in (_TAX_KIND, _SHIPPING_KIND):
+                continue  # an explicit tax line or refunded shipping: never taxed itself
+            code = line.custcol_rs_tax_code
+            if not code:
+                unmarked.append(index)
+                continue
+            rate = self._rate(code, f"transaction {row.id} line {line.id}")
+            tax = rc.line_tax(rc.Money(net, currency), rate, self.tax_rounding)
+            taxes[index] = rc.LineTax(code, rate, tax)
+            left[code] = left.get(code, zero) - tax
+        remaining = {code: rest for code, rest in left.items() if not rest.is_zero}
+        if not remaining:
+            return taxes
+        if len(remaining) == 1 and unmarked:
+            ((code, held),) = remaining.items()
+            rate = self._rate(code, f"transaction {row.id} tax line of {code}")
+            computed = [
+                rc.line_tax(rc.Money(signed[i][1], currency), rate, self.tax_rounding)
+                for i in unmarked
+            ]
+            if rc.sum_money(computed, currency) == held:
+                for index, tax in zip(unmarked, computed, strict=True):
+                    taxes[index] = rc.LineTax(code, rate, tax)
+                return taxes
+        raise bad(
+            "its tax lines hold "
+            + ", ".join(f"{amount} of {code}" for code, amount in sorted(remaining.items()))
+            + " that its item lines do not account for at the configured rates (tax on only "
+            "some lines, several codes, or an edited amount): its tax cannot be attributed to "
+            "lines",
+            f"transaction {row.id}",
+        )
+
     def transaction_lines(self, row: HeaderRow) -> tuple[rc.TransactionLine, ...]:
         currency = self.currency(row)
+        signed = self._signed_lines(row)
+        taxes = self._line_taxes(row, signed)
         return tuple(
             rc.TransactionLine(
                 line_id=line.id,
@@ -236,23 +329,43 @@ class _Assembler:
                 quantity=quantity,
                 amount=rc.Money(amount, currency),
                 order_line_ref=line.custcol_rs_order_line_ref or None,
+                tax=tax,
             )
-            for line, amount, quantity in self._signed_lines(row)
+            for (line, amount, quantity), tax in zip(signed, taxes, strict=True)
         )
 
     def credit_lines(self, row: HeaderRow) -> tuple[rc.CreditLine, ...]:
         currency = self.currency(row)
-        return tuple(
-            rc.CreditLine(
-                item=self._item(row, line),
-                amount=rc.Money(amount, currency),
-                quantity=quantity,
-                origin_line_id=line.custcol_rs_origin_line or None,
-                order_line_ref=line.custcol_rs_order_line_ref or None,
-                account=line.custcol_rs_account or None,
+        signed = self._signed_lines(row)
+        taxes = self._line_taxes(row, signed)
+        lines = []
+        for (line, amount, quantity), tax in zip(signed, taxes, strict=True):
+            kind = line.custcol_rs_line_kind or rc.CreditLineKind.ITEM.value
+            if kind not in {k.value for k in rc.CreditLineKind}:
+                raise bad(
+                    f"unknown line kind {kind!r}",
+                    f"transaction {row.id} line {line.id}.{Custom.LINE_KIND}",
+                )
+            explicit = kind == _TAX_KIND
+            if explicit and not line.custcol_rs_tax_code:
+                raise bad(
+                    "an explicit tax line names no tax code",
+                    f"transaction {row.id} line {line.id}.{Custom.TAX_CODE}",
+                )
+            lines.append(
+                rc.CreditLine(
+                    item=self._item(row, line),
+                    amount=rc.Money(amount, currency),
+                    quantity=quantity,
+                    origin_line_id=line.custcol_rs_origin_line or None,
+                    order_line_ref=line.custcol_rs_order_line_ref or None,
+                    account=line.custcol_rs_account or None,
+                    tax=tax,
+                    kind=rc.CreditLineKind(kind),
+                    tax_code=line.custcol_rs_tax_code if explicit else None,
+                )
             )
-            for line, amount, quantity in self._signed_lines(row)
-        )
+        return tuple(lines)
 
     @staticmethod
     def _item(row: HeaderRow, line: LineRow) -> str:
@@ -549,12 +662,21 @@ class _Assembler:
 
 
 def build_snapshot(
-    fetched: Fetched, *, undeposited_funds_account: str, currencies: Mapping[str, str]
+    fetched: Fetched,
+    *,
+    undeposited_funds_account: str,
+    currencies: Mapping[str, str],
+    tax_codes: Mapping[str, Decimal] | None = None,
+    tax_rounding: rc.TaxRounding = rc.TaxRounding.ROUND_OFF,
 ) -> rc.LedgerSnapshot:
     """The snapshot of what one load fetched.
 
     ``undeposited_funds_account`` is the internal ID of the account's Undeposited Funds: a
     customer refund posted to it reads as :data:`UNDEPOSITED_FUNDS`, as the core names it;
-    ``currencies`` maps currency internal IDs to ISO codes.
+    ``currencies`` maps currency internal IDs to ISO codes; ``tax_codes`` the account's tax
+    codes (tax item internal IDs) to their rates in percent, and ``tax_rounding`` its tax
+    rounding method, with which each line's tax is attributed (see the module).
     """
-    return _Assembler(fetched, undeposited_funds_account, currencies).snapshot()
+    return _Assembler(
+        fetched, undeposited_funds_account, currencies, tax_codes or {}, tax_rounding
+    ).snapshot()

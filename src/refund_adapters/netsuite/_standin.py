@@ -9,9 +9,17 @@ behaviour, the fact and its tag. In short:
   identifier" / "Invalid search type", in NetSuite's error shape.
 - **Rows** (:mod:`._standin_store`) carry NetSuite's signs (invoice and cash-sale lines
   negative, credit lines positive, header totals signed per type), a main line per transaction
-  holding ``createdfrom``, and on invoices and cash sales the shipping, tax and cost-of-goods
-  lines NetSuite adds, flagged with ``taxline``, ``iscogs`` and ``itemtype``. Link rows exist
-  only for documented link types, in the documented direction.
+  holding ``createdfrom``, and the lines NetSuite adds, flagged with ``taxline``, ``iscogs``
+  and ``itemtype``: a tax line per tax code on records with taxed lines, and on invoices and
+  cash sales shipping and cost-of-goods lines. Link rows exist only for documented link types,
+  in the documented direction.
+- **Tax** is computed as NetSuite computes it, per line, with the core's own function
+  (:func:`refund_core.line_tax`, NetSuite Help "Setting Tax Rounding Levels, Methods, and
+  Precision Settings": Item Line Level, "tax is rounded per line"): a credit line sent with a
+  ``taxCode`` gets that code's rate and the tax NetSuite would compute, and the record totals
+  its lines, their tax and its shipping. A customer refund cannot apply more of a credit memo
+  than its total, so a plan whose credit memo NetSuite would total lower than it pays out is
+  refused.
 - **The record API** (:mod:`._standin_writes`, :mod:`._standin_rest`) accepts only the body
   fields and sublists of each record type (as under ``X-NetSuite-PropertyNameValidation:
   Error``) and only the transforms of the 2026.1 metadata; it answers records with their
@@ -56,7 +64,7 @@ __all__ = [
     "error_response",
 ]
 
-#: The tax code and rate on billing lines unless the stand-in is given others.
+#: The tax code the account has unless the stand-in is given others (8.25 %).
 DEFAULT_SALES_TAX = SalesTax()
 
 #: Internal ID of the stand-in's Undeposited Funds account unless it is given another.
@@ -97,8 +105,10 @@ class NetSuiteStandIn(RecordWrites, StandIn):
     ``2``... in order; :attr:`currency_ids` lists them for the adapter's configuration).
     ``undeposited_funds_account`` is the internal ID of its Undeposited Funds account.
     ``facts`` is what the account exposes (default: the facts pack; a test may take a column
-    or a link type away or change signs); ``sales_tax`` the tax code and rate put on billing
-    lines (``None``: no tax lines); ``cogs_rate`` the cost of inventory items as a share of
+    or a link type away or change signs); ``tax_codes`` the account's tax codes (the codes of a
+    seed's taxed lines are added) and ``tax_rounding`` its tax rounding method, with which it
+    computes each credit line's tax (:attr:`tax_rates` lists the codes for the adapter's
+    configuration); ``cogs_rate`` the cost of inventory items as a share of
     their price (cost-of-goods lines; 0: none); ``item_types`` the ``itemtype`` of items by
     internal ID (default ``InvtPart``); ``shipping_item`` the item of shipping lines.
     """
@@ -114,7 +124,8 @@ class NetSuiteStandIn(RecordWrites, StandIn):
         currencies: Iterable[str] = ("USD",),
         undeposited_funds_account: str = DEFAULT_UNDEPOSITED_FUNDS_ACCOUNT,
         facts: StandInFacts = DEFAULT_FACTS,
-        sales_tax: SalesTax | None = DEFAULT_SALES_TAX,
+        tax_codes: Iterable[SalesTax] = (DEFAULT_SALES_TAX,),
+        tax_rounding: rc.TaxRounding = rc.TaxRounding.ROUND_OFF,
         cogs_rate: Decimal = Decimal("0.40"),
         item_types: Mapping[str, str] | None = None,
         shipping_item: str = "ship-1",
@@ -129,7 +140,8 @@ class NetSuiteStandIn(RecordWrites, StandIn):
         self._clock = clock
         self.store = Store(
             facts,
-            sales_tax=sales_tax,
+            tax_codes=tax_codes,
+            tax_rounding=tax_rounding,
             cogs_rate=cogs_rate,
             item_types=item_types or {},
             shipping_item=shipping_item,
@@ -173,6 +185,17 @@ class NetSuiteStandIn(RecordWrites, StandIn):
         """ISO code -> internal ID of every currency set up in the account."""
         with self.store.lock:
             return dict(self.store.currencies)
+
+    @property
+    def tax_rates(self) -> dict[str, Decimal]:
+        """Tax code -> rate in percent of every tax code set up in the account."""
+        with self.store.lock:
+            return dict(self.store.tax_codes)
+
+    @property
+    def tax_rounding(self) -> rc.TaxRounding:
+        """The account's tax rounding method."""
+        return self.store.tax_rounding
 
     def new_id(self, external_id: str | None) -> str:
         """A new internal ID (from ``internal_id_for`` when given an external ID)."""

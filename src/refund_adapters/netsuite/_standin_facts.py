@@ -288,8 +288,13 @@ SUBLIST_FIELDS: Mapping[tuple[str, str], frozenset[str]] = {
     ("depositApplication", "apply"): frozenset({"doc", "apply", "amount", "line", "type"}),
     ("deposit", "payment"): frozenset({"id", "deposit", "paymentAmount", "type.id"}),
     ("deposit", "other"): frozenset({"account", "amount", "memo", "line"}),
-    ("creditMemo", "item"): frozenset({"item", "amount", "quantity", "line"}),
-    ("cashRefund", "item"): frozenset({"item", "amount", "quantity", "line"}),
+    # taxCode and isTaxable: creditMemo-itemElement [O]; cashRefund's fields_note lists both.
+    ("creditMemo", "item"): frozenset(
+        {"item", "amount", "quantity", "line", "taxCode", "isTaxable"}
+    ),
+    ("cashRefund", "item"): frozenset(
+        {"item", "amount", "quantity", "line", "taxCode", "isTaxable"}
+    ),
 }
 
 #: Transforms of the 2026.1 REST metadata (``records.json`` ``transforms``) [O].
@@ -345,6 +350,8 @@ def _custom_on() -> Mapping[str, frozenset[str]]:
         ),
         Custom.ORIGIN_LINE: credit,
         Custom.ACCOUNT: (*credit, "deposit"),
+        Custom.TAX_CODE: credit,
+        Custom.LINE_KIND: credit,
         Custom.SOURCE_REFS: ("deposit",),
     }
     return {field.value: frozenset(types) for field, types in body.items()}

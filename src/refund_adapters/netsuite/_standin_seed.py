@@ -124,8 +124,14 @@ class Seeder:
             **values,
         }
 
-    @staticmethod
-    def _lines(lines: Iterable[rc.TransactionLine]) -> list[LineSpec]:
+    def _tax(self, tax: rc.LineTax | None) -> tuple[str, Decimal, Decimal] | None:
+        """A line's tax as the store keeps it; its code is set up in the account."""
+        if tax is None:
+            return None
+        self.store.register_tax_code(tax.code, tax.rate)
+        return tax.code, tax.rate, tax.amount.amount
+
+    def _lines(self, lines: Iterable[rc.TransactionLine]) -> list[LineSpec]:
         return [
             LineSpec(
                 line.line_id,
@@ -133,12 +139,12 @@ class Seeder:
                 line.amount.amount,
                 line.quantity,
                 {Custom.ORDER_LINE_REF.value: line.order_line_ref},
+                tax=self._tax(line.tax),
             )
             for line in lines
         ]
 
-    @staticmethod
-    def _credit_lines(lines: Iterable[rc.CreditLine]) -> list[LineSpec]:
+    def _credit_lines(self, lines: Iterable[rc.CreditLine]) -> list[LineSpec]:
         return [
             LineSpec(
                 str(number),
@@ -149,7 +155,12 @@ class Seeder:
                     Custom.ORIGIN_LINE.value: line.origin_line_id,
                     Custom.ORDER_LINE_REF.value: line.order_line_ref,
                     Custom.ACCOUNT.value: line.account,
+                    Custom.LINE_KIND.value: None
+                    if line.kind is rc.CreditLineKind.ITEM
+                    else line.kind.value,
+                    Custom.TAX_CODE.value: line.tax.code if line.tax is not None else line.tax_code,
                 },
+                tax=self._tax(line.tax),
             )
             for number, line in enumerate(lines, start=1)
         ]

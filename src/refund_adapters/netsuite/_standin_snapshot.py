@@ -83,6 +83,12 @@ class _Reader:
         text = row.get(Custom.SOURCE.value)
         return None if text is None else parse_source(text, f"transaction {row['id']}")
 
+    def tax(self, line: dict[str, Any], row: dict[str, Any]) -> rc.LineTax | None:
+        """A line's tax as the record holds it (``taxCode``, ``taxRate1``, ``tax1Amt``)."""
+        if line.get("x_taxcode") is None:
+            return None
+        return rc.LineTax(line["x_taxcode"], line["x_taxrate"], self.money(line["x_taxamt"], row))
+
     def lines(self, row: dict[str, Any]) -> tuple[rc.TransactionLine, ...]:
         sign = self.store.facts.line_signs.get(row["type"], 1)
         return tuple(
@@ -92,23 +98,32 @@ class _Reader:
                 quantity=None if line.get("quantity") is None else sign * line["quantity"],
                 amount=self.money(sign * line["foreignamount"], row),
                 order_line_ref=line.get(Custom.ORDER_LINE_REF.value),
+                tax=self.tax(line, row),
             )
             for line in self.store.item_lines(row["id"])
         )
 
     def credit_lines(self, row: dict[str, Any]) -> tuple[rc.CreditLine, ...]:
         sign = self.store.facts.line_signs.get(row["type"], 1)
-        return tuple(
-            rc.CreditLine(
-                item=line["item"],
-                amount=self.money(sign * line["foreignamount"], row),
-                quantity=None if line.get("quantity") is None else sign * line["quantity"],
-                origin_line_id=line.get(Custom.ORIGIN_LINE.value),
-                order_line_ref=line.get(Custom.ORDER_LINE_REF.value),
-                account=line.get(Custom.ACCOUNT.value),
+        lines = []
+        for line in self.store.item_lines(row["id"]):
+            kind = rc.CreditLineKind(line.get(Custom.LINE_KIND.value) or "item")
+            lines.append(
+                rc.CreditLine(
+                    item=line["item"],
+                    amount=self.money(sign * line["foreignamount"], row),
+                    quantity=None if line.get("quantity") is None else sign * line["quantity"],
+                    origin_line_id=line.get(Custom.ORIGIN_LINE.value),
+                    order_line_ref=line.get(Custom.ORDER_LINE_REF.value),
+                    account=line.get(Custom.ACCOUNT.value),
+                    tax=self.tax(line, row),
+                    kind=kind,
+                    tax_code=line.get(Custom.TAX_CODE.value)
+                    if kind is rc.CreditLineKind.TAX
+                    else None,
+                )
             )
-            for line in self.store.item_lines(row["id"])
-        )
+        return tuple(lines)
 
     def shipping(self, row: dict[str, Any]) -> rc.Money:
         return self.optional(row, Custom.SHIPPING.value)

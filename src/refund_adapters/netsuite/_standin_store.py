@@ -8,11 +8,13 @@ SuiteQL runs against ``transaction``, ``transactionline``, ``previoustransaction
 ``x_sublist`` table: SuiteQL refuses those names (they are in no fact), as NetSuite would.
 
 :meth:`Store.add_transaction` writes a header, its main line and its item lines with the signs
-of :class:`~refund_adapters.netsuite._standin_facts.StandInFacts`, and, on invoices and cash
-sales, the lines NetSuite adds: a shipping line, a tax line per tax code, and cost-of-goods
+of :class:`~refund_adapters.netsuite._standin_facts.StandInFacts`, and the lines NetSuite adds:
+on any record with taxed lines, a tax line per tax code (``taxline = 'T'``, the tax code's
+item, the sum of its lines' tax); on invoices and cash sales a shipping line and cost-of-goods
 lines for inventory items (``taxline`` / ``iscogs`` / ``itemtype`` flagged as NetSuite flags
-them). Each item line keeps its tax code and rate (``x_taxcode``, ``x_taxrate``), the place
-the tax of a line lives until the core models tax.
+them). Each taxed item line keeps its tax code, rate and amount (``x_taxcode``, ``x_taxrate``,
+``x_taxamt``: what the REST record shows as ``taxCode``, ``taxRate1``, ``tax1Amt``, which
+SuiteQL does not serve). The record's total is its lines, their tax and its shipping.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from decimal import Decimal
 from typing import Any
 
 import attrs
+
+import refund_core as rc
 
 from ._fields import Custom, TranType
 from ._standin_facts import StandInFacts
@@ -38,6 +42,7 @@ NUMERIC_COLUMNS = frozenset(
         "quantity",
         "amount",
         "x_taxrate",
+        "x_taxamt",
         Custom.SHIPPING.value,
         Custom.SYNCED_PAYMENT.value,
         Custom.SYNCED_GIFT_CARD.value,
@@ -52,21 +57,25 @@ _BILLING = frozenset({TranType.INVOICE, TranType.CASH_SALE})
 
 @attrs.frozen
 class SalesTax:
-    """The tax code (a tax item's internal ID) and rate applied to billing lines."""
+    """A tax code of the account: its tax item's internal ID and its rate in percent."""
 
     code: str = "tax-1"
-    rate: Decimal = Decimal("0.0825")
+    rate: Decimal = Decimal("8.25")
 
 
 @attrs.frozen
 class LineSpec:
-    """One item line as given (positive amounts); the store signs it."""
+    """One item line as given (positive amounts); the store signs it.
+
+    ``tax`` is the line's tax code, rate (percent) and tax amount, None for an untaxed line.
+    """
 
     line_id: str
     item: str
     amount: Decimal
     quantity: Decimal | None = None
     custom: Mapping[str, Any] = attrs.field(factory=dict)
+    tax: tuple[str, Decimal, Decimal] | None = None
 
 
 def stored(value: Any) -> Any:
@@ -96,7 +105,7 @@ CREATE TABLE transactionline (
     mainline TEXT NOT NULL DEFAULT 'F', taxline TEXT NOT NULL DEFAULT 'F',
     iscogs TEXT NOT NULL DEFAULT 'F', itemtype TEXT, item TEXT, createdfrom TEXT,
     foreignamount TEXT, quantity TEXT, memo TEXT, entity TEXT,
-    x_kind TEXT NOT NULL, x_taxcode TEXT, x_taxrate TEXT{line_columns}
+    x_kind TEXT NOT NULL, x_taxcode TEXT, x_taxrate TEXT, x_taxamt TEXT{line_columns}
 );
 CREATE TABLE previoustransactionlinelink (
     previousdoc TEXT NOT NULL, previousline INTEGER NOT NULL, previoustype TEXT NOT NULL,
@@ -122,13 +131,17 @@ class Store:
         self,
         facts: StandInFacts,
         *,
-        sales_tax: SalesTax | None,
+        tax_codes: Iterable[SalesTax],
+        tax_rounding: rc.TaxRounding,
         cogs_rate: Decimal,
         item_types: Mapping[str, str],
         shipping_item: str,
     ) -> None:
         self.facts = facts
-        self.sales_tax = sales_tax
+        self.tax_codes: dict[str, Decimal] = {}
+        for tax_code in tax_codes:
+            self.register_tax_code(tax_code.code, tax_code.rate)
+        self.tax_rounding = tax_rounding
         self.cogs_rate = cogs_rate
         self.item_types = dict(item_types)
         self.shipping_item = shipping_item
@@ -202,6 +215,23 @@ class Store:
 
     # -- writing -----------------------------------------------------------------------------
 
+    def register_tax_code(self, code: str, rate: Decimal) -> None:
+        """Set up a tax code with its rate (percent); one code has one rate."""
+        known = self.tax_codes.get(code)
+        if known is not None and known != rate:
+            raise ValueError(f"tax code {code} is at {known} %, not {rate} %")
+        self.tax_codes[code] = rate
+
+    def line_tax(self, code: str, net: Decimal, currency_code: str) -> tuple[Decimal, Decimal]:
+        """(rate, tax) NetSuite computes for a line of ``net`` under ``code``, per line.
+
+        The same function the core plans with (:func:`refund_core.line_tax`), under the
+        account's rounding method; a code the account lacks is a KeyError.
+        """
+        rate = self.tax_codes[code]
+        tax = rc.line_tax(rc.Money(net, rc.Currency(currency_code)), rate, self.tax_rounding)
+        return rate, tax.amount
+
     def currency_id(self, code: str) -> str:
         """The internal ID of a currency, set up on first use (NetSuite numbers them)."""
         if code not in self.currencies:
@@ -252,9 +282,8 @@ class Store:
         """
         sign = self.facts.line_signs.get(kind, 1)
         number = 0
-        tax = Decimal(0)
         rows: list[dict[str, Any]] = []
-        taxed = kind in _BILLING and self.sales_tax is not None and self.sales_tax.rate
+        taxes: dict[str, Decimal] = {}  # tax code -> the tax of its lines
         for line in lines:
             number += 1
             itemtype = self.item_types.get(line.item, "InvtPart")
@@ -268,11 +297,13 @@ class Store:
                 "x_kind": "item",
                 **line.custom,
             }
-            if taxed and self.sales_tax is not None:
-                row["x_taxcode"] = self.sales_tax.code
-                row["x_taxrate"] = self.sales_tax.rate
+            if line.tax is not None:
+                code, rate, amount = line.tax
+                row["x_taxcode"], row["x_taxrate"], row["x_taxamt"] = code, rate, amount
+                taxes[code] = taxes.get(code, Decimal(0)) + amount
             rows.append(row)
         items_total = sum((line.amount for line in lines), Decimal(0))
+        tax = sum(taxes.values(), Decimal(0))
         if shipping:
             number += 1
             rows.append(
@@ -285,17 +316,16 @@ class Store:
                     "x_kind": "shipping",
                 }
             )
-        if taxed and self.sales_tax is not None and lines:
-            tax = (items_total * self.sales_tax.rate).quantize(Decimal(1).scaleb(-exponent))
+        for code, amount in sorted(taxes.items()):
             number += 1
             rows.append(
                 {
                     "id": f"tax-{number}",
                     "linesequencenumber": number,
                     "taxline": "T",
-                    "item": self.sales_tax.code,
+                    "item": code,
                     "itemtype": "TaxItem",
-                    "foreignamount": sign * tax,
+                    "foreignamount": sign * amount,
                     "x_kind": "tax",
                 }
             )

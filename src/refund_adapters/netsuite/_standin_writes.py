@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+import attrs
 import httpx
 
 import refund_core as rc
@@ -250,7 +251,7 @@ class RecordWrites:
                 self._credit_line(target_rest, item, index)
                 for index, item in enumerate(sublist_items(body, "item"))
             ]
-        else:  # NetSuite copies the source's item lines into the new record
+        else:  # NetSuite copies the source's item lines, with their tax codes, into the record
             sign = self.facts.line_signs.get(source["type"], 1)
             lines = [
                 LineSpec(
@@ -261,10 +262,17 @@ class RecordWrites:
                     {
                         Custom.ORIGIN_LINE.value: line["id"],
                         Custom.ORDER_LINE_REF.value: line.get(Custom.ORDER_LINE_REF.value),
+                        Custom.TAX_CODE.value: line.get("x_taxcode"),
                     },
+                    tax=None
+                    if line.get("x_taxcode") is None
+                    else (line["x_taxcode"], Decimal(0), Decimal(0)),
                 )
                 for line in self.store.item_lines(source["id"])
             ]
+        # NetSuite computes each taxable line's tax from its code's rate, per line (TAX-2).
+        currency_code = self.store.currency_code(source.get("currency")) or "USD"
+        lines = [self._taxed(line, currency_code) for line in lines]
         shipping = Decimal(0)
         if body.get("shippingCost") is not None:
             shipping = amount_of(body["shippingCost"], "shippingCost")
@@ -275,7 +283,7 @@ class RecordWrites:
         if not lines and not shipping:
             raise Refusal(400, "USER_ERROR", "You must enter at least one line item.", "item")
         numbered = [
-            LineSpec(str(number), line.item, line.amount, line.quantity, line.custom)
+            LineSpec(str(number), line.item, line.amount, line.quantity, line.custom, line.tax)
             for number, line in enumerate(lines, start=1)
         ]
         new_id = self.new_id(external_id)
@@ -311,13 +319,37 @@ class RecordWrites:
             for name in self.line_fields_of(rest_type, "item")
             if name.startswith("custcol_") and item.get(name) is not None
         }
+        tax = None
+        taxable = item.get("isTaxable")
+        if taxable is not None and not isinstance(taxable, bool):
+            raise Refusal(
+                400, "INVALID_PARAMETER", "isTaxable must be a boolean.", f"{path}.isTaxable"
+            )
+        if item.get("taxCode") is not None and taxable is not False:
+            code = ref_id(item.get("taxCode"), f"{path}.taxCode")
+            if code not in self.store.tax_codes:
+                raise Refusal(
+                    400,
+                    "INVALID_KEY_OR_REF",
+                    f"Invalid taxCode reference key {code}.",
+                    f"{path}.taxCode",
+                )
+            tax = (code, Decimal(0), Decimal(0))  # rate and amount computed for the record
         return LineSpec(
             "",
             ref_id(item.get("item"), f"{path}.item"),
             amount,
             None if quantity is None else amount_of(quantity, f"{path}.quantity"),
             custom,
+            tax=tax,
         )
+
+    def _taxed(self, line: LineSpec, currency_code: str) -> LineSpec:
+        """The line with the tax NetSuite computes for its code, per line (TAX-2)."""
+        if line.tax is None:
+            return line
+        rate, tax = self.store.line_tax(line.tax[0], line.amount, currency_code)
+        return attrs.evolve(line, tax=(line.tax[0], rate, tax))
 
     def _refund_from(
         self, request: httpx.Request, body: dict[str, Any], source: dict[str, Any]
@@ -357,6 +389,16 @@ class RecordWrites:
             if amount <= 0:
                 raise Refusal(
                     400, "USER_ERROR", "An applied amount must be positive.", f"{path}.amount"
+                )
+            if doc["type"] == TranType.CREDIT_MEMO and amount > abs(doc["foreigntotal"]):
+                # NetSuite totals a credit memo from its lines and their tax, whatever the plan
+                # thought (TAX-2): no refund applies more of it than that total.
+                raise Refusal(
+                    400,
+                    "USER_ERROR",
+                    f"Unable to apply {amount} of credit memo {doc_id}: its total is "
+                    f"{abs(doc['foreigntotal'])}.",
+                    f"{path}.amount",
                 )
             applied.append((doc, amount))
         return applied

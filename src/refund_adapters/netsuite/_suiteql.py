@@ -49,6 +49,7 @@ __all__ = [
     "quote",
     "seed_query",
     "synced_query",
+    "tax_lines_query",
     "types_query",
     "unsynced_query",
 ]
@@ -62,7 +63,13 @@ DATE_FORMAT = "YYYY-MM-DD HH24:MI:SS"
 #: The library's custom body fields, read as ``transaction`` columns.
 BODY_CUSTOM_COLUMNS = tuple(f.value for f in Custom if f.value.startswith("custbody_"))
 #: The library's custom line fields read from ``transactionline`` (deposit lines come over REST).
-LINE_CUSTOM_COLUMNS = (Custom.ORDER_LINE_REF.value, Custom.ORIGIN_LINE.value, Custom.ACCOUNT.value)
+LINE_CUSTOM_COLUMNS = (
+    Custom.ORDER_LINE_REF.value,
+    Custom.ORIGIN_LINE.value,
+    Custom.ACCOUNT.value,
+    Custom.TAX_CODE.value,
+    Custom.LINE_KIND.value,
+)
 
 HEADER_COLUMNS = (
     "t.id",
@@ -191,6 +198,19 @@ def lines_query(transactions: Sequence[str]) -> str:
         f"WHERE tl.transaction IN {in_list(transactions)} AND tl.mainline = 'F' "
         f"AND tl.taxline = 'F' AND tl.iscogs = 'F' AND tl.itemtype IN {item_types} "
         "ORDER BY tl.transaction, tl.linesequencenumber"
+    )
+
+
+def tax_lines_query(transactions: Sequence[str]) -> str:
+    """The tax lines of the given transactions (``taxline = 'T'`` [M]): tax item and amount.
+
+    Legacy-tax accounts hold a transaction's tax on these lines, one per tax code; the facts
+    pack knows no column for a single item line's tax code or amount.
+    """
+    return (
+        "SELECT tl.transaction, tl.id, tl.item, tl.foreignamount FROM transactionline tl "
+        f"WHERE tl.transaction IN {in_list(transactions)} AND tl.mainline = 'F' "
+        "AND tl.taxline = 'T' ORDER BY tl.transaction, tl.linesequencenumber"
     )
 
 

@@ -38,6 +38,7 @@ __all__ = [
     "PaymentRecord",
     "Ref",
     "SuiteQLPageWire",
+    "TaxLineRow",
     "decode",
     "decode_rows",
 ]
@@ -137,6 +138,18 @@ class LineRow:
     custcol_rs_order_line_ref: str | None = None
     custcol_rs_origin_line: str | None = None
     custcol_rs_account: str | None = None
+    custcol_rs_tax_code: str | None = None
+    custcol_rs_line_kind: str | None = None
+
+
+@attrs.frozen
+class TaxLineRow:
+    """A tax line of a transaction (``transactionline`` with ``taxline = 'T'``)."""
+
+    transaction: str
+    id: str
+    item: str | None = None
+    foreignamount: Decimal | None = None
 
 
 @attrs.frozen
