@@ -26,7 +26,7 @@ def _incoming(account_id: str, name: str, settings: rc.RefundSettings) -> rc.Con
 def demo_passes(
     world: DemoWorld, ledger: object, storefronts: Mapping[str, object], journal: rc.Journal
 ) -> list[Callable[[], RunSummary]]:
-    """Both Stripe accounts' refunds and payouts, Amazon's refunds, then each storefront given.
+    """Both Stripe accounts' refunds and payouts, Amazon's and the EU shop's, then storefronts.
 
     ``storefronts`` maps ``"shopify"`` and/or ``"magento"`` to the storefront their outgoing
     account sends to (its declared capabilities are the account's).
@@ -53,6 +53,19 @@ def demo_passes(
         journal=journal,
     )
     passes.append(lambda: amazon.run(START))
+    shop_in = rc.StorefrontCapabilities(
+        "shopify", rc.StorefrontKind.CART, supports_store_credit=True
+    )
+    shopify_in = SyncEngine(
+        account=rc.ConnectorAccount(
+            "shopify-eu", shop_in, [rc.Direction.INCOMING], world.shopify_in_settings
+        ),
+        policy=rc.Policy.NETSUITE_CONNECTOR,
+        source=FakeRefundSource("shopify", world.shopify_in_events),
+        ledger=ledger,  # type: ignore[arg-type]
+        journal=journal,
+    )
+    passes.append(lambda: shopify_in.run(START))
     settings_of = {"shopify": world.shopify_settings, "magento": world.magento_settings}
     for name, storefront in storefronts.items():
         account = rc.ConnectorAccount(

@@ -9,10 +9,16 @@ from pathlib import Path
 
 import pytest
 
+import refund_core as rc
 from refund_adapters.cli import _render_outcome, main
 from refund_adapters.cli._config import load_config
 from refund_adapters.cli._demo import SECRETS, DemoResult, demo
-from refund_adapters.cli._demo_world import MAGENTO_ORDER, SHOPIFY_CUSTOMER, SHOPIFY_ORDER
+from refund_adapters.cli._demo_world import (
+    MAGENTO_ORDER,
+    SHOPIFY_CUSTOMER,
+    SHOPIFY_EU_ORDER,
+    SHOPIFY_ORDER,
+)
 
 CATALOGUE = (
     [f"NSC-{n}" for n in range(1, 11)]
@@ -52,14 +58,14 @@ def test_the_demo_command_exits_zero_and_says_the_second_run_created_nothing(
 
 
 def test_the_first_run_creates_records_and_the_second_nothing(ran: tuple[DemoResult, str]) -> None:
-    """Run 1 writes 20 NetSuite records and 4 storefront refunds; run 2 writes none (IDM-2)."""
+    """Run 1 writes 26 NetSuite records and 4 storefront refunds; run 2 writes none (IDM-2)."""
     result, output = ran
     first, second = _runs(output)
-    assert len(result.first.netsuite_created) == 20
+    assert len(result.first.netsuite_created) == 26
     assert result.first.storefront_writes == 4
     assert not result.second.netsuite_created
     assert result.second.storefront_writes == 0
-    assert "run 1: 20 NetSuite record(s) created, 4 storefront refund(s)" in first
+    assert "run 1: 26 NetSuite record(s) created, 4 storefront refund(s)" in first
     assert "credit memo" in first
     assert "customer refund" in first
     assert "run 2: 0 NetSuite record(s) created" in second
@@ -146,8 +152,35 @@ def test_the_demo_writes_a_configuration_without_a_single_secret(
         "stripe-us",
         "stripe-jp",
         "amazon-us",
+        "shopify-eu",
         "shopify-us",
         "magento-us",
     ]
     assert 'secret_key_env = "DEMO_STRIPE_US_KEY"' in text
     assert all(secret not in text + ran[1] for secret in SECRETS.values())
+
+
+def test_the_demo_shows_tax_a_dispute_and_an_incoming_gift_card_split(
+    ran: tuple[DemoResult, str],
+) -> None:
+    """A taxed partial refund, a dispute won after its payout, an incoming gift-card split."""
+    result, output = ran
+    first, _ = _runs(output)
+    held = result.standins.netsuite.snapshot()
+    taxed = [m for m in held.credit_memos if m.source == rc.SourceKey("stripe", "re_taxed")]
+    assert [(str(line.amount), line.tax) for m in taxed for line in m.lines] == [
+        ("46.19 USD", rc.LineTax("tax-1", Decimal("8.25"), rc.Money.of("3.81", "USD")))
+    ]
+    assert "net 46.19 USD + tax 3.81 USD (tax-1 8.25 %)" in first
+    (disputed,) = [
+        r for r in held.customer_refunds if r.source == rc.SourceKey("stripe", "dp_demo")
+    ]
+    assert disputed.memo == "Stripe dispute dp_demo"
+    assert disputed.deposit_id is not None
+    assert "Stripe dispute dp_demo won: funds reinstated" in first
+    split = [m for m in held.credit_memos if m.source == rc.SourceKey("shopify", "9001")]
+    assert [m.amount for m in split] == [rc.Money.of("25.00", "USD")]
+    assert f"gift card of order {SHOPIFY_EU_ORDER}" in first
+    assert "NOTE:" in first
+    for rule in ("TAX-2", "TAX-3", "DSP-1", "DSP-2", "NSC-8"):
+        assert rule in result.rule_ids

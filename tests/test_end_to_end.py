@@ -30,7 +30,7 @@ from refund_core.testing import (
 from tests.demo_passes import demo_passes
 from tests.netsuite.factories import normalized
 
-ACCOUNTS = ("stripe-us", "stripe-jp", "amazon-us", "shopify-us", "magento-us")
+ACCOUNTS = ("stripe-us", "stripe-jp", "amazon-us", "shopify-eu", "shopify-us", "magento-us")
 
 
 def _ns_id(external_id: str) -> str:

@@ -43,6 +43,16 @@ def _payouts(standin: StripeStandIn, since: datetime) -> list[rc.Payout]:
     return list(page.items)
 
 
+def test_a_dispute_seeded_from_the_core_lists_as_that_event() -> None:
+    """A dispute event seeded into the stand-in is listed back as the same event (DSP-1)."""
+    event = dispute("dp_s", "40.00", charge="ch_s", created="2026-05-03")
+    standin = StripeStandIn.from_events([event])
+    listed = _events(standin, at("2026-05-01"))
+    assert listed
+    assert all(attrs.evolve(e, charge_created_at=None) == event for e in listed), listed
+    assert standin.disputes["dp_s"]["balance_transactions"][0]["id"] == "txn_dp_s"
+
+
 def test_a_chargeback_is_listed_as_a_succeeded_dispute_with_its_charge() -> None:
     """A dispute whose funds were withdrawn is a succeeded dispute event of its charge (DSP-1)."""
     standin = StripeStandIn()
@@ -135,8 +145,9 @@ def test_a_payout_with_a_won_dispute_reads_withdrawal_reinstatement_and_fees() -
 
 def test_dispute_to_deposit_end_to_end() -> None:
     """A dispute synced, then its payout: Other Deposits lines, records kept (DSP-1, DSP-2)."""
-    event = dispute("dp_e", "100.00", charge="ch_1", created="2026-05-03")
-    standin = StripeStandIn.from_events([event])
+    standin = StripeStandIn()
+    standin.add_charge(M("100.00 USD"), charge_id="ch_1", created=at("2026-01-05"))
+    standin.add_dispute("ch_1", dispute_id="dp_e", created=int(at("2026-05-03").timestamp()))
     fake = FakeLedger(
         ledger(
             invoices=[invoice("INV-1", [("SKU-A", "100.00")])],

@@ -1,12 +1,12 @@
 """``refund-sync demo``: the whole sync over real HTTP, against local stand-ins, with no setup.
 
-It starts stateful stand-ins of NetSuite, two Stripe accounts, Amazon, Shopify and Magento as
-HTTP servers on 127.0.0.1, seeds them with :func:`build_world`, writes a ``refund-sync.toml``
-naming the real adapters (secrets in environment variables, never in the file), and runs
-``refund-sync sync`` through the same code path as production: the adapter registry, one
-engine and one SQLite journal per account, TBA-signed NetSuite requests, Stripe's and Shopify's
-idempotency keys. Every outcome is printed with the rules behind it. Then everything runs a
-second time, and nothing new is created.
+It starts stateful stand-ins of NetSuite, two Stripe accounts, Amazon, two Shopify shops and
+Magento as HTTP servers on 127.0.0.1, seeds them with :func:`build_world`, writes a
+``refund-sync.toml`` naming the real adapters (secrets in environment variables, never in the
+file), and runs ``refund-sync sync`` through the same code path as production: the adapter
+registry, one engine and one SQLite journal per account, TBA-signed NetSuite requests,
+Stripe's and Shopify's idempotency keys. Every outcome is printed with the rules behind it.
+Then everything runs a second time, and nothing new is created.
 """
 
 from __future__ import annotations
@@ -32,6 +32,8 @@ from ._demo_world import (
     SHOPIFY_CUSTOMER,
     SHOPIFY_ORDER,
     START,
+    TAX_CODE,
+    TAX_RATE,
     DemoWorld,
     build_world,
 )
@@ -61,16 +63,23 @@ SECRETS: Mapping[str, str] = {
     "DEMO_AMAZON_CLIENT_SECRET": "demo-lwa-client-secret",
     "DEMO_AMAZON_REFRESH_TOKEN": "Atzr|demo-refresh-token",
     "DEMO_SHOPIFY_TOKEN": "shpat_demo_token",
+    "DEMO_SHOPIFY_EU_TOKEN": "shpat_demo_eu_token",
     "DEMO_MAGENTO_TOKEN": "demo-magento-integration-token",
 }
 _AMAZON_CLIENT_ID = "amzn1.application-oa2-client.demo"
 _SHOPIFY_SHOP = "demo-shop.myshopify.com"
+_SHOPIFY_EU_SHOP = "demo-eu.myshopify.com"
 
 #: What each account syncs, in the order the demo runs them.
 PASSES: tuple[tuple[str, str], ...] = (
     ("stripe-us", "Stripe refunds and payouts -> NetSuite (Stripe Connector, USD)"),
     ("stripe-jp", "Stripe refunds and payouts -> NetSuite (Stripe Connector, JPY)"),
     ("amazon-us", "Amazon refunds -> NetSuite (NetSuite Connector, incoming)"),
+    (
+        "shopify-eu",
+        "Shopify refunds -> NetSuite (NetSuite Connector, incoming: a cart, allowed with a "
+        "warning)",
+    ),
     ("shopify-us", "NetSuite refunds -> Shopify (NetSuite Connector, outgoing)"),
     ("magento-us", "NetSuite refunds -> Magento (NetSuite Connector, outgoing)"),
 )
@@ -84,6 +93,7 @@ class StandIns:
     stripe_us: stripe.StripeStandIn
     stripe_jp: stripe.StripeStandIn
     amazon: amazon.AmazonStandIn
+    shopify_eu: shopify.ShopifyStandIn  # before the field that shadows the module's name
     shopify: shopify.ShopifyStandIn
     magento: magento.MagentoStandIn
     urls: dict[str, str] = attrs.field(factory=dict)
@@ -141,6 +151,7 @@ def build_standins(
             currencies=tuple(NETSUITE_CURRENCIES),
             undeposited_funds_account=UNDEPOSITED_FUNDS,
             internal_id_for=internal_id_for,
+            tax_codes=(netsuite.SalesTax(TAX_CODE, TAX_RATE),),
         ),
         stripe_us=_stripe(world.stripe_events, world.payouts, SECRETS["DEMO_STRIPE_US_KEY"]),
         stripe_jp=_stripe(
@@ -154,6 +165,11 @@ def build_standins(
         ),
         shopify=_shopify(),
         magento=_magento(),
+        shopify_eu=shopify.ShopifyStandIn.from_events(
+            world.shopify_in_events,
+            shop=_SHOPIFY_EU_SHOP,
+            access_token=SECRETS["DEMO_SHOPIFY_EU_TOKEN"],
+        ),
     )
 
 
@@ -161,7 +177,15 @@ def build_standins(
 def serving(standins: StandIns) -> Iterator[StandIns]:
     """Serve every stand-in on 127.0.0.1 while the block runs; ``urls`` names their bases."""
     with contextlib.ExitStack() as stack:
-        for name in ("netsuite", "stripe_us", "stripe_jp", "amazon", "shopify", "magento"):
+        for name in (
+            "netsuite",
+            "stripe_us",
+            "stripe_jp",
+            "amazon",
+            "shopify",
+            "magento",
+            "shopify_eu",
+        ):
             server = stack.enter_context(getattr(standins, name).serve())
             standins.urls[name] = server.base_url
         yield standins
@@ -194,12 +218,13 @@ def _settings(settings: rc.RefundSettings) -> dict[str, Any]:
 
 
 def config_text(world: DemoWorld, urls: Mapping[str, str]) -> str:
-    """The ``refund-sync.toml`` of the demo: five accounts, adapters pointed at the stand-ins."""
+    """The ``refund-sync.toml`` of the demo: six accounts, adapters pointed at the stand-ins."""
     ledger = {
         "adapter": "netsuite",
         "account_id": NETSUITE_ACCOUNT,
         "undeposited_funds_account": UNDEPOSITED_FUNDS,
         "currencies": NETSUITE_CURRENCIES,
+        "tax_codes": {TAX_CODE: str(TAX_RATE)},
         "base_url": urls["netsuite"],
         "consumer_key_env": "DEMO_NS_CONSUMER_KEY",
         "consumer_secret_env": "DEMO_NS_CONSUMER_SECRET",
@@ -266,6 +291,22 @@ def config_text(world: DemoWorld, urls: Mapping[str, str]) -> str:
                 "refresh_token_env": "DEMO_AMAZON_REFRESH_TOKEN",
                 "base_url": urls["amazon"],
                 "token_url": f"{urls['amazon']}/auth/o2/token",
+            },
+            "ledger": ledger,
+        },
+    )
+    account(
+        "shopify-eu",
+        policy=rc.Policy.NETSUITE_CONNECTOR,
+        direction=rc.Direction.INCOMING,
+        channel='{ name = "shopify", kind = "cart", supports_store_credit = true }',
+        settings=world.shopify_in_settings,
+        adapters={
+            "source": {
+                "adapter": "shopify",
+                "shop": _SHOPIFY_EU_SHOP,
+                "access_token_env": "DEMO_SHOPIFY_EU_TOKEN",
+                "base_url": urls["shopify_eu"],
             },
             "ledger": ledger,
         },
@@ -353,6 +394,9 @@ def run_once(
         if isinstance(outcome, rc.Plan | rc.Skipped):
             for manual in outcome.manual_actions:
                 rules.update(manual.rule_ids)
+        if isinstance(outcome, rc.Plan):
+            for notice in outcome.notices:
+                rules.update(notice.rule_ids)
         out.write("\n".join(render(next(numbering), outcome)) + "\n")
 
     before_ns = _netsuite_ids(standins)
@@ -452,6 +496,31 @@ def _ledger_checks(world: DemoWorld, standins: StandIns, out: TextIO) -> set[str
     )
     if refunds and len(exact) == len(refunds):
         rules.add("MNY-3")
+    taxed = [
+        record
+        for record in snapshot.credit_memos
+        if any(line.tax is not None or line.kind is rc.CreditLineKind.TAX for line in record.lines)
+    ]
+    agreeing = [r for r in taxed if rc.netsuite_total(r.lines, r.shipping) == r.amount]
+    if taxed and len(agreeing) == len(taxed):
+        out.write(
+            f"{len(taxed)} taxed credit memo(s): NetSuite computed each line's tax and totals "
+            "each at the refund (TAX-1, TAX-2)\n"
+        )
+        rules.update({"TAX-1", "TAX-2"})
+    disputed = [r for r in snapshot.customer_refunds if r.memo.startswith("Stripe dispute")]
+    won = [
+        line
+        for deposit in snapshot.deposits
+        for line in deposit.other_lines
+        if line.memo.startswith("Stripe dispute")
+    ]
+    if disputed and won:
+        out.write(
+            f"{len(disputed)} dispute(s) booked like refunds, and still booked after being won: "
+            "the reinstated funds are an Other Deposits line of their payout (DSP-1, DSP-2)\n"
+        )
+        rules.update({"DSP-1", "DSP-2"})
     yen = [e for e in exact if e.amount.currency.code == "JPY"]
     if yen:
         out.write(
@@ -464,7 +533,15 @@ def _ledger_checks(world: DemoWorld, standins: StandIns, out: TextIO) -> set[str
 
 def _catalogue() -> tuple[str, ...]:
     ids = [f"NSC-{n}" for n in range(1, 11)] + [f"STC-{n}" for n in range(1, 18)]
-    return (*ids, *(f"MNY-{n}" for n in range(1, 6)), *(f"IDM-{n}" for n in range(1, 4)))
+    return (
+        *ids,
+        *(f"MNY-{n}" for n in range(1, 6)),
+        *(f"IDM-{n}" for n in range(1, 5)),
+        "SHP-1",
+        *(f"TAX-{n}" for n in range(1, 4)),
+        *(f"DSP-{n}" for n in range(1, 4)),
+        "CCY-1",
+    )
 
 
 @attrs.frozen
@@ -492,8 +569,8 @@ def demo(out: TextIO, render: Renderer, workdir: Path | None = None) -> DemoResu
         config_path.write_text(config_text(world, standins.urls), encoding="utf-8")
         config = load_config(config_path)
         out.write(
-            "refund-sync demo: NetSuite, Stripe (US and JP), Amazon, Shopify and Magento "
-            "stand-ins serving on 127.0.0.1\n"
+            "refund-sync demo: NetSuite, Stripe (US and JP), Amazon, Shopify (two shops) and "
+            "Magento stand-ins serving on 127.0.0.1\n"
         )
         for name, url in standins.urls.items():
             out.write(f"  {name:10} {url}\n")
@@ -542,4 +619,4 @@ def _quiet_logs() -> Iterator[None]:
 
 def _rule_order(rule: str) -> tuple[int, int]:
     family, _, number = rule.partition("-")
-    return ("NSC", "STC", "MNY", "IDM").index(family), int(number)
+    return ("NSC", "STC", "MNY", "IDM", "SHP", "TAX", "DSP", "CCY").index(family), int(number)

@@ -7,12 +7,17 @@ Every event is there to exercise rules of the catalogue; the comment beside it s
 - **stripe-us** (Stripe Connector, USD): partial refunds of multi- and single-line invoices,
   a refund eating an unapplied balance first, a full refund, a charge with no invoice, a cash
   sale, a refund of a charge before the record sync start date, a failed ACH debit, a payout
-  with refunds, a fee and a fee refund.
+  with refunds, a fee and a fee refund; a partial refund of a taxed invoice (net and tax split,
+  a tax code on the line); a dispute decided like a refund, won later: its payout holds the
+  withdrawal, the dispute fee, the reinstated funds and the fee's refund.
 - **stripe-jp** (Stripe Connector, JPY, zero-decimal): *use refund item*, pre-start refunds
   as one summarized deposit line.
 - **amazon-us** (NetSuite Connector, incoming): a split shipment (cash sale + invoice), two
   different partial refunds of one order, an order with an open RMA, an over-refund and a
   refund in the wrong currency (both rejected with the amounts).
+- **shopify-eu** (NetSuite Connector, incoming, from a second shop: a cart synced incoming is
+  allowed, with a warning): a refund that went back partly to a gift card; the credit memo
+  covers only the part refunded to the card, the gift-card part is store credit Shopify issued.
 - **shopify-us** and **magento-us** (NetSuite Connector, outgoing): credit memos made in
   NetSuite, one from an RMA, on orders partly paid by gift card.
 """
@@ -29,16 +34,25 @@ import refund_core as rc
 __all__ = [
     "MAGENTO_ORDER",
     "SHOPIFY_CUSTOMER",
+    "SHOPIFY_EU_ORDER",
     "SHOPIFY_ORDER",
     "START",
+    "TAX_CODE",
+    "TAX_RATE",
     "DemoWorld",
     "build_world",
 ]
+
+#: The NetSuite account's sales tax code (its tax item's internal ID) and rate, in percent.
+TAX_CODE = "tax-1"
+TAX_RATE = Decimal("8.25")
 
 #: Where every account's first run starts.
 START = datetime(2026, 1, 1, tzinfo=UTC)
 #: The storefront IDs of the outgoing orders (Shopify's numeric order ID, Magento's increment ID).
 SHOPIFY_ORDER = "5001"
+#: The order of the incoming Shopify shop whose refund went back partly to a gift card.
+SHOPIFY_EU_ORDER = "6001"
 SHOPIFY_CUSTOMER = "7001"
 MAGENTO_ORDER = "000000400"
 
@@ -77,6 +91,8 @@ class DemoWorld:
     stripe_jp_settings: rc.RefundSettings
     stripe_jp_payouts: tuple[rc.Payout, ...]
     magento_settings: rc.RefundSettings
+    shopify_in_events: tuple[rc.SourceEvent, ...]
+    shopify_in_settings: rc.RefundSettings
 
 
 def _stripe_us() -> tuple[tuple[rc.Invoice, ...], tuple[rc.CustomerPayment, ...], rc.CashSale]:
@@ -99,6 +115,24 @@ def _stripe_us() -> tuple[tuple[rc.Invoice, ...], tuple[rc.CustomerPayment, ...]
         ),
         rc.Invoice(
             "INV-103", "C-4", d("2026-02-04"), lines=(_line("1", "SERVICE", _usd("200.00")),)
+        ),
+        # Taxed at 8.25 % under the account's tax code tax-1: 100.00 + 8.25 (TAX-1).
+        rc.Invoice(
+            "INV-104",
+            "C-12",
+            d("2026-02-07"),
+            lines=(
+                rc.TransactionLine(
+                    "1",
+                    "LAPTOP-BAG",
+                    None,
+                    _usd("100.00"),
+                    tax=rc.LineTax(TAX_CODE, TAX_RATE, _usd("8.25")),
+                ),
+            ),
+        ),
+        rc.Invoice(
+            "INV-105", "C-13", d("2026-02-08"), lines=(_line("1", "HEADPHONES", _usd("60.00")),)
         ),
     )
     payments = (
@@ -137,6 +171,25 @@ def _stripe_us() -> tuple[tuple[rc.Invoice, ...], tuple[rc.CustomerPayment, ...]
             applications=(rc.PaymentApplication("INV-103", _usd("200.00"), d("2026-02-04")),),
         ),
         rc.CustomerPayment("PAY-6", "C-11", _usd("300.00"), d("2026-03-09"), payment_ref="ch_new"),
+        rc.CustomerPayment(
+            "PAY-7",
+            "C-12",
+            _usd("108.25"),
+            d("2026-02-07"),
+            payment_ref="ch_taxed",
+            applications=(rc.PaymentApplication("INV-104", _usd("108.25"), d("2026-02-07")),),
+        ),
+        rc.CustomerPayment(
+            "PAY-8",
+            "C-13",
+            _usd("60.00"),
+            d("2026-02-08"),
+            payment_ref="ch_disputed",
+            applications=(rc.PaymentApplication("INV-105", _usd("60.00"), d("2026-02-08")),),
+        ),
+        rc.CustomerPayment(
+            "PAY-9", "C-14", _usd("120.00"), d("2026-03-20"), payment_ref="ch_later"
+        ),
     )
     cash_sale = rc.CashSale(
         "CS-1",
@@ -171,6 +224,10 @@ def _stripe_events() -> tuple[rc.SourceEvent, ...]:
         refund("re_no_invoice", "70.00", "ch_noinv", "2026-03-04"),  # STC-2/8
         refund("re_cash_sale", "15.00", "ch_cashsale", "2026-03-05"),  # STC-3: unsupported
         refund("re_before_start", "5.00", "ch_old", "2026-03-06", "2025-12-01"),  # STC-11: skip
+        refund("re_taxed", "50.00", "ch_taxed", "2026-03-08"),  # TAX-2/3: 46.19 + 3.81 of tax-1
+        attrs.evolve(
+            refund("dp_demo", "60.00", "ch_disputed", "2026-03-09"), kind=rc.RefundKind.DISPUTE
+        ),  # DSP-1: a chargeback, decided like a refund of the disputed amount
         rc.PaymentFailure(
             "stripe",
             "ach_fail_1",
@@ -207,6 +264,46 @@ def _stripe_payouts() -> tuple[rc.Payout, ...]:
                     "fee_1r",
                     "fee returned with a refund",
                 ),
+            ),
+        ),
+    )
+
+
+def _dispute_payout() -> rc.Payout:
+    """A later payout: a new charge; the dispute withdrawn, its fee, both reinstated (DSP-2).
+
+    The entries are what the Stripe adapter reads from the dispute's balance transactions (a
+    withdrawal and a reinstatement filed under ``reporting_category`` dispute and
+    dispute_reversal) and its fee and fee refund.
+    """
+    entry = rc.BalanceEntry
+    kind = rc.BalanceEntryKind
+    return rc.Payout(
+        "stripe",
+        "po_2",
+        _usd("120.00"),
+        _at("2026-03-28"),
+        entries=(
+            # In the order Stripe lists them: the withdrawal when the dispute opened, then the
+            # payout day's transactions.
+            entry(
+                "txn_dp_demo",
+                kind.DISPUTE,
+                _usd("-60.00"),
+                "dp_demo",
+                "Chargeback withdrawal for ch_disputed",
+            ),
+            entry("txn_later", kind.CHARGE, _usd("120.00"), "ch_later"),
+            entry("txn_dp_demo_fee", kind.FEE, _usd("-15.00"), "dp_demo", "Dispute fee"),
+            entry(
+                "txn_dp_demo_fr", kind.FEE_REFUND, _usd("15.00"), "dp_demo", "Dispute fee refund"
+            ),
+            entry(
+                "txn_dp_demo_r",
+                kind.DISPUTE_REVERSAL,
+                _usd("60.00"),
+                "dp_demo",
+                "Chargeback reversal for ch_disputed",
             ),
         ),
     )
@@ -508,15 +605,46 @@ def _outgoing() -> tuple[
     )
 
 
+def _shopify_in() -> tuple[rc.SalesOrder, rc.Invoice, tuple[rc.SourceEvent, ...]]:
+    """An order paid 70.00 by card and 30.00 by gift card, and a refund split the same way."""
+    d = _at
+    order = rc.SalesOrder(
+        "SO-600",
+        "C-40",
+        SHOPIFY_EU_ORDER,
+        lines=(_line("1", "COAT", _usd("100.00"), "61001", qty=1),),
+        tenders=(
+            rc.TenderPart(rc.TenderKind.PAYMENT_METHOD, _usd("70.00")),
+            rc.TenderPart(rc.TenderKind.GIFT_CARD, _usd("30.00")),
+        ),
+        storefront="shopify-eu",
+    )
+    invoice = rc.Invoice("INV-600", "C-40", d("2026-02-26"), lines=order.lines, order_id="SO-600")
+    refund = rc.RefundEvent(
+        source="shopify",
+        refund_id="9001",
+        amount=_usd("45.00"),
+        created_at=d("2026-03-14"),
+        status=rc.RefundStatus.SUCCEEDED,
+        order_ref=SHOPIFY_EU_ORDER,
+        tenders=(
+            rc.TenderPart(rc.TenderKind.PAYMENT_METHOD, _usd("25.00")),
+            rc.TenderPart(rc.TenderKind.GIFT_CARD, _usd("20.00")),
+        ),
+    )  # NSC-8 (incoming): a credit memo of 25.00; 20.00 is store credit Shopify issued
+    return order, invoice, (refund,)
+
+
 def build_world() -> DemoWorld:
     """The whole world: the NetSuite ledger and every account's events and settings."""
     invoices, payments, cash_sale = _stripe_us()
     jp_invoices, jp_payments, jp_events, jp_payouts = _stripe_jp()
     amazon_orders, amazon_invoices, amazon_cash_sale, rma, amazon_events = _amazon()
     out_orders, out_invoices, out_credits, out_rmas = _outgoing()
+    in_order, in_invoice, in_events = _shopify_in()
     ledger = rc.LedgerSnapshot(
-        sales_orders=(*amazon_orders, *out_orders),
-        invoices=(*invoices, *jp_invoices, *amazon_invoices, *out_invoices),
+        sales_orders=(*amazon_orders, *out_orders, in_order),
+        invoices=(*invoices, *jp_invoices, *amazon_invoices, *out_invoices, in_invoice),
         cash_sales=(cash_sale, amazon_cash_sale),
         payments=(*payments, *jp_payments),
         credit_memos=out_credits,
@@ -533,10 +661,12 @@ def build_world() -> DemoWorld:
             record_sync_start=START,
             fee_account="6100 Stripe Fees",
             deposit_account="1000 Operating Bank",
+            tax_item="Sales Tax Refund",
+            dispute_account="4910 Dispute Recoveries",
         ),
         amazon_settings=rc.RefundSettings(partial_refund_item="Partial Refund Item"),
         shopify_settings=rc.RefundSettings(gift_card_as_store_credit=True),
-        payouts=_stripe_payouts(),
+        payouts=(*_stripe_payouts(), _dispute_payout()),
         stripe_jp_events=jp_events,
         stripe_jp_settings=rc.RefundSettings(
             use_refund_item=True,
@@ -550,4 +680,8 @@ def build_world() -> DemoWorld:
         ),
         stripe_jp_payouts=jp_payouts,
         magento_settings=rc.RefundSettings(gift_card_as_store_credit=True),
+        shopify_in_events=in_events,
+        shopify_in_settings=rc.RefundSettings(
+            partial_refund_item="Partial Refund Item", gift_card_as_store_credit=True
+        ),
     )

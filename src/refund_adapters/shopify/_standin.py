@@ -294,6 +294,19 @@ def _user_error(field: Sequence[str | int] | None, message: str) -> _UserErrors:
 # ----------------------------------------------------------------------------------------------
 
 
+def _split_of(event: rc.RefundEvent) -> list[tuple[str, str]] | None:
+    """The gateways a refund goes back through, by its tenders (None: the card alone)."""
+    if not any(t.kind is rc.TenderKind.GIFT_CARD for t in event.tenders):
+        return None
+    return [
+        (
+            "gift_card" if t.kind is rc.TenderKind.GIFT_CARD else "shopify_payments",
+            str(t.amount.amount),
+        )
+        for t in event.tenders
+    ]
+
+
 class ShopifyStandIn(StandIn):
     """A local Shopify Admin GraphQL API, validated against Shopify's schema.
 
@@ -424,24 +437,36 @@ class ShopifyStandIn(StandIn):
         lines: Iterable[tuple[str, int, str]] = (),
         shipping: str = "0.00",
         shop: str | None = None,
+        split: Iterable[tuple[str, str]] | None = None,
     ) -> StandInRefund:
         """Seed a refund made in Shopify; returns the stand-in's record.
 
         The money goes back through the order's first sale of ``gateway``; ``lines`` are
-        (line item ID, quantity, subtotal).
+        (line item ID, quantity, subtotal). ``split`` instead sends it back through several
+        gateways, one refund transaction each: (gateway, amount) pairs adding up to
+        ``amount`` (a gift card and a card, say).
         """
         order = self._shop(shop).orders[order_id]
-        parent = next(t for t in order.transactions if t.gateway == gateway and t.kind == "SALE")
-        tx = StandInTransaction(
-            id=self.next_id(),
-            kind="REFUND",
-            status="SUCCESS",
-            gateway=gateway,
-            amount=Decimal(amount),
-            processed_at=created_at,
-            parent_id=parent.id,
-        )
-        order.transactions.append(tx)
+        parts = list(split) if split is not None else [(gateway, amount)]
+        if sum((Decimal(part) for _, part in parts), Decimal(0)) != Decimal(amount):
+            raise ValueError(f"refund {refund_id}: the split does not add up to {amount}")
+        transactions = []
+        for part_gateway, part_amount in parts:
+            parent = next(
+                t for t in order.transactions if t.gateway == part_gateway and t.kind == "SALE"
+            )
+            transactions.append(
+                StandInTransaction(
+                    id=self.next_id(),
+                    kind="REFUND",
+                    status="SUCCESS",
+                    gateway=part_gateway,
+                    amount=Decimal(part_amount),
+                    processed_at=created_at,
+                    parent_id=parent.id,
+                )
+            )
+        order.transactions.extend(transactions)
         refund = StandInRefund(
             id=refund_id,
             note=None,
@@ -451,7 +476,7 @@ class ShopifyStandIn(StandIn):
                 for line_id, qty, subtotal in lines
             ],
             shipping=Decimal(shipping),
-            transaction_ids=[tx.id],
+            transaction_ids=[tx.id for tx in transactions],
         )
         for line in refund.lines:
             item = next(i for i in order.line_items if i.id == line.line_item_id)
@@ -470,8 +495,9 @@ class ShopifyStandIn(StandIn):
         """A stand-in whose shop holds one refund per :class:`refund_core.RefundEvent`.
 
         Orders are made per ``order_ref`` (numeric or not), paid enough for all their refunds;
-        refund IDs, amounts, times and lines are the events'. Other events are refused: Shopify
-        has no failed-payment events here.
+        refund IDs, amounts, times and lines are the events'. A refund whose tenders hold a
+        gift-card part goes back through a ``gift_card`` sale for that part and the card for the
+        rest. Other events are refused: Shopify has no failed-payment events here.
         """
         standin = cls(schema_path, **options)
         refunds: list[rc.RefundEvent] = []
@@ -497,12 +523,24 @@ class ShopifyStandIn(StandIn):
                         max(unit, known[2]) if known else unit,
                     )
             total = sum((e.amount.amount for e in group), Decimal(0))
+            gift = sum(
+                (
+                    t.amount.amount
+                    for e in group
+                    for t in e.tenders
+                    if t.kind is rc.TenderKind.GIFT_CARD
+                ),
+                Decimal(0),
+            )
             currency = group[0].amount.currency.code
             created = min(e.created_at for e in group)
+            sales = [("shopify_payments", str(total - gift))] if total > gift else []
+            if gift:
+                sales.append(("gift_card", str(gift)))
             standin.add_order(
                 order_ref,
                 lines=[(ref, None, qty, str(unit)) for ref, qty, unit in lines.values()],
-                payments=[("shopify_payments", str(total))],
+                payments=sales,
                 presentment_currency=currency,
                 created_at=created,
             )
@@ -523,6 +561,7 @@ class ShopifyStandIn(StandIn):
                         for line in event.lines
                     ],
                     shipping=str(event.shipping.amount) if event.shipping else "0.00",
+                    split=_split_of(event),
                 )
         return standin
 

@@ -175,7 +175,6 @@ def dispute_event(dispute: StripeDispute, *, endpoint: str) -> rc.RefundEvent:
             status=status,
             payment_ref=dispute.charge_id,
             charge_created_at=stripe_time(charge.created) if charge is not None else None,
-            failure_reason=dispute.reason,
             kind=rc.RefundKind.DISPUTE,
         )
     except rc.InvalidInputError as exc:

@@ -410,7 +410,14 @@ class StripeStandIn(DisputeDesk, StandIn):
             if withdraw:
                 return self.balance_transactions[entry.entry_id]
         dispute = self.disputes[entry.source_ref]
-        if entry.kind is rc.BalanceEntryKind.DISPUTE:
+        withdrawn = [txn["id"] for txn in dispute["balance_transactions"] if txn["amount"] < 0]
+        if entry.kind is rc.BalanceEntryKind.DISPUTE and withdrawn:
+            if withdrawn != [entry.entry_id]:
+                raise ValueError(
+                    f"dispute {entry.source_ref} withdrew its funds by {withdrawn[0]}, "
+                    f"not {entry.entry_id}"
+                )
+        elif entry.kind is rc.BalanceEntryKind.DISPUTE:
             self.withdraw_dispute_funds(entry.source_ref, at=arrival, fee=0, txn_id=entry.entry_id)
         else:
             if not dispute["balance_transactions"]:  # reinstated funds were withdrawn before

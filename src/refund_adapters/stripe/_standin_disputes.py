@@ -197,8 +197,10 @@ class DisputeDesk:
     def seed_dispute(self, event: rc.RefundEvent, *, minor: int) -> Json:
         """A dispute for a :class:`refund_core.RefundEvent` of kind dispute (see ``seed_events``).
 
-        Succeeded: a chargeback whose funds were withdrawn at ``created_at``; pending: an
-        inquiry; canceled: an inquiry closed without a withdrawal.
+        Succeeded: a chargeback whose funds were withdrawn at ``created_at`` by the balance
+        transaction ``txn_<dispute ID>`` (no fee: a payout seeded from core models lists the
+        dispute fee as an entry of its own); pending: an inquiry; canceled: an inquiry closed
+        without a withdrawal.
         """
         if event.payment_ref is None:
             raise ValueError(f"dispute {event.refund_id} names no charge")
@@ -210,6 +212,8 @@ class DisputeDesk:
             dispute_id=event.refund_id,
             created=when,
             withdraw=succeeded,
+            fee=0,
+            withdrawal_txn_id=f"txn_{event.refund_id}" if succeeded else None,
         )
         if event.status is rc.RefundStatus.CANCELED:
             dispute = self.win_dispute(event.refund_id, at=when)
