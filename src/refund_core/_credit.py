@@ -28,13 +28,14 @@ import attrs
 
 from ._ledger import Billing, LedgerView
 from ._models import CreditLine, TransactionLine
-from ._money import Money, allocate, sum_money
+from ._money import Money, allocate
 from ._settings import Policy, RefundSettings
 from ._tax import CreditLineKind, LineTax, line_tax
 
 __all__ = [
     "CreditChoice",
     "Piece",
+    "Settled",
     "choose_credit_lines",
     "is_taxed",
     "settle_tax",
@@ -355,8 +356,3 @@ def choose_credit_lines(
     return _settled_choice(
         pieces, zero, settings=settings, rule_ids=(*rules, *tax_rules), explanation=explanation
     )
-
-
-def lines_total(lines: Sequence[CreditLine], shipping: Money) -> Money:
-    """What lines and shipping add up to, tax stated on the lines included."""
-    return sum_money((line.gross for line in lines), shipping.currency) + shipping
