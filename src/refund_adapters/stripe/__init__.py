@@ -8,7 +8,8 @@ that failed later, failed delayed payments, oldest first) and :class:`StripePayo
 HTTP side (bearer key, form bodies, idempotency keys, retries, typed errors);
 :func:`verify_webhook` and :class:`WebhookInbox` take Stripe's signed webhooks. See
 ``docs/stripe.md`` for the endpoints, the paging design and the retry policy.
-:class:`StripeStandIn` is a stateful local Stripe for tests and the demo.
+:class:`StripeStandIn` is a stateful local Stripe for tests and the demo;
+:class:`StripeDoctor` checks, reading only, what the adapters assume about an account.
 """
 
 from ._client import (
@@ -19,6 +20,7 @@ from ._client import (
     idempotency_key,
     stripe_advice,
 )
+from ._doctor import StripeDoctor
 from ._payouts import StripePayoutSource
 from ._refunds import StripeRefundSource
 from ._standin import StripeStandIn
@@ -40,6 +42,7 @@ __all__ = [
     "NoMatchingSignatureError",
     "SignatureHeaderError",
     "StripeClient",
+    "StripeDoctor",
     "StripePayloadError",
     "StripePayoutSource",
     "StripeRefundSource",

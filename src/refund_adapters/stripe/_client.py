@@ -63,6 +63,14 @@ STRIPE_VERSION = "2026-07-29.dahlia"
 
 DEFAULT_BASE_URL = "https://api.stripe.com"
 
+#: Key prefixes and the mode they belong to (docs.stripe.com/keys).
+_KEY_MODES = (
+    ("sk_live_", "live"),
+    ("rk_live_", "live"),
+    ("sk_test_", "test"),
+    ("rk_test_", "test"),
+)
+
 #: Four attempts, 0.5 s base, 5 s cap: the shape of stripe-python's own backoff (A14), with one
 #: more attempt because a sync run can afford to wait longer than an interactive caller.
 STRIPE_RETRY_POLICY = RetryPolicy(max_attempts=4, base_delay_s=0.5, max_delay_s=5.0)
@@ -319,6 +327,46 @@ class StripeClient:
             return self._http.build_request("GET", url, params=query, headers=self._headers())
 
         return await self._send(build)
+
+    @property
+    def key_mode(self) -> str | None:
+        """``live`` or ``test`` by the key's prefix (docs.stripe.com/keys); None for another.
+
+        Secret keys start ``sk_live_``/``sk_test_``, restricted keys ``rk_live_``/``rk_test_``.
+        Only the mode is told: the key itself never leaves the client.
+        """
+        for prefix, mode in _KEY_MODES:
+            if self._secret_key.startswith(prefix):
+                return mode
+        return None
+
+    async def get_answer(
+        self, path: str, params: Mapping[str, FormValue] | None = None
+    ) -> httpx.Response:
+        """GET ``path`` and return Stripe's answer as it came, whatever its status.
+
+        For read-only checks that must see a refusal or a response header (``refund-sync
+        doctor``): retried as every request is, never turned into an error; the caller decodes
+        the body through :mod:`refund_adapters._decode`.
+        """
+        url = f"{self._base_url}{path}"
+        query: list[tuple[str, str | int | float | bool | None]] = list(encode_form(params or {}))
+
+        def build() -> httpx.Request:
+            return self._http.build_request("GET", url, params=query, headers=self._headers())
+
+        response = await send(
+            self._http,
+            build,
+            service=SERVICE,
+            policy=self._policy,
+            advise=stripe_advice,
+            limiter=self._limiter,
+            sleep=self._sleep,
+            describe=_error_of,
+        )
+        await response.aread()
+        return response
 
     async def post(
         self, path: str, params: Mapping[str, FormValue], *, external_id: str

@@ -91,6 +91,11 @@ class StripePayoutSource:
         self._client = client
 
     @property
+    def client(self) -> StripeClient:
+        """The Stripe client it reads through (the doctor checks the account with it)."""
+        return self._client
+
+    @property
     def name(self) -> str:
         """``stripe``."""
         return SOURCE_NAME

@@ -310,6 +310,11 @@ class StripeRefundSource:
         self._streams = tuple(streams)
 
     @property
+    def client(self) -> StripeClient:
+        """The Stripe client it reads through (the doctor checks the account with it)."""
+        return self._client
+
+    @property
     def name(self) -> str:
         """``stripe``, as in every :class:`refund_core.SourceKey` this source makes."""
         return SOURCE_NAME

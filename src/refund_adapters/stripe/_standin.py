@@ -8,6 +8,14 @@ envelopes newest first with cursor paging, ``expand[]``, Bearer auth, ``Stripe-V
 ``Idempotent-Replayed: true``), and makes things happen the way Stripe does (a refund failing, a
 delayed ACH debit failing), each with its events and balance transactions.
 
+What ``refund-sync doctor`` reads is served as Stripe documents it: ``GET /v1/account`` (the
+account's ``default_currency``, OpenAPI ``account``), ``GET /v1/balance`` (``livemode``: true
+for a live key, ``sk_live_``/``rk_live_``, docs.stripe.com/keys), the version used in the
+``Stripe-Version`` header of every answer (the header stripe-node reads into
+``lastResponse.apiVersion``), and 400 "Invalid Stripe API version: ..." for a version Stripe
+does not know (stripe-java#682, pay-rails#680, stripe-samples/link#58); ``unknown_versions``
+makes a well-formed version one of those.
+
 Scenarios come from seeding methods or straight from :mod:`refund_core` models
 (:meth:`StripeStandIn.from_events`, :meth:`StripeStandIn.from_payouts`); the mapping is written on
 those methods. Every request and its response (None when the connection was dropped or the
@@ -45,6 +53,8 @@ from ._client import decode_form
 from ._standin_disputes import DisputeDesk
 from ._standin_objects import (
     Json,
+    account_object,
+    balance_object,
     balance_transaction_object,
     charge_object,
     customer_object,
@@ -68,6 +78,8 @@ __all__ = [
 ]
 
 DEFAULT_API_KEY = "sk_test_standin"
+#: Secret and restricted key prefixes of live mode (docs.stripe.com/keys); other keys are test.
+_LIVE_KEY_PREFIXES = ("sk_live_", "rk_live_")
 #: The account's default API version, used when a request sends no ``Stripe-Version``.
 DEFAULT_VERSION = "2023-08-16"
 _VERSION_FORMAT = re.compile(r"^\d{4}-\d{2}-\d{2}(?:\.(?P<release>[a-z]+))?$")
@@ -193,11 +205,23 @@ class StripeStandIn(DisputeDesk, StandIn):
         *,
         default_version: str = DEFAULT_VERSION,
         clock: Callable[[], int] | None = None,
+        account_id: str = "acct_1StandInAccount00",
+        country: str = "US",
+        default_currency: str = "usd",
+        unknown_versions: Iterable[str] = (),
     ) -> None:
         super().__init__()
         self.api_key = api_key
         self.default_version = default_version
+        #: The account behind the key, as ``GET /v1/account`` shows it.
+        self.account_id = account_id
+        self.country = country
+        self.default_currency = default_currency.lower()
+        #: Well-formed versions this Stripe does not know (not released yet, say): a request
+        #: pinning one is refused like any unknown version, 400 "Invalid Stripe API version".
+        self.unknown_versions = frozenset(unknown_versions)
         self._clock = clock or (lambda: int(time.time()))
+        self._account_created = self._clock()
         self.customers: dict[str, Json] = {}
         self.charges: dict[str, Json] = {}
         self.payment_intents: dict[str, Json] = {}
@@ -1035,7 +1059,8 @@ class StripeStandIn(DisputeDesk, StandIn):
             return
         match = _VERSION_FORMAT.match(version)
         release = match.group("release") if match else None
-        if match is None or (release is not None and release not in _RELEASE_NAMES):
+        unknown = release is not None and release not in _RELEASE_NAMES
+        if match is None or unknown or version in self.unknown_versions:
             raise StripeApiError(
                 400, f"Invalid Stripe API version: {version}", code="api_version_invalid"
             )
@@ -1095,6 +1120,8 @@ class StripeStandIn(DisputeDesk, StandIn):
                 "payouts": self._list_payouts,
                 "balance_transactions": self._list_balance_transactions,
                 "disputes": self._list_disputes,
+                "account": self._account,
+                "balance": self._balance,
             }.get(parts[1])
             if handler is not None:
                 return self._ok(handler(query, path), request_id, version)
@@ -1122,6 +1149,34 @@ class StripeStandIn(DisputeDesk, StandIn):
                     )
                 return self._ok(self._expand(found, self._expand_list(query)), request_id, version)
         raise self._unknown_route(method, path)
+
+    @property
+    def livemode(self) -> bool:
+        """Whether the stand-in's key is a live-mode key (``sk_live_``/``rk_live_``)."""
+        return self.api_key.startswith(_LIVE_KEY_PREFIXES)
+
+    def _account(self, params: Json, url: str) -> Json:
+        self._only(params, {"expand"})
+        return account_object(
+            self.account_id,
+            country=self.country,
+            default_currency=self.default_currency,
+            created=self._account_created,
+        )
+
+    def _balance(self, params: Json, url: str) -> Json:
+        """What the held balance transactions add up to, by currency and status."""
+        self._only(params, {"expand"})
+        totals: dict[str, dict[str, int]] = {"available": {}, "pending": {}}
+        for txn in self.balance_transactions.values():
+            bucket = totals["available" if txn["status"] == "available" else "pending"]
+            bucket[txn["currency"]] = bucket.get(txn["currency"], 0) + txn["net"]
+        return balance_object(
+            livemode=self.livemode,
+            available=totals["available"],
+            pending=totals["pending"],
+            currency=self.default_currency,
+        )
 
     @staticmethod
     def _unknown_route(method: str, path: str) -> StripeApiError:

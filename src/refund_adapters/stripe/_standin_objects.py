@@ -16,6 +16,8 @@ from typing import Any
 
 __all__ = [
     "Json",
+    "account_object",
+    "balance_object",
     "balance_transaction_object",
     "charge_object",
     "customer_object",
@@ -498,6 +500,50 @@ def event_object(
         "pending_webhooks": 0,
         "request": {"id": request_id, "idempotency_key": idempotency_key},
         "type": event_type,
+    }
+
+
+def account_object(account_id: str, *, country: str, default_currency: str, created: int) -> Json:
+    """The account behind the key (``GET /v1/account``), as a standard account that is set up.
+
+    ``default_currency`` is "the default currency for the account", a currency Stripe supports
+    in ``country`` (OpenAPI ``account.default_currency``); the spec requires only ``id`` and
+    ``object``, the rest are the fields a settled account shows in the 2026 fixtures.
+    """
+    return {
+        "id": account_id,
+        "object": "account",
+        "business_type": "company",
+        "charges_enabled": True,
+        "country": country,
+        "created": created,
+        "default_currency": default_currency,
+        "details_submitted": True,
+        "email": None,
+        "metadata": {},
+        "payouts_enabled": True,
+        "type": "standard",
+    }
+
+
+def balance_object(*, livemode: bool, available: Json, pending: Json, currency: str) -> Json:
+    """The account's balance (``GET /v1/balance``): one entry per currency in each list.
+
+    ``available`` and ``pending`` map lowercase currency codes to minor-unit amounts; a list
+    with no currency shows ``currency`` at 0, as a new account's balance does. ``livemode``
+    "has the value true if the object exists in live mode" (OpenAPI ``balance.livemode``): it
+    is the mode of the key that asked.
+    """
+
+    def entries(amounts: Json) -> list[Json]:
+        listed = [{"amount": amount, "currency": code} for code, amount in sorted(amounts.items())]
+        return listed or [{"amount": 0, "currency": currency}]
+
+    return {
+        "object": "balance",
+        "available": entries(available),
+        "livemode": livemode,
+        "pending": entries(pending),
     }
 
 
