@@ -4,7 +4,8 @@ Intent: speak Shopify's Admin GraphQL API (version :data:`API_VERSION`) for the 
 :class:`ShopifyStorefront` implements :class:`refund_core.Storefront` (a cart: refunds made in
 NetSuite go out to Shopify, which moves the money); :class:`ShopifyRefundSource` implements
 :class:`refund_core.RefundSource` for accounts that sync Shopify refunds in;
-:class:`ShopifyWebhookVerifier` checks ``refunds/create`` deliveries. All share one
+:class:`ShopifyWebhookVerifier` checks ``refunds/create`` deliveries; :class:`ShopifyDoctor`
+checks, reading only, what the adapters assume about a shop. All share one
 :class:`ShopifyAdminClient` (cost-paced, retried, errors mapped to ``refund_adapters._http``).
 
 :class:`ShopifyStandIn` is a stateful local Shopify for tests and demos; it validates and executes
@@ -18,6 +19,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ._client import API_VERSION, ShopifyAdminClient, ShopifyUserError, UserErrorDetail
+from ._doctor import ShopifyDoctor
 from ._source import ShopifyRefundSource
 from ._storefront import (
     MAX_ATTEMPTS,
@@ -41,6 +43,7 @@ __all__ = [
     "MalformedResponseError",
     "RestockType",
     "ShopifyAdminClient",
+    "ShopifyDoctor",
     "ShopifyOverRefundError",
     "ShopifyRefundSource",
     "ShopifyStandIn",

@@ -248,6 +248,9 @@ class ShopifyAdminClient:
         self._estimates: dict[str, float] = {}
         #: Times an operation was answered THROTTLED (each then retried after the refill time).
         self.throttled = 0
+        #: The version Shopify made the last answer with (``X-Shopify-API-Version``); another
+        #: than ``api_version`` means Shopify no longer supports it and fell forward.
+        self.served_version: str | None = None
 
     def __repr__(self) -> str:
         return f"ShopifyAdminClient(shop={self.shop!r}, api_version={self.api_version!r})"
@@ -335,6 +338,7 @@ class ShopifyAdminClient:
             sleep=self._sleep,
         )
         request_id = _request_id(response)
+        self._note_version(response)
         status = response.status_code
         if status in (401, 403):
             raise UpstreamAuthError(
@@ -400,6 +404,20 @@ class ShopifyAdminClient:
             )
         log.debug("shopify %s ok (request %s)", operation, request_id or "-")
         return data
+
+    def _note_version(self, response: httpx.Response) -> None:
+        served = response.headers.get("x-shopify-api-version")
+        if served is None:
+            return
+        if served not in (self.api_version, self.served_version):
+            log.warning(
+                "shopify: asked for API version %s, answered with %s: Shopify no longer "
+                "supports %s (run refund-sync doctor)",
+                self.api_version,
+                served,
+                self.api_version,
+            )
+        self.served_version = served
 
 
 def _describe_error(error: Mapping[str, Any]) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 __all__ = [
     "ALL_DOCUMENTS",
+    "DOCTOR",
     "FIRST_LOOK",
     "LIST_MAX",
     "ORDERS_WITH_REFUNDS",
@@ -253,6 +254,18 @@ query RefundSyncRefundTransactions($id: ID!, $after: String) {{
 }}
 """
 
+#: What ``refund-sync doctor`` reads, in one query: the Admin API versions Shopify serves
+#: (``publicApiVersions``: supported ones, the release candidate, ``unstable``), the access
+#: scopes granted to this app's installation, and the shop's customer accounts version (refunds
+#: to store credit need new customer accounts).
+DOCTOR = """
+query RefundSyncDoctor {
+  publicApiVersions { handle supported }
+  currentAppInstallation { accessScopes { handle } }
+  shop { customerAccountsV2 { customerAccountsVersion } }
+}
+"""
+
 ALL_DOCUMENTS: dict[str, str] = {
     "RefundSyncOrder": ORDER_BY_ID,
     "RefundSyncOrderByName": ORDER_BY_NAME,
@@ -266,4 +279,5 @@ ALL_DOCUMENTS: dict[str, str] = {
     "RefundSyncRefundLines": REFUND_LINES_PAGE,
     "RefundSyncRefundShipping": REFUND_SHIPPING_PAGE,
     "RefundSyncRefundTransactions": REFUND_TRANSACTIONS_PAGE,
+    "RefundSyncDoctor": DOCTOR,
 }

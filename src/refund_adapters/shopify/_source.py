@@ -69,6 +69,11 @@ class ShopifyRefundSource:
         self._client = client
         self._name = name
 
+    @property
+    def client(self) -> ShopifyAdminClient:
+        """The Admin API client it talks through (the doctor checks the shop with it)."""
+        return self._client
+
     def __repr__(self) -> str:
         return f"ShopifyRefundSource({self._client!r}, name={self._name!r})"
 

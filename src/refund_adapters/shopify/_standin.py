@@ -27,6 +27,17 @@ an attempt that failed inside Shopify it is ``IDEMPOTENCY_PREVIOUS_ATTEMPT_FAILE
 over 1,000 points refused). Query cost is approximated: 1 per object, connections and lists
 multiplied by ``first``, 10 for a mutation.
 
+What ``refund-sync doctor`` reads is served as Shopify documents it: ``publicApiVersions``
+(the supported stable versions, the release candidate and ``unstable``; by default computed
+from the stand-in's clock with Shopify's schedule: a stable version every quarter, released the
+1st at 17:00 UTC and supported for 12 months, shopify.dev/docs/api/usage/versioning), the
+version an answer was made with in ``X-Shopify-API-Version`` (a request for a version no longer
+supported falls forward to the oldest supported one, help.shopify.com/en/api/versioning/
+migration-guide), ``currentAppInstallation.accessScopes`` (the scopes granted to the app on
+that shop) and ``shop.customerAccountsV2.customerAccountsVersion`` (``NEW_CUSTOMER_ACCOUNTS``
+when the shop can refund to store credit, which needs them: shopify.dev/changelog/
+refund-to-store-credit; ``CLASSIC`` otherwise).
+
 Not imitated: taxes (line amounts are tax-free), duties, returns, discounts, the REST API.
 """
 
@@ -55,7 +66,17 @@ import refund_core as rc
 
 from .._standin import StandIn, json_response
 
-__all__ = ["SUBSET_SCHEMA", "ShopifyStandIn", "load_schema", "shipped_schema"]
+__all__ = [
+    "DEFAULT_ACCESS_SCOPES",
+    "SUBSET_SCHEMA",
+    "ShopifyStandIn",
+    "load_schema",
+    "published_versions",
+    "shipped_schema",
+]
+
+#: The scopes an installation of the app holds unless told otherwise: reading and writing orders.
+DEFAULT_ACCESS_SCOPES = ("read_orders", "write_orders")
 
 #: The schema subset shipped in this package (a resource of ``refund_adapters.shopify``).
 SUBSET_SCHEMA = "admin_2026-01.subset.graphql"
@@ -99,6 +120,35 @@ def shipped_schema() -> graphql.GraphQLSchema:
     """The schema subset shipped with the package (:data:`SUBSET_SCHEMA`)."""
     resource = importlib.resources.files(__package__).joinpath(SUBSET_SCHEMA)
     return _build(resource.read_text(encoding="utf-8"), f"packaged {SUBSET_SCHEMA}")
+
+
+def _release(handle: str) -> datetime:
+    year, month = (int(part) for part in handle.split("-"))
+    return datetime(year, month, 1, 17, 0, tzinfo=UTC)
+
+
+def published_versions(on: datetime) -> tuple[tuple[str, bool], ...]:
+    """The Admin API versions Shopify lists on ``on`` (``publicApiVersions``), oldest first.
+
+    Shopify's schedule (shopify.dev/docs/api/usage/versioning): a stable version every quarter,
+    named ``YYYY-MM`` (January, April, July, October) and released on the 1st at 17:00 UTC; each
+    is supported for 12 months. Listed are the supported versions (``True``), then the release
+    candidate (the next quarter's) and ``unstable`` (both ``False``).
+    """
+    quarters = [
+        f"{year}-{month:02d}" for year in range(on.year - 2, on.year + 2) for month in (1, 4, 7, 10)
+    ]
+    supported = [
+        handle
+        for handle in quarters
+        if _release(handle) <= on < _release(handle).replace(year=_release(handle).year + 1)
+    ]
+    candidate = next(handle for handle in quarters if _release(handle) > on)
+    return (
+        *((handle, True) for handle in supported),
+        (candidate, False),
+        ("unstable", False),
+    )
 
 
 def _gid(kind: str, local_id: str) -> str:
@@ -246,6 +296,8 @@ class _Shop:
     currency: str
     #: Whether the shop can refund to store credit (Shopify: new customer accounts are on).
     store_credit_enabled: bool = True
+    #: The access scopes granted to the app's installation on this shop.
+    access_scopes: tuple[str, ...] = DEFAULT_ACCESS_SCOPES
     orders: dict[str, StandInOrder] = attrs.Factory(dict)
     store_credit: dict[tuple[str, str], Decimal] = attrs.Factory(dict)
     #: Idempotency key -> (fingerprint of the input, refund ID); refund ID None: that attempt
@@ -333,8 +385,13 @@ class ShopifyStandIn(StandIn):
         require_idempotency: bool = True,
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        api_versions: Iterable[tuple[str, bool]] | None = None,
+        access_scopes: Iterable[str] = DEFAULT_ACCESS_SCOPES,
     ) -> None:
         super().__init__()
+        #: The versions ``publicApiVersions`` lists, as (handle, supported); None: Shopify's
+        #: schedule on the stand-in's ``now`` (:func:`published_versions`).
+        self.api_versions = None if api_versions is None else tuple(api_versions)
         self.schema = shipped_schema() if schema_path is None else load_schema(schema_path)
         self._idempotent = self.schema.get_directive("idempotent")
         self._clock = clock
@@ -349,18 +406,46 @@ class ShopifyStandIn(StandIn):
         self.throttled = 0
         self._failing_attempts = 0
         self._writes = 0
-        self.add_shop(shop, access_token, currency, store_credit=store_credit)
+        self.add_shop(
+            shop, access_token, currency, store_credit=store_credit, access_scopes=access_scopes
+        )
         self._default_shop = shop
 
     # -- seeding ----------------------------------------------------------------------------
 
     def add_shop(
-        self, shop: str, access_token: str, currency: str = "USD", *, store_credit: bool = True
+        self,
+        shop: str,
+        access_token: str,
+        currency: str = "USD",
+        *,
+        store_credit: bool = True,
+        access_scopes: Iterable[str] = DEFAULT_ACCESS_SCOPES,
     ) -> None:
-        """Another shop, reachable with ``access_token``."""
+        """Another shop, reachable with ``access_token`` (the app holds ``access_scopes`` there)."""
         self._shops[access_token] = _Shop(
-            domain=shop, currency=currency, store_credit_enabled=store_credit
+            domain=shop,
+            currency=currency,
+            store_credit_enabled=store_credit,
+            access_scopes=tuple(access_scopes),
         )
+
+    def versions(self) -> tuple[tuple[str, bool], ...]:
+        """The versions Shopify lists now, as (handle, supported), oldest first."""
+        if self.api_versions is not None:
+            return self.api_versions
+        return published_versions(self._now())
+
+    def served_version(self, requested: str) -> str:
+        """The version an answer to ``requested`` is made with.
+
+        A listed version (supported, the release candidate, ``unstable``) is served as asked;
+        any other falls forward to the oldest supported stable version.
+        """
+        listed = self.versions()
+        if any(handle == requested for handle, _ in listed):
+            return requested
+        return next(handle for handle, supported in listed if supported)
 
     def _shop(self, shop: str | None) -> _Shop:
         name = shop or self._default_shop
@@ -652,9 +737,16 @@ class ShopifyStandIn(StandIn):
     # -- HTTP ---------------------------------------------------------------------------------
 
     async def handle(self, request: httpx.Request) -> httpx.Response:
-        """Authenticate, validate against the schema, charge the bucket, execute."""
-        if request.method != "POST" or not _PATH.match(request.url.path):
+        """Answer one request, saying in ``X-Shopify-API-Version`` which version answered."""
+        match = _PATH.match(request.url.path)
+        if request.method != "POST" or match is None:
             return json_response(404, {"errors": "Not Found"})
+        response = self._answer(request)
+        response.headers["X-Shopify-API-Version"] = self.served_version(match["version"])
+        return response
+
+    def _answer(self, request: httpx.Request) -> httpx.Response:
+        """Authenticate, validate against the schema, charge the bucket, execute."""
         state = self._shops.get(request.headers.get("x-shopify-access-token", ""))
         if state is None:
             return json_response(401, {"errors": _BAD_TOKEN})
@@ -1331,4 +1423,20 @@ class _Root(_View):
         ) -> dict[str, Any]:
             return standin.refund_create(state, info, input)
 
-        super().__init__(order=order, orders=orders, refund=refund, refundCreate=refund_create)
+        def public_api_versions(_info: Any) -> list[dict[str, Any]]:
+            return [
+                {"handle": handle, "supported": supported}
+                for handle, supported in standin.versions()
+            ]
+
+        installation = {"accessScopes": [{"handle": scope} for scope in state.access_scopes]}
+        accounts = "NEW_CUSTOMER_ACCOUNTS" if state.store_credit_enabled else "CLASSIC"
+        super().__init__(
+            order=order,
+            orders=orders,
+            refund=refund,
+            refundCreate=refund_create,
+            publicApiVersions=public_api_versions,
+            currentAppInstallation=installation,
+            shop={"customerAccountsV2": {"customerAccountsVersion": accounts}},
+        )

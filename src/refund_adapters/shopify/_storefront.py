@@ -163,6 +163,11 @@ class ShopifyStorefront:
         self._location_id = location_id if restock_type is not RestockType.NO_RESTOCK else None
         self._notify = notify_customer
 
+    @property
+    def client(self) -> ShopifyAdminClient:
+        """The Admin API client it talks through (the doctor checks the shop with it)."""
+        return self._client
+
     def __repr__(self) -> str:
         return f"ShopifyStorefront({self._client!r}, store_credit={self.store_credit})"
 
