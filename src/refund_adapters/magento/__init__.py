@@ -9,12 +9,14 @@ is not available over Magento's REST API, so gift-card parts stay manual actions
 - :class:`MagentoStorefront`: the :class:`refund_core.Storefront` adapter.
 - :class:`BearerToken`, :func:`integration_auth`: admin/integration bearer tokens, or OAuth 1.0a
   integration signing (HMAC-SHA256).
+- :class:`MagentoDoctor`: checks, reading only, what the storefront assumes about a store.
 - :class:`MagentoStandIn`: a stateful local Magento for tests and demos (seed with
   :meth:`MagentoStandIn.add_order` and :class:`SeedItem`; read the credit memos refunds made
   with :meth:`MagentoStandIn.credit_memos_of`, as :class:`CreditMemoRecord`).
 """
 
 from ._auth import BearerToken, MagentoAuth, integration_auth
+from ._doctor import MagentoDoctor
 from ._standin import CreditMemoRecord, Exchange, MagentoStandIn, SeedItem
 from ._storefront import (
     DEFAULT_CAPABILITIES,
@@ -35,6 +37,7 @@ __all__ = [
     "CreditMemoRecord",
     "Exchange",
     "MagentoAuth",
+    "MagentoDoctor",
     "MagentoResponseError",
     "MagentoStandIn",
     "MagentoStorefront",

@@ -15,6 +15,11 @@ It answers the routes the adapter uses, in Magento's shapes and with Magento's r
   new credit memo's ID. Nothing is idempotent: every accepted POST makes a credit memo.
 - Bearer tokens and OAuth 1.0a signatures (:mod:`refund_adapters._oauth1`) are checked on every
   request; a refused one gets Magento's 401 body.
+- What ``refund-sync doctor`` reads (see :mod:`._standin_schema`): ``GET /rest/<store>/schema``
+  (the routes the caller may call, the major.minor ``version`` and the ``edition``) and
+  ``GET /magento_version``. ``missing_routes`` are routes whose module is off (404, left out of
+  the schema), ``forbidden_routes`` routes the integration's role may not call (401, left out
+  of the schema), ``version_page`` whether the Magento_Version module answers.
 
 Money and quantities are JSON numbers both ways, read as Decimals. One message is the stand-in's
 own wording: Magento refuses an offline refund of an online-paid order (and the reverse) with a
@@ -36,12 +41,14 @@ import httpx
 
 from .._oauth1 import OAuth1Credentials, OAuth1Error, OAuth1Verifier, credentials_lookup
 from .._standin import StandIn
+from ._standin_schema import ROUTES, Route, route_for, schema_document, version_page
 from ._storefront import DEFAULT_OFFLINE_METHODS
 from ._wire import dumps, loads
 
 __all__ = ["CreditMemoRecord", "Exchange", "MagentoStandIn", "SeedItem"]
 
 _ROUTE = re.compile(r"^/rest/(?P<store>[A-Za-z0-9_]+)/V1/(?P<path>.+)$")
+_SCHEMA = re.compile(r"^/rest/(?P<store>[A-Za-z0-9_]+)/schema$")
 _KEY_PART = re.compile(r"\[([^\]]*)\]")
 _CAMEL = {
     "filterGroups": "filter_groups",
@@ -326,8 +333,26 @@ class MagentoStandIn(StandIn):
         oauth_credentials: Iterable[OAuth1Credentials] = (),
         clock: Callable[[], float] = time.time,
         offline_payment_methods: frozenset[str] = DEFAULT_OFFLINE_METHODS,
+        version: str = "2.4.8",
+        edition: str = "Community",
+        version_page: bool = True,
+        schema_route: bool = True,
+        missing_routes: Iterable[str] = (),
+        forbidden_routes: Iterable[str] = (),
     ) -> None:
         super().__init__()
+        #: The installed version (``2.4.8``) and edition (Community, Enterprise, B2B).
+        self.version = version
+        self.edition = edition
+        self.version_page = version_page
+        #: Whether ``/rest/<store>/schema`` answers (a proxy in front of a store may block it).
+        self.schema_route = schema_route
+        known = {route.key for route in ROUTES}
+        unknown = (set(missing_routes) | set(forbidden_routes)) - known
+        if unknown:
+            raise ValueError(f"not routes of the stand-in: {', '.join(sorted(unknown))}")
+        self.missing_routes = frozenset(missing_routes)
+        self.forbidden_routes = frozenset(forbidden_routes)
         self._tokens = frozenset(bearer_tokens)
         self._verifier = OAuth1Verifier(credentials_lookup(*oauth_credentials))
         self._clock = clock
@@ -447,13 +472,19 @@ class MagentoStandIn(StandIn):
 
     async def handle(self, request: httpx.Request) -> httpx.Response:
         """Authenticate, route and answer one request."""
+        if request.url.path == "/magento_version":
+            return self._version_page(request)
         try:
             request_body = loads(request.content) if request.content else None
         except ValueError:
             request_body = None
         try:
-            self._authenticate(request)
-            status, payload = self._route(request, request_body)
+            schema = _SCHEMA.match(request.url.path)
+            if schema is not None and request.method == "GET" and self.schema_route:
+                status, payload = 200, self._schema(request, schema.group("store"))
+            else:
+                self._authenticate(request)
+                status, payload = self._route(request, request_body)
         except _Refusal as refusal:
             status = refusal.status
             payload = {"message": refusal.message}
@@ -469,18 +500,52 @@ class MagentoStandIn(StandIn):
             headers={"content-type": "application/json; charset=utf-8"},
         )
 
-    def _authenticate(self, request: httpx.Request) -> None:
+    def _version_page(self, request: httpx.Request) -> httpx.Response:
+        """``/magento_version``: Magento_Version's one line, or the store's 404 page."""
+        if request.method == "GET" and self.version_page:
+            status, text = 200, version_page(version=self.version, edition=self.edition)
+        else:
+            status, text = 404, "404 Not Found"
+        self.exchanges.append(Exchange(request.method, request.url.path, status, None, text))
+        return httpx.Response(
+            status, content=text.encode(), headers={"content-type": "text/html; charset=UTF-8"}
+        )
+
+    def _schema(self, request: httpx.Request, store: str) -> dict[str, Any]:
+        """The REST schema of the routes the caller may call (none for an anonymous caller)."""
+        callable_routes: tuple[Route, ...] = ()
+        if self._authenticated(request):
+            callable_routes = tuple(
+                route
+                for route in ROUTES
+                if route.key not in self.missing_routes | self.forbidden_routes
+            )
+        return schema_document(
+            version=self.version,
+            edition=self.edition,
+            host=request.url.host,
+            scheme=request.url.scheme,
+            store=store,
+            services=request.url.params.get("services"),
+            callable_routes=callable_routes,
+        )
+
+    def _authenticated(self, request: httpx.Request) -> bool:
         header = request.headers.get("authorization", "")
         scheme, _, value = header.partition(" ")
         if scheme.lower() == "bearer" and value.strip() in self._tokens:
-            return
+            return True
         if scheme.lower() == "oauth":
             try:
                 self._verifier.verify(request, now=self._clock())
             except OAuth1Error:
-                pass
-            else:
-                return
+                return False
+            return True
+        return False
+
+    def _authenticate(self, request: httpx.Request) -> None:
+        if self._authenticated(request):
+            return
         raise _Refusal(
             401,
             "The consumer isn't authorized to access %resources.",
@@ -494,6 +559,15 @@ class MagentoStandIn(StandIn):
         parts = match.group("path").strip("/").split("/")
         query = parse_qsl(request.url.query.decode(), keep_blank_values=True)
         method = request.method
+        route = route_for(method, "/V1/" + "/".join(parts))
+        if route is not None and route.key in self.missing_routes:
+            raise _Refusal(404, "Request does not match any route.")
+        if route is not None and route.key in self.forbidden_routes:
+            raise _Refusal(
+                401,
+                "The consumer isn't authorized to access %resources.",
+                {"resources": "Magento_Sales::sales"},
+            )
         if method == "GET" and parts == ["orders"]:
             return 200, self._search([o.as_json() for o in self.orders.values()], query)
         if method == "GET" and parts == ["invoices"]:

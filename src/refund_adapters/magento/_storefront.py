@@ -186,6 +186,8 @@ class MagentoStorefront:
             raise rc.ConfigurationError(f"store_code {store_code!r} is not a Magento store code")
         self._base_url = base_url.rstrip("/")
         self._auth = auth
+        #: The store view the REST calls address (``/rest/<store_code>/V1/...``).
+        self.store_code = store_code
         self._prefix = f"/rest/{store_code}/V1"
         self._capabilities = capabilities
         self._transport = transport
@@ -419,6 +421,20 @@ class MagentoStorefront:
         )
 
     # -- HTTP -------------------------------------------------------------------------------
+
+    def http_client(self, *, authenticated: bool = True) -> httpx.AsyncClient:
+        """A new client for the store: its base URL, transport and timeout, and its auth.
+
+        For read-only checks (``refund-sync doctor``); ``authenticated=False`` leaves the auth
+        out, for pages outside the REST API that must not see the credentials. The caller
+        closes the client.
+        """
+        return httpx.AsyncClient(
+            base_url=self._base_url,
+            auth=self._auth if authenticated else None,
+            transport=self._transport,
+            timeout=self._timeout_s,
+        )
 
     @contextlib.asynccontextmanager
     async def _lease(self) -> AsyncIterator[_Lease]:
