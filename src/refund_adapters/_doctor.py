@@ -13,13 +13,31 @@ is ever sent); this module holds the shared types and their text and JSON forms.
 
 from __future__ import annotations
 
+import collections.abc
 import enum
-from collections.abc import Iterable, Sequence
-from typing import Any
+import functools
+import re
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar, get_args, get_origin
 
 import attrs
+import cattrs
+from cattrs.errors import IterableValidationError, IterableValidationNote
+from cattrs.gen import make_dict_structure_fn, override
 
-__all__ = ["Check", "Confidence", "DoctorReport", "Verdict", "render_text"]
+from ._decode import UpstreamDataError, structure
+
+__all__ = [
+    "Check",
+    "Confidence",
+    "DoctorReport",
+    "Verdict",
+    "answer_converter",
+    "read_answer",
+    "render_text",
+]
+
+T = TypeVar("T")
 
 
 class Verdict(enum.StrEnum):
@@ -101,6 +119,135 @@ class DoctorReport:
             "ok": self.ok,
             "checks": [check.as_dict() for check in self.checks],
         }
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
+
+
+def _exactly(kind: type[Any]) -> Callable[[object, object], Any]:
+    def hook(value: object, _type: object) -> Any:
+        if type(value) is not kind:
+            raise TypeError(f"expected {kind.__name__}, got {type(value).__name__}")
+        return value
+
+    return hook
+
+
+def _each(
+    converter: cattrs.Converter, pairs: Iterable[tuple[Any, object]], item: Any, kind: Any
+) -> list[Any]:
+    """Each element structured as ``item``; every failure noted with its index or key."""
+    done: list[Any] = []
+    errors: list[Exception] = []
+    for index, element in pairs:
+        try:
+            done.append(converter.structure(element, item))
+        except Exception as exc:
+            exc.__notes__ = [
+                *getattr(exc, "__notes__", []),
+                IterableValidationNote(f"Structuring {kind} @ index {index!r}", index, item),
+            ]
+            errors.append(exc)
+    if errors:
+        raise IterableValidationError(f"While structuring {kind!r}", errors, kind)
+    return done
+
+
+def answer_converter(*, camel_case: bool = False) -> cattrs.Converter:
+    """The converter a doctor structures a vendor's answer with (via ``_decode.structure``).
+
+    Strict where cattrs is lenient: an object must be a JSON object, a tuple a JSON array, a
+    mapping a JSON object, and strings, booleans and integers exactly those (``"1"`` is no
+    integer, a string is no list of characters). Unknown keys are ignored: vendors add fields.
+    ``camel_case`` reads each snake_case attribute from its camelCase key (Shopify, Amazon).
+    """
+    converter = cattrs.Converter(forbid_extra_keys=False)
+    for kind in (str, bool, int):
+        converter.register_structure_hook(kind, _exactly(kind))
+
+    def is_tuple(kind: Any) -> bool:
+        return get_origin(kind) is tuple
+
+    def tuple_of(kind: Any) -> Callable[[object, object], Any]:
+        (item, *_) = get_args(kind)
+
+        def hook(value: object, _type: object) -> Any:
+            if not isinstance(value, list):
+                raise TypeError(f"expected an array, got {type(value).__name__}")
+            return tuple(_each(converter, enumerate(value), item, kind))
+
+        return hook
+
+    def is_mapping(kind: Any) -> bool:
+        return get_origin(kind) in (dict, collections.abc.Mapping)
+
+    def mapping_of(kind: Any) -> Callable[[object, object], Any]:
+        key, item = get_args(kind)
+
+        def hook(value: object, _type: object) -> Any:
+            if not isinstance(value, dict):
+                raise TypeError(f"expected an object, got {type(value).__name__}")
+            keys = [converter.structure(k, key) for k in value]
+            return dict(zip(keys, _each(converter, value.items(), item, kind), strict=True))
+
+        return hook
+
+    def object_of(kind: type[Any]) -> Callable[[object, object], Any]:
+        renamed: dict[str, Any] = {
+            field.name: override(rename=_camel(field.name) if camel_case else None)
+            for field in attrs.fields(kind)
+        }
+        build = make_dict_structure_fn(kind, converter, **renamed)
+
+        def hook(value: object, _type: object) -> Any:
+            if not isinstance(value, dict):
+                raise TypeError(f"expected an object, got {type(value).__name__}")
+            return build(value, kind)
+
+        return hook
+
+    converter.register_structure_hook_factory(is_tuple, tuple_of)
+    converter.register_structure_hook_factory(is_mapping, mapping_of)
+    converter.register_structure_hook_factory(attrs.has, object_of)
+    return converter
+
+
+_SNAKE_KEY = re.compile(r"\.([a-z][a-z0-9]*(?:_[a-z0-9]+)+)")
+
+
+def _camel_path(path: str) -> str:
+    return _SNAKE_KEY.sub(lambda m: "." + _camel(m.group(1)), path)
+
+
+@functools.cache
+def _converter(camel_case: bool) -> cattrs.Converter:
+    return answer_converter(camel_case=camel_case)
+
+
+def read_answer(
+    value: object, cls: type[T], *, service: str, endpoint: str, camel_case: bool = False
+) -> T:
+    """``value`` (a parsed answer) as ``cls``, through :func:`._decode.structure`.
+
+    Any problem is an :class:`~._decode.UpstreamDataError` whose path names the answer's own
+    keys (camelCase ones too, when ``camel_case``).
+    """
+    try:
+        return structure(_converter(camel_case), value, cls, service=service, endpoint=endpoint)
+    except UpstreamDataError as exc:
+        if not camel_case:
+            raise
+        problems = tuple(_camel_path(problem) for problem in exc.problems)
+        message = problems[0].rpartition(" @ ")[0] or str(exc)
+        raise UpstreamDataError(
+            message,
+            service=service,
+            endpoint=endpoint,
+            path=_camel_path(exc.path),
+            problems=problems,
+        ) from exc
 
 
 def _wrap(text: str, width: int, indent: str) -> list[str]:

@@ -30,11 +30,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
-import cattrs
 import httpx
 
-from refund_adapters._decode import parse_json, structure
-from refund_adapters._doctor import Check, Confidence, Verdict
+from refund_adapters._decode import parse_json
+from refund_adapters._doctor import Check, Confidence, Verdict, read_answer
 from refund_adapters._http import RetryPolicy, send
 
 from ._storefront import SERVICE, MagentoStorefront
@@ -111,20 +110,6 @@ class _Record:
 class _SearchPage:
     items: tuple[_Record, ...] | None = None
     total_count: int = 0
-
-
-def _strict(kind: type[Any]) -> Any:
-    def hook(value: object, _type: object) -> Any:
-        if type(value) is not kind:
-            raise TypeError(f"expected {kind.__name__}, got {type(value).__name__}")
-        return value
-
-    return hook
-
-
-_CONVERTER = cattrs.Converter(forbid_extra_keys=False)
-_CONVERTER.register_structure_hook(str, _strict(str))
-_CONVERTER.register_structure_hook(int, _strict(int))
 
 
 def _check(  # noqa: PLR0917 - a report row: its columns in reading order
@@ -226,9 +211,7 @@ class MagentoDoctor:
     def _schema(self, probe: _Probe) -> _Schema | None:
         if probe.status != 200 or not isinstance(probe.body, dict):
             return None
-        return structure(
-            _CONVERTER, probe.body, _Schema, service=SERVICE, endpoint=f"GET {probe.path}"
-        )
+        return read_answer(probe.body, _Schema, service=SERVICE, endpoint=f"GET {probe.path}")
 
     @staticmethod
     def _listed(schema: _Schema | None) -> frozenset[str] | None:
@@ -246,9 +229,7 @@ class MagentoDoctor:
     def _first_id(probe: _Probe) -> int | None:
         if probe.status != 200:
             return None
-        page = structure(
-            _CONVERTER, probe.body, _SearchPage, service=SERVICE, endpoint=f"GET {probe.path}"
-        )
+        page = read_answer(probe.body, _SearchPage, service=SERVICE, endpoint=f"GET {probe.path}")
         return page.items[0].entity_id if page.items else None
 
     # -- checks ------------------------------------------------------------------------------

@@ -23,14 +23,10 @@ Read-only: one Admin GraphQL query (:data:`~._queries.DOCTOR`), never a mutation
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 import attrs
-import cattrs
-from cattrs.gen import make_dict_structure_fn, override
 
-from refund_adapters._decode import structure
-from refund_adapters._doctor import Check, Confidence, Verdict
+from refund_adapters._doctor import Check, Confidence, Verdict, read_answer
 from refund_adapters._http import UpstreamAuthError
 
 from . import _queries as q
@@ -79,38 +75,6 @@ class _Answer:
     public_api_versions: tuple[_ApiVersion, ...]
     current_app_installation: _Installation
     shop: _Shop
-
-
-def _camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(part.capitalize() for part in rest)
-
-
-def _strict(kind: type[Any]) -> Any:
-    def hook(value: object, _type: object) -> Any:
-        if type(value) is not kind:
-            raise TypeError(f"expected {kind.__name__}, got {type(value).__name__}")
-        return value
-
-    return hook
-
-
-def _make_converter() -> cattrs.Converter:
-    converter = cattrs.Converter(forbid_extra_keys=False)
-    converter.register_structure_hook(str, _strict(str))
-    converter.register_structure_hook(bool, _strict(bool))
-
-    def camel_case_fields(cls: type[Any]) -> Any:
-        renamed: dict[str, Any] = {
-            field.name: override(rename=_camel(field.name)) for field in attrs.fields(cls)
-        }
-        return make_dict_structure_fn(cls, converter, **renamed)
-
-    converter.register_structure_hook_factory(attrs.has, camel_case_fields)
-    return converter
-
-
-_CONVERTER = _make_converter()
 
 
 def _check(  # noqa: PLR0917 - a report row: its columns in reading order
@@ -170,7 +134,7 @@ class ShopifyDoctor:
                     "that the app is still installed on the shop",
                 ),
             )
-        answer = structure(_CONVERTER, data, _Answer, service=SERVICE, endpoint=_ENDPOINT)
+        answer = read_answer(data, _Answer, service=SERVICE, endpoint=_ENDPOINT, camel_case=True)
         checks = [
             _check(
                 "credentials",

@@ -19,14 +19,13 @@ When the key or the version is refused, the checks after it cannot run and are l
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import attrs
-import cattrs
 import httpx
 
-from refund_adapters._decode import UpstreamDataError, parse_json, structure
-from refund_adapters._doctor import Check, Confidence, Verdict
+from refund_adapters._decode import UpstreamDataError, parse_json
+from refund_adapters._doctor import Check, Confidence, Verdict, read_answer
 
 from ._client import SERVICE, StripeClient
 
@@ -52,20 +51,6 @@ class _Balance:
     livemode: bool
 
 
-def _strict(kind: type[Any]) -> Any:
-    def hook(value: object, _type: object) -> Any:
-        if type(value) is not kind:
-            raise TypeError(f"expected {kind.__name__}, got {type(value).__name__}")
-        return value
-
-    return hook
-
-
-_CONVERTER = cattrs.Converter(forbid_extra_keys=False)
-_CONVERTER.register_structure_hook(str, _strict(str))
-_CONVERTER.register_structure_hook(bool, _strict(bool))
-
-
 def _check(  # noqa: PLR0917 - a report row: its columns in reading order
     name: str,
     assumption: str,
@@ -87,7 +72,7 @@ def _decoded(response: httpx.Response, cls: type[T]) -> T:
         status=response.status_code,
         request_id=response.headers.get("request-id"),
     )
-    return structure(_CONVERTER, value, cls, service=SERVICE, endpoint=endpoint)
+    return read_answer(value, cls, service=SERVICE, endpoint=endpoint)
 
 
 def _error_message(response: httpx.Response) -> str:
