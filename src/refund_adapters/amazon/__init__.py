@@ -11,10 +11,12 @@ refund or credit memo. There is no refund-create API to call; this package only 
   its removal on 2027-08-27, 180-day windows, pacing at the documented rate, typed errors).
 - :class:`AmazonRefund`: one refund with Amazon's fee adjustments and withheld taxes kept beside
   the customer refund (they are never part of its amount).
+- :class:`AmazonDoctor`: checks, reading only, what the source assumes about a seller account.
 - :class:`AmazonStandIn`: a stateful local stand-in of LWA and both Finances operations.
 """
 
 from ._auth import LWA_TOKEN_URL, AccessTokenCache, LwaCredentials, Region, endpoint
+from ._doctor import AmazonDoctor
 from ._mapping import (
     LINE_CHARGE_TYPES,
     SHIPPING_CHARGE_TYPES,
@@ -48,6 +50,7 @@ __all__ = [
     "USAGE_PLANS",
     "V0_REMOVAL_DATE",
     "AccessTokenCache",
+    "AmazonDoctor",
     "AmazonPayloadError",
     "AmazonRefund",
     "AmazonRefundSource",

@@ -367,6 +367,22 @@ def from_shipment_event(
 # -- 2024-06-19 --------------------------------------------------------------------------------
 
 
+def breakdown_part(groups: Iterable[str], kind: str) -> _Part:
+    """What a 2024-06-19 breakdown leaf ``kind`` under the groups ``groups`` is to the adapter.
+
+    Fees and withheld tax by their group (or, for withheld tax, the leaf's own name); promotions
+    by their group; anything else is a charge: customer money, read by its name.
+    """
+    path = {*groups, kind}
+    if path & _FEE_GROUPS:
+        return _Part.FEE
+    if path & _WITHHELD_GROUPS or kind.startswith("MarketplaceFacilitatorTax"):
+        return _Part.WITHHELD
+    if path & _PROMOTION_GROUPS:
+        return _Part.PROMOTION
+    return _Part.CHARGE
+
+
 def _leaves(
     breakdowns: Iterable[Breakdown] | None, groups: tuple[str, ...], where: str
 ) -> Iterator[_Component]:
@@ -376,15 +392,7 @@ def _leaves(
         if node.breakdowns:
             yield from _leaves(node.breakdowns, (*groups, kind), f"{at}.breakdowns")
             continue
-        path = {*groups, kind}
-        if path & _FEE_GROUPS:
-            part = _Part.FEE
-        elif path & _WITHHELD_GROUPS or kind.startswith("MarketplaceFacilitatorTax"):
-            part = _Part.WITHHELD
-        elif path & _PROMOTION_GROUPS:
-            part = _Part.PROMOTION
-        else:
-            part = _Part.CHARGE
+        part = breakdown_part(groups, kind)
         yield _Component(part, kind, _money(node.breakdown_amount, f"{at}.breakdownAmount"))
 
 

@@ -301,6 +301,25 @@ class AmazonRefundSource:
         """The LWA access-token cache."""
         return self._tokens
 
+    @property
+    def refund_transaction_types(self) -> frozenset[str]:
+        """The 2024-06-19 ``transactionType`` values read as refunds."""
+        return self._refund_types
+
+    @property
+    def marketplace_id(self) -> str | None:
+        """The marketplace listings are limited to (None: all of the seller's)."""
+        return self._marketplace_id
+
+    async def read_page(self, query: Mapping[str, str]) -> Any:
+        """One answer of the configured Finances operation to ``query``, parsed, not mapped.
+
+        Authenticated, paced and retried as every listing request; for read-only checks of the
+        raw transactions (``refund-sync doctor``). The caller structures it.
+        """
+        async with self._client_factory() as client:
+            return await self._get(client, dict(query))
+
     async def list_events(
         self, *, since: datetime, page_token: str | None, limit: int
     ) -> rc.Page[rc.SourceEvent]:

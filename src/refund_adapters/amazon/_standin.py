@@ -17,6 +17,14 @@ It holds seeded refunds and answers as Amazon does, as far as the models and doc
   gets 429 ``QuotaExceeded``. Successful answers carry ``x-amzn-RateLimit-Limit``; every answer
   ``x-amzn-RequestId``.
 
+What ``refund-sync doctor`` reads is what the adapter reads: ``listTransactions``. Refunds are
+transactions of ``refund_transaction_type`` ("Refund", what the adapter assumes) carrying a
+``REFUND_ID`` related identifier (a documented identifier name), with ``description`` "Refund
+Order" (the model's own example of a refund's description) and breakdown leaves named as v0's
+``ChargeType`` (``Principal``, ``Tax`` ...); ``breakdown_names`` renames leaves (the model's
+example spells ``Principle``). The model lists no refund ``transactionType`` and no breakdown
+names, so both are assumptions the doctor checks on the live account.
+
 Amounts are written as JSON numbers (Amazon's ``BigDecimal``), exactly, never through float.
 Fault injection (latency, scripted statuses, dropped connections) comes from
 :class:`refund_adapters._standin.StandIn`.
@@ -175,8 +183,16 @@ class AmazonStandIn(StandIn):
         enforce_rate_limits: bool = True,
         empty_pages: bool = False,
         send_rate_limit_header: bool = True,
+        refund_transaction_type: str = "Refund",
+        breakdown_names: Mapping[str, str] | None = None,
     ) -> None:
         super().__init__()
+        #: The 2024-06-19 ``transactionType`` refunds carry. "Refund" is what the adapter reads
+        #: by default; the model lists only "Shipment", so real accounts may differ.
+        self.refund_transaction_type = refund_transaction_type
+        #: Breakdown leaf names written otherwise in 2024-06-19 answers, e.g.
+        #: ``{"Principal": "Principle"}`` as the model's own example spells it.
+        self.breakdown_names = dict(breakdown_names or {})
         self.client_id = client_id
         self._client_secret = client_secret
         self._refresh_token = refresh_token
@@ -473,7 +489,9 @@ class AmazonStandIn(StandIn):
         chosen = [r for r in self.refunds if after <= r.posted < before]
         if operation == "listFinancialEvents":
             return [_v0_event(r) for r in chosen]
-        transactions = [_transaction(r) for r in chosen]
+        transactions = [
+            _transaction(r, self.refund_transaction_type, self.breakdown_names) for r in chosen
+        ]
         transactions += [_other_transaction(o) for o in self._others if after <= o.posted < before]
         return transactions
 
@@ -576,7 +594,10 @@ def _v0_event(refund: SeededRefund) -> dict[str, Any]:
 
 
 def _group(
-    kind: str, leaves: Sequence[tuple[str, Decimal]], currency: str
+    kind: str,
+    leaves: Sequence[tuple[str, Decimal]],
+    currency: str,
+    names: Mapping[str, str],
 ) -> dict[str, Any] | None:
     if not leaves:
         return None
@@ -584,7 +605,10 @@ def _group(
         "breakdownType": kind,
         "breakdownAmount": _amount(currency, sum((v for _, v in leaves), Decimal(0)), v0=False),
         "breakdowns": [
-            {"breakdownType": leaf, "breakdownAmount": _amount(currency, value, v0=False)}
+            {
+                "breakdownType": names.get(leaf, leaf),
+                "breakdownAmount": _amount(currency, value, v0=False),
+            }
             for leaf, value in leaves
         ],
     }
@@ -596,7 +620,12 @@ def _item_total(item: SeededItem) -> Decimal:
     )
 
 
-def _transaction(refund: SeededRefund) -> dict[str, Any]:
+def _transaction(
+    refund: SeededRefund,
+    transaction_type: str = "Refund",
+    names: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    names = names or {}
     items = []
     for item in refund.items:
         goods = [(k, v) for k, v in item.charges if k in LINE_CHARGE_TYPES]
@@ -607,12 +636,12 @@ def _transaction(refund: SeededRefund) -> dict[str, Any]:
             if k not in LINE_CHARGE_TYPES and k not in SHIPPING_CHARGE_TYPES
         ]
         groups = [
-            _group("ProductCharges", goods, refund.currency),
-            _group("Shipping", shipping, refund.currency),
-            _group("OtherCharges", other, refund.currency),
-            _group("Promotions", list(item.promotions), refund.currency),
-            _group("AmazonFees", list(item.fees), refund.currency),
-            _group("TaxWithheld", list(item.withheld), refund.currency),
+            _group("ProductCharges", goods, refund.currency, names),
+            _group("Shipping", shipping, refund.currency, names),
+            _group("OtherCharges", other, refund.currency, names),
+            _group("Promotions", list(item.promotions), refund.currency, names),
+            _group("AmazonFees", list(item.fees), refund.currency, names),
+            _group("TaxWithheld", list(item.withheld), refund.currency, names),
         ]
         entry: dict[str, Any] = {
             "description": item.sku or "",
@@ -643,10 +672,10 @@ def _transaction(refund: SeededRefund) -> dict[str, Any]:
             {"relatedIdentifierName": "ORDER_ID", "relatedIdentifierValue": refund.order_id},
             {"relatedIdentifierName": "REFUND_ID", "relatedIdentifierValue": refund.refund_id},
         ],
-        "transactionType": "Refund",
+        "transactionType": transaction_type,
         "transactionId": refund.transaction_id,
         "transactionStatus": "RELEASED",
-        "description": "Refund",
+        "description": "Refund Order",
         "postedDate": _iso(refund.posted),
         "totalAmount": _amount(refund.currency, total, v0=False),
         "marketplaceDetails": {
