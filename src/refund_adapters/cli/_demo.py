@@ -16,6 +16,7 @@ import io
 import logging
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -69,6 +70,8 @@ SECRETS: Mapping[str, str] = {
 _AMAZON_CLIENT_ID = "amzn1.application-oa2-client.demo"
 _SHOPIFY_SHOP = "demo-shop.myshopify.com"
 _SHOPIFY_EU_SHOP = "demo-eu.myshopify.com"
+#: The day the demo's Shopify answers as of (which API versions it supports).
+_SHOPIFY_DAY = datetime(2026, 3, 1, tzinfo=UTC)
 
 #: What each account syncs, in the order the demo runs them.
 PASSES: tuple[tuple[str, str], ...] = (
@@ -100,15 +103,30 @@ class StandIns:
 
 
 def _stripe(
-    events: tuple[rc.SourceEvent, ...], payouts: tuple[rc.Payout, ...], key: str
+    events: tuple[rc.SourceEvent, ...], payouts: tuple[rc.Payout, ...], key: str, currency: str
 ) -> stripe.StripeStandIn:
-    standin = stripe.StripeStandIn.from_events(events, api_key=key)
+    standin = stripe.StripeStandIn.from_events(events, api_key=key, default_currency=currency)
     standin.seed_payouts(payouts)
     return standin
 
 
+def _shopify_versions() -> tuple[tuple[str, bool], ...]:
+    """The versions Shopify served on the demo world's day.
+
+    So the demo keeps running after the pinned version retires (the doctor then fails a real
+    shop, as it must).
+    """
+    from ..shopify._standin import published_versions  # noqa: PLC0415 - needs graphql-core
+
+    return published_versions(_SHOPIFY_DAY)
+
+
 def _shopify() -> shopify.ShopifyStandIn:
-    standin = shopify.ShopifyStandIn(shop=_SHOPIFY_SHOP, access_token=SECRETS["DEMO_SHOPIFY_TOKEN"])
+    standin = shopify.ShopifyStandIn(
+        shop=_SHOPIFY_SHOP,
+        access_token=SECRETS["DEMO_SHOPIFY_TOKEN"],
+        api_versions=_shopify_versions(),
+    )
     standin.add_order(
         SHOPIFY_ORDER,
         lines=[("11001", "JACKET", 1, "60.00"), ("11002", "SCARF", 1, "40.00")],
@@ -153,9 +171,9 @@ def build_standins(
             internal_id_for=internal_id_for,
             tax_codes=(netsuite.SalesTax(TAX_CODE, TAX_RATE),),
         ),
-        stripe_us=_stripe(world.stripe_events, world.payouts, SECRETS["DEMO_STRIPE_US_KEY"]),
+        stripe_us=_stripe(world.stripe_events, world.payouts, SECRETS["DEMO_STRIPE_US_KEY"], "usd"),
         stripe_jp=_stripe(
-            world.stripe_jp_events, world.stripe_jp_payouts, SECRETS["DEMO_STRIPE_JP_KEY"]
+            world.stripe_jp_events, world.stripe_jp_payouts, SECRETS["DEMO_STRIPE_JP_KEY"], "jpy"
         ),
         amazon=amazon.AmazonStandIn.from_events(
             world.amazon_events,
@@ -169,6 +187,7 @@ def build_standins(
             world.shopify_in_events,
             shop=_SHOPIFY_EU_SHOP,
             access_token=SECRETS["DEMO_SHOPIFY_EU_TOKEN"],
+            api_versions=_shopify_versions(),
         ),
     )
 
@@ -268,7 +287,12 @@ def config_text(world: DemoWorld, urls: Mapping[str, str]) -> str:
         ("stripe-us", world.stripe_settings, urls["stripe_us"], "DEMO_STRIPE_US_KEY"),
         ("stripe-jp", world.stripe_jp_settings, urls["stripe_jp"], "DEMO_STRIPE_JP_KEY"),
     ):
-        stripe_table = {"adapter": "stripe", "secret_key_env": key_env, "base_url": url}
+        stripe_table = {
+            "adapter": "stripe",
+            "secret_key_env": key_env,
+            "mode": "test",  # the demo's keys are test keys
+            "base_url": url,
+        }
         account(
             account_id,
             policy=rc.Policy.STRIPE_CONNECTOR,

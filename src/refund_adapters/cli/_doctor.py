@@ -1,8 +1,8 @@
 """``refund-sync doctor`` and the check that runs before an account's first sync.
 
 ``doctor`` builds each account's adapters as ``sync`` does and asks every adapter that has a
-doctor for its checks (read-only), then prints one row per assumption, or JSON with
-``--json``. It exits 0 only when no check fails.
+doctor (NetSuite, Stripe, Shopify, Magento, Amazon) for its checks (read-only), then prints one
+row per assumption, or JSON with ``--json``. It exits 0 only when no check fails.
 
 The same checks run before the first ``sync`` of an account, and again whenever the library's
 version differs from the one that last passed them (or the last verdict was a failure). The
@@ -22,10 +22,11 @@ from typing import Any, TextIO
 import refund_core as rc
 from refund_adapters import __version__
 
-from .. import netsuite
+from .. import amazon, magento, netsuite, shopify, stripe
 from .._doctor import Check, DoctorReport, render_text
 from ._adapters import AdapterRegistry
 from ._config import AccountConfig, SyncConfig
+from ._registry import stripe_mode
 
 __all__ = ["DoctorFailedError", "doctor", "gate", "verdict_path"]
 
@@ -38,19 +39,68 @@ class DoctorFailedError(rc.ConfigurationError):
 
 
 async def account_checks(account: AccountConfig, built: Mapping[str, Any]) -> tuple[Check, ...]:
-    """The checks of every adapter of the account that has a doctor."""
+    """The checks of every adapter of the account that has a doctor, one doctor per vendor.
+
+    Adapters of one vendor that share an account (Stripe's refunds and payouts, a shop's
+    refunds read and written) are checked once, for everything the account does with them.
+    """
+    settings = account.account.settings
+    ledger = built.get("ledger")
     checks: list[Check] = []
+    if isinstance(ledger, netsuite.NetSuiteLedger):
+        checks.extend(
+            await netsuite.NetSuiteDoctor(
+                ledger.client,
+                undeposited_funds_account=ledger.undeposited_funds_account,
+                currencies=ledger.currencies,
+                settings=settings,
+            ).run()
+        )
+    currencies = ledger.currencies if isinstance(ledger, netsuite.NetSuiteLedger) else None
+    stripes = [
+        (role, adapter)
+        for role, adapter in built.items()
+        if isinstance(adapter, stripe.StripeRefundSource | stripe.StripePayoutSource)
+    ]
+    if stripes:
+        role, adapter = stripes[0]
+        checks.extend(
+            await stripe.StripeDoctor(
+                adapter.client,
+                expected_mode=stripe_mode(account.adapters[role]),
+                ledger_currencies=currencies,
+            ).run()
+        )
+    checks.extend(await _shopify_checks(account, built))
     for adapter in built.values():
-        if isinstance(adapter, netsuite.NetSuiteLedger):
-            checks.extend(
-                await netsuite.NetSuiteDoctor(
-                    adapter.client,
-                    undeposited_funds_account=adapter.undeposited_funds_account,
-                    currencies=adapter.currencies,
-                    settings=account.account.settings,
-                ).run()
-            )
+        if isinstance(adapter, magento.MagentoStorefront):
+            checks.extend(await magento.MagentoDoctor(adapter).run())
+        elif isinstance(adapter, amazon.AmazonRefundSource):
+            checks.extend(await amazon.AmazonDoctor(adapter).run())
     return tuple(checks)
+
+
+async def _shopify_checks(account: AccountConfig, built: Mapping[str, Any]) -> list[Check]:
+    """One doctor per shop: the storefront's client when the account writes to it."""
+    by_shop: dict[str, list[Any]] = {}
+    for adapter in built.values():
+        if isinstance(adapter, shopify.ShopifyRefundSource | shopify.ShopifyStorefront):
+            by_shop.setdefault(adapter.client.shop, []).append(adapter)
+    checks: list[Check] = []
+    for adapters in by_shop.values():
+        storefronts = [a for a in adapters if isinstance(a, shopify.ShopifyStorefront)]
+        asked: list[str] = []
+        if storefronts and storefronts[0].store_credit:
+            asked.append("the storefront's store_credit")
+        if storefronts and account.account.settings.gift_card_as_store_credit:
+            asked.append("the account's gift_card_as_store_credit")
+        client = (storefronts or adapters)[0].client
+        checks.extend(
+            await shopify.ShopifyDoctor(
+                client, writes=bool(storefronts), store_credit_asked_by=asked
+            ).run()
+        )
+    return checks
 
 
 def verdict_path(config: SyncConfig, account: AccountConfig) -> Path:

@@ -7,7 +7,9 @@ This module is the composition root's switchboard: each builder turns an account
 ==========  ===========================  =====================================================
 adapter     roles                        table
 ==========  ===========================  =====================================================
-stripe      source, payouts              ``secret_key_env``; ``base_url``
+stripe      source, payouts              ``secret_key_env``; ``mode`` (``live``, the
+                                         default, or ``test``: the key's mode the doctor
+                                         expects), ``base_url``
 netsuite    ledger                       ``account_id``, ``undeposited_funds_account``
                                          (its internal ID), ``currencies`` (ISO code ->
                                          internal ID); TBA: ``consumer_key_env``,
@@ -23,8 +25,9 @@ magento     storefront                   ``base_url``; ``token_env`` (bearer) or
                                          ``return_to_stock``
 amazon      source                       ``client_id``, ``client_secret_env``,
                                          ``refresh_token_env``; ``region``,
-                                         ``marketplace_id``, ``api``, ``base_url``,
-                                         ``token_url``
+                                         ``marketplace_id``, ``api``,
+                                         ``refund_transaction_types`` (list; default
+                                         ``["Refund"]``), ``base_url``, ``token_url``
 ==========  ===========================  =====================================================
 """
 
@@ -39,7 +42,9 @@ from .._oauth1 import OAuth1Credentials
 from ._adapters import AdapterRegistry, BuildContext
 from ._config import AdapterConfig
 
-__all__ = ["default_registry"]
+__all__ = ["default_registry", "stripe_mode"]
+
+STRIPE_MODES = ("live", "test")
 
 
 def _secret(config: AdapterConfig, secrets: Mapping[str, str], name: str) -> str:
@@ -52,9 +57,20 @@ def _secret(config: AdapterConfig, secrets: Mapping[str, str], name: str) -> str
     return value
 
 
+def stripe_mode(config: AdapterConfig) -> str:
+    """The mode (``live`` or ``test``) a Stripe adapter table says its key is in."""
+    mode = config.option("mode", str, "live")
+    if mode not in STRIPE_MODES:
+        raise rc.ConfigurationError(
+            f"{config.where}.mode: {mode!r} is not one of {', '.join(STRIPE_MODES)}"
+        )
+    return str(mode)
+
+
 def _stripe_client(
     config: AdapterConfig, secrets: Mapping[str, str], context: BuildContext
 ) -> stripe.StripeClient:
+    stripe_mode(config)  # refused here, before anything runs, when it names no mode
     base_url = config.option("base_url", str, "https://api.stripe.com")
     return stripe.StripeClient(
         context.http_client(), _secret(config, secrets, "secret_key"), base_url=base_url
@@ -179,9 +195,16 @@ def _amazon_source(
         client_secret=_secret(config, secrets, "client_secret"),
         refresh_token=_secret(config, secrets, "refresh_token"),
     )
+    types = config.option("refund_transaction_types", list, ["Refund"])
+    if not types or not all(isinstance(kind, str) and kind.strip() for kind in types):
+        raise rc.ConfigurationError(
+            f"{config.where}.refund_transaction_types: expected a non-empty list of "
+            "transaction type names"
+        )
     try:
         return amazon.AmazonRefundSource(
             credentials,
+            refund_transaction_types=frozenset(types),
             region=config.option("region", str, amazon.Region.NA.value),
             marketplace_id=config.option("marketplace_id", str),
             api=config.option("api", str, amazon.FinancesApi.V2024_06_19.value),

@@ -292,8 +292,8 @@ class MagentoDoctor:
         by_schema = any(source == "schema" for _, source in seen)
         fact = (
             "schema info.version is the installed major.minor (Magento's Swagger Generator, "
-            "getGeneralInfo; a live 2.4.8 schema) [M]; /magento_version is undocumented "
-            "(Magento_Version controller) [S]"
+            "getGeneralInfo; a live 2.4.8 schema); /magento_version, undocumented "
+            "(Magento_Version controller), corroborates [S]"
         )
         confidence = Confidence.MULTI if by_schema else Confidence.SINGLE
         evidence = "; ".join(notes)
@@ -332,7 +332,7 @@ class MagentoDoctor:
     ) -> Check:
         key = f"{method} {template}"
         assumption = f"{key} is reachable with these credentials (to {job})"
-        fact = f"Adobe admin REST schema 2.4.9: {key} [O]; {_SCHEMA_FACT} [O]"
+        fact = f"Adobe admin REST schema 2.4.9: {key}; {_SCHEMA_FACT}"
         in_schema = None if listed is None else key in listed
         shown = (
             f"schema: HTTP {schema_status}"
