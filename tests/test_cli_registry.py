@@ -176,3 +176,22 @@ def test_an_unknown_restock_type_is_a_configuration_error() -> None:
     table = {**TABLES[("storefront", "shopify")], "restock_type": "SOMETIMES"}
     with pytest.raises(rc.ConfigurationError, match="NO_RESTOCK"):
         _build("storefront", table, ENV)
+
+
+def test_a_stripe_mode_other_than_live_or_test_is_a_configuration_error() -> None:
+    """The key's mode the doctor expects is live or test; anything else is refused early."""
+    table = {**TABLES[("source", "stripe")], "mode": "production"}
+    with pytest.raises(rc.ConfigurationError, match=r"source\.mode: 'production' is not one of"):
+        _build("source", table, ENV)
+
+
+def test_amazon_refund_transaction_types_reach_the_source() -> None:
+    """The types the doctor may tell an account to add are read from the table."""
+    table = {**TABLES[("source", "amazon")], "refund_transaction_types": ["Refund", "RefundOrder"]}
+    built = _build("source", table, ENV)
+    assert built.refund_transaction_types == frozenset({"Refund", "RefundOrder"})
+    assert _build("source", TABLES[("source", "amazon")], ENV).refund_transaction_types == {
+        "Refund"
+    }
+    with pytest.raises(rc.ConfigurationError, match="refund_transaction_types"):
+        _build("source", {**table, "refund_transaction_types": []}, ENV)
