@@ -17,6 +17,7 @@ def test_exports_are_exact() -> None:
         "NoMatchingSignatureError",
         "SignatureHeaderError",
         "StripeClient",
+        "StripeDoctor",
         "StripePayloadError",
         "StripePayoutSource",
         "StripeRefundSource",
