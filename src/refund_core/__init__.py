@@ -11,7 +11,16 @@ no I/O, reads no clock and draws no random numbers.
 """
 
 from ._account import review_account
-from ._convert import converter, dumps, loads_scenario, structure, unstructure
+from ._convert import (
+    MAX_JSON_DEPTH,
+    check_depth,
+    converter,
+    dumps,
+    loads_json,
+    loads_scenario,
+    structure,
+    unstructure,
+)
 from ._currencies import CURRENCIES, CurrencyRecord
 from ._errors import (
     ConfigurationError,
@@ -98,7 +107,7 @@ from ._outcomes import (
     SyncedRecordKind,
     Unsupported,
 )
-from ._outgoing import NETSUITE_SOURCE, decide_outgoing_refund
+from ._outgoing import NETSUITE_SOURCE, decide_outgoing_refund, tender_split
 from ._payout import decide_payout
 from ._ports import (
     DeadLetter,
@@ -112,6 +121,7 @@ from ._ports import (
     RefundSource,
     SourceEvent,
     Storefront,
+    UnreadableItem,
     WriteReceipt,
 )
 from ._scenario import (
@@ -141,6 +151,7 @@ from ._version import __version__ as __version__
 
 __all__ = [
     "CURRENCIES",
+    "MAX_JSON_DEPTH",
     "NETSUITE_SOURCE",
     "AccountReview",
     "Action",
@@ -249,11 +260,13 @@ __all__ = [
     "TenderPart",
     "TransactionLine",
     "UnknownCurrencyError",
+    "UnreadableItem",
     "Unsupported",
     "WriteReceipt",
     "allocate",
     "apply_action",
     "apply_plan",
+    "check_depth",
     "converter",
     "decide",
     "decide_incoming_refund",
@@ -265,11 +278,13 @@ __all__ = [
     "external_id",
     "json_schema",
     "line_tax",
+    "loads_json",
     "loads_scenario",
     "netsuite_total",
     "plan_scenario",
     "review_account",
     "structure",
     "sum_money",
+    "tender_split",
     "unstructure",
 ]

@@ -4,6 +4,10 @@ A private cattrs converter, never the global one. Decimals travel as strings (``
 datetimes as ISO 8601 with a UTC offset, currencies as their code, enums as their value, and
 unions of records as objects tagged with ``"type"``. Unknown keys and wrong types raise one
 :class:`DocumentError` listing every bad field with its JSON path (``$.events[0].amount``).
+
+Whatever a document holds, reading it ends in a result or a :class:`DocumentError`: a top level
+that is not an object, nesting deeper than :data:`MAX_JSON_DEPTH`, an integer too long for
+Python to read (over 4,300 digits), NaN or Infinity are all reported with their path.
 """
 
 import json
@@ -13,6 +17,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
+import attrs
 import cattrs
 from cattrs.strategies import configure_tagged_union
 
@@ -22,6 +27,8 @@ from ._outcomes import Action, Outcome
 from ._scenario import Scenario, ScenarioEvent, ScenarioOutcome
 
 __all__ = [
+    "MAX_JSON_DEPTH",
+    "check_depth",
     "converter",
     "dumps",
     "loads_scenario",
@@ -30,6 +37,53 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+#: The deepest nesting accepted in any JSON refund-sync reads (documents, vendor answers). Real
+#: ones nest a dozen levels at most; anything near the interpreter's recursion limit is refused
+#: before a recursive reader sees it.
+MAX_JSON_DEPTH = 64
+
+
+def check_depth(value: object, *, limit: int = MAX_JSON_DEPTH) -> None:
+    """Raise ``ValueError`` if ``value`` nests deeper than ``limit`` (checked without recursion).
+
+    >>> check_depth([[1]], limit=2)
+    >>> check_depth([[[1]]], limit=2)
+    Traceback (most recent call last):
+    ...
+    ValueError: nested deeper than 2 levels
+    """
+    stack: list[tuple[object, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            raise ValueError(f"nested deeper than {limit} levels")
+        stack.extend((child, depth + 1) for child in children)
+
+
+class _LongInteger:
+    """A JSON integer too long to read as one (over Python's 4,300 digits): refused by field."""
+
+    def __init__(self, digits: str) -> None:
+        self.digits = len(digits)
+
+    def __repr__(self) -> str:
+        return f"<an integer of {self.digits} digits>"
+
+
+def _integer(text: str) -> int | _LongInteger:
+    # int() refuses over 4,300 digits with a bare ValueError; the marker lets the field say so.
+    return int(text) if len(text) <= 4300 else _LongInteger(text)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
 
 
 def _tag(cls: type) -> str:
@@ -72,8 +126,7 @@ def _structure_currency(value: object, _: type) -> Currency:
 def _structure_money(value: object, _: type) -> Money:
     if not isinstance(value, dict):
         raise ValueError(
-            'expected money as {"amount": "12.50", "currency": "USD"}, '
-            f"got {type(value).__name__}"
+            f'expected money as {{"amount": "12.50", "currency": "USD"}}, got {_json_kind(value)}'
         )
     extra = set(value) - {"amount", "currency"}
     if extra:
@@ -150,15 +203,59 @@ def _format(exc: BaseException, type_: Any) -> str:
     return f"invalid value, expected {name}"
 
 
+def _json_kind(value: object) -> str:
+    if isinstance(value, _LongInteger):
+        return repr(value)
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true or false"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, int | float | Decimal):
+        return "a number"
+    return type(value).__name__
+
+
 def structure(data: object, cls: type[T], *, what: str | None = None) -> T:
     """Build ``cls`` from JSON data, or raise :class:`DocumentError` naming every bad path."""
     what = what or str(getattr(cls, "__name__", "document"))
+    if attrs.has(cls) and not isinstance(data, dict):
+        problem = f"expected a JSON object, got {_json_kind(data)}"
+        raise DocumentError(what, [FieldProblem("$", problem)])
     try:
         return converter.structure(data, cls)
     except cattrs.BaseValidationError as exc:
         raise DocumentError(what, _problems(exc, "$")) from exc
     except InvalidInputError as exc:
         raise DocumentError(what, [FieldProblem("$", str(exc))]) from exc
+    except (TypeError, ValueError, KeyError, AttributeError, RecursionError) as exc:
+        # A shape cattrs does not wrap itself (rare: the top level of a union, say).
+        problem = f"unreadable: {type(exc).__name__}: {exc}"
+        raise DocumentError(what, [FieldProblem("$", problem)]) from exc
+
+
+def loads_json(text: str | bytes, *, what: str) -> Any:
+    """Parse a JSON document, or raise :class:`DocumentError` saying what is wrong, and where.
+
+    NaN and Infinity are refused, nesting is bounded (:data:`MAX_JSON_DEPTH`), and an integer
+    too long to read is left as a marker its field refuses by path.
+    """
+    try:
+        data = json.loads(text, parse_int=_integer, parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
+        problem = f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
+        raise DocumentError(what, [FieldProblem("$", problem)]) from exc
+    except (ValueError, RecursionError) as exc:  # a bad constant, undecodable bytes, deep
+        message = "nested too deep" if isinstance(exc, RecursionError) else str(exc)
+        raise DocumentError(what, [FieldProblem("$", f"not valid JSON: {message}")]) from exc
+    try:
+        check_depth(data)
+    except ValueError as exc:
+        raise DocumentError(what, [FieldProblem("$", str(exc))]) from exc
+    return data
 
 
 def unstructure(value: object) -> Any:
@@ -173,15 +270,4 @@ def dumps(value: object, **kwargs: Any) -> str:
 
 def loads_scenario(text: str) -> Scenario:
     """Parse a scenario document, raising :class:`DocumentError` with JSON paths on bad input."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise DocumentError(
-            "scenario",
-            [
-                FieldProblem(
-                    "$", f"not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})"
-                )
-            ],
-        ) from exc
-    return structure(data, Scenario, what="scenario")
+    return structure(loads_json(text, what="scenario"), Scenario, what="scenario")

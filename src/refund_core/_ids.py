@@ -38,7 +38,9 @@ def external_id(source: SourceKey, role: Role, target: str) -> str:
     >>> external_id(SourceKey("stripe", "re_1"), Role.CREDIT_MEMO, "INV-7")
     'rs-cm-63b44efc703be21875e674a7'
     """
-    # Unit separators keep ("a", "bc") and ("ab", "c") apart.
+    # Unit separators keep ("a", "bc") and ("ab", "c") apart. "surrogatepass": an ID may hold a
+    # lone UTF-16 surrogate (truncated UTF-16 text at the source); it still has exactly one
+    # encoding, so the ID stays deterministic and distinct (strict UTF-8 would refuse it).
     material = "\x1f".join((source.source, source.event_id, role.value, target))
-    digest = hashlib.sha256(material.encode("utf-8")).hexdigest()[:_DIGEST_CHARS]
+    digest = hashlib.sha256(material.encode("utf-8", "surrogatepass")).hexdigest()[:_DIGEST_CHARS]
     return f"rs-{role.value}-{digest}"

@@ -5,8 +5,12 @@ quantities, shipping, amount) and the storefront refunds the payment method. The
 never refunded automatically (NSC-8): it becomes store credit when the settings ask for it and the
 storefront supports it, and a manual action otherwise; the rest proceeds either way.
 
-**Decision (ours):** the gift-card part of a refund is its share of what each tender of the order
-still has, by the largest-remainder method, so cumulative refunds never exceed a tender (MNY-4).
+**Decision (ours):** the gift-card part of a refund is its share of the order's tenders as they
+were paid, by the largest-remainder method: a function of the credit memo (and its order) alone,
+the same whatever was synced before it and in whatever order refunds are processed or retried.
+Only where that share would take a tender past what it still has (a cent of rounding at the end
+of an order refunded in pieces) is the tender capped at what it has, the other paying the rest,
+so cumulative refunds never exceed a tender (MNY-4).
 
 Shipping goes out as shipping, whether the record holds it as its shipping cost or on the
 shipping refund item (SHP-1); a line's tax goes out with the line. A record naming more units of
@@ -50,10 +54,28 @@ from ._outcomes import (
 from ._settings import RefundSettings, StorefrontCapabilities
 from ._tax import CreditLineKind
 
-__all__ = ["NETSUITE_SOURCE", "decide_outgoing_refund"]
+__all__ = ["NETSUITE_SOURCE", "decide_outgoing_refund", "tender_split"]
 
 NETSUITE_SOURCE = "netsuite"
 _FLOW = Flow.OUTGOING_REFUND
+
+
+def tender_split(amount: Money, paid: Money, gift: Money) -> tuple[Money, Money]:
+    """(payment-method part, gift-card part) of ``amount`` for an order paid ``paid`` + ``gift``.
+
+    The refund's share of each tender as paid, by largest remainder (MNY-3): a pure function of
+    the refund and its order, never of what was refunded before (NSC-8).
+
+    >>> usd = lambda text: Money.of(text, "USD")
+    >>> [str(part) for part in tender_split(usd("35.00"), usd("50.00"), usd("10.00"))]
+    ['29.17 USD', '5.83 USD']
+    """
+    if not gift.is_positive:
+        return amount, Money.zero(amount.currency)
+    payment_part, gift_part = allocate(
+        amount, [max(paid.to_minor_units(), 0), gift.to_minor_units()]
+    )
+    return payment_part, gift_part
 
 
 def decide_outgoing_refund(
@@ -142,12 +164,14 @@ def decide_outgoing_refund(
             already_refunded=paid_before + gift_before,
             remaining=paid_left + gift_left,
         )
-    if gift_left.is_positive:
-        payment_part, gift_part = allocate(
-            record.amount, [paid_left.to_minor_units(), gift_left.to_minor_units()]
-        )
-    else:
-        payment_part, gift_part = record.amount, zero
+    payment_part, gift_part = tender_split(record.amount, paid_total, gift_total)
+    # MNY-4: never past what a tender still has (rounding at the end of a piecewise refund).
+    if gift_part > gift_left:
+        gift_part = gift_left.max(zero)
+        payment_part = record.amount - gift_part
+    elif payment_part > paid_left:
+        payment_part = paid_left.max(zero)
+        gift_part = record.amount - payment_part
     refund_id = external_id(key, Role.STOREFRONT_REFUND, order.order_ref)
     actions: list[Action] = []
     manual: list[ManualAction] = []

@@ -46,6 +46,7 @@ __all__ = [
     "RefundSource",
     "SourceEvent",
     "Storefront",
+    "UnreadableItem",
     "WriteReceipt",
 ]
 
@@ -64,11 +65,36 @@ LedgerAction = (
 
 
 @attrs.frozen
+class UnreadableItem:
+    """An item of a listing that the source could not turn into an event, kept as it came.
+
+    A poison item (a field missing, a number that is not one, text that cannot be encoded) never
+    blocks its page: the source hands it over beside the page's events and the engine sets it
+    aside as a dead letter carrying ``raw`` and ``error``, so nothing is silently skipped while
+    the cursor moves on. ``key`` is the event the item would have been, as far as it can be
+    told (the refund's ID when readable), so a later readable delivery of the same item is
+    decided and resolves the letter. ``at`` is the item's time when readable (it may move the
+    cursor past it once set aside); ``raw`` is the item as the vendor sent it, as JSON text.
+    """
+
+    key: SourceKey
+    raw: str
+    error: str
+    code: str = attrs.field(default="upstream_data", validator=identifier)
+    at: datetime | None = None
+
+
+@attrs.frozen
 class Page(Generic[T]):
-    """One page of a listing; ``next_token`` is None on the last page."""
+    """One page of a listing; ``next_token`` is None on the last page.
+
+    ``set_aside`` holds the page's items that could not be read (:class:`UnreadableItem`); the
+    engine dead-letters them with the page, before the cursor moves past it.
+    """
 
     items: tuple[T, ...] = attrs.field(converter=to_tuple)
     next_token: str | None = attrs.field(default=None, validator=optional_identifier)
+    set_aside: tuple[UnreadableItem, ...] = attrs.field(default=(), converter=to_tuple)
 
 
 @attrs.frozen
