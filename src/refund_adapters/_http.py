@@ -13,7 +13,8 @@ Errors (every httpx exception is translated here, chained with ``raise ... from`
     refund_core.RefundSyncError
     └── UpstreamError                    service, status, code, request_id
         ├── UpstreamRejectedError        4xx; also a refund_core.InvalidInputError
-        │   └── UpstreamNotFoundError    404; also a LookupError
+        │   ├── UpstreamNotFoundError    404; also a LookupError
+        │   └── UnsendableRequestError   a value (an ID, a token) HTTP cannot carry
         ├── UpstreamAuthError            401/403; also a PermissionError
         └── UpstreamUnavailableError     retries ran out, the wait asked for is too long, the
                                          connection failed, or the answer could not be read
@@ -28,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -40,14 +42,17 @@ import refund_core as rc
 
 __all__ = [
     "ConcurrencyLimiter",
+    "PacingError",
     "RatePacer",
     "RetryAdvice",
     "RetryPolicy",
+    "UnsendableRequestError",
     "UpstreamAuthError",
     "UpstreamError",
     "UpstreamNotFoundError",
     "UpstreamRejectedError",
     "UpstreamUnavailableError",
+    "check_seconds",
     "default_advice",
     "retry_after_seconds",
     "send",
@@ -100,6 +105,15 @@ class UpstreamNotFoundError(UpstreamRejectedError, LookupError):
     """The vendor has no such resource (404)."""
 
 
+class UnsendableRequestError(UpstreamRejectedError):
+    """A request could not be built: a value in it holds text a URL or header cannot carry.
+
+    Often a value a vendor answered with (an ID, a token); repeating the request cannot help.
+    """
+
+    error_code = "unsendable_request"
+
+
 class UpstreamAuthError(UpstreamError, PermissionError):
     """Credentials were refused (401/403): a configuration problem that stops the run."""
 
@@ -126,17 +140,47 @@ class UpstreamUnavailableError(UpstreamError, ConnectionError):
         self.retry_after_s = retry_after_s
 
 
+def check_seconds(what: str, value: object, *, positive: bool = False) -> float:
+    """``value`` as a number of seconds (or a rate): finite and not negative, else a typed error.
+
+    A NaN or infinite wait makes a loop spin or sleep forever; a negative one is meaningless.
+    Raises :class:`refund_core.ConfigurationError` naming ``what``.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise rc.ConfigurationError(f"{what} must be a number, got {type(value).__name__}")
+    number = float(value)
+    if not math.isfinite(number) or number < 0 or (positive and number == 0):
+        needed = "above 0" if positive else "0 or more"
+        raise rc.ConfigurationError(f"{what} must be a finite number {needed}, got {value!r}")
+    return number
+
+
+def _seconds(_instance: object, attribute: attrs.Attribute[float], value: float) -> None:
+    check_seconds(attribute.name, value)
+
+
+def _at_least_one(_instance: object, attribute: attrs.Attribute[int], value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise rc.ConfigurationError(
+            f"{attribute.name} must be a whole number from 1, got {value!r}"
+        )
+
+
 @attrs.frozen
 class RetryPolicy:
-    """How hard :func:`send` tries: attempts in all, and the backoff's base and cap."""
+    """How hard :func:`send` tries: attempts in all, and the backoff's base and cap.
 
-    max_attempts: int = attrs.field(default=5, validator=attrs.validators.ge(1))
-    base_delay_s: float = attrs.field(default=0.25, validator=attrs.validators.ge(0))
-    max_delay_s: float = attrs.field(default=20.0, validator=attrs.validators.ge(0))
+    Every number is checked: a NaN, infinite or negative delay is a
+    :class:`refund_core.ConfigurationError`, never a wait without end.
+    """
+
+    max_attempts: int = attrs.field(default=5, validator=_at_least_one)
+    base_delay_s: float = attrs.field(default=0.25, validator=_seconds)
+    max_delay_s: float = attrs.field(default=20.0, validator=_seconds)
     #: The longest ``Retry-After`` worth waiting for inside one call. A longer one (a server
     #: asking for minutes or a day) ends the call at once with the advised wait in the error,
     #: so a run is never parked for hours; the engine tries the work again later.
-    max_retry_after_s: float = attrs.field(default=60.0, validator=attrs.validators.ge(0))
+    max_retry_after_s: float = attrs.field(default=60.0, validator=_seconds)
     #: Retry when the connection fails or drops. Safe for reads and for writes that carry an
     #: idempotency key; a write without one must look for its own effect before repeating.
     retry_transport_errors: bool = True
@@ -160,9 +204,12 @@ def retry_after_seconds(response: httpx.Response, *, now: datetime | None = None
         return None
     value = value.strip()
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         pass
+    else:
+        # "nan" is no wait at all; "inf" or "1e999" is a wait too long to honour (send() gives up).
+        return None if math.isnan(seconds) else max(0.0, seconds)
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
@@ -218,7 +265,17 @@ class RatePacer:
     Amazon's SP-API documents per-operation rates and bursts; Shopify's GraphQL cost budget is a
     bucket too (``update`` sets it from ``throttleStatus``). The clock and sleep are injectable
     so tests run instantly.
+
+    Bounded: every number it is given (rate, burst, cost, availability, pause) must be finite and
+    not negative, or it raises :class:`refund_core.ConfigurationError` (a NaN from a server once
+    made it spin forever); one ``acquire`` waits at most ``max_wait_s`` in all, then raises
+    :class:`PacingError`.
     """
+
+    #: The longest one ``acquire`` may wait, in all (an hour: far beyond any documented refill).
+    max_wait_s = 3600.0
+    #: Sleeps one ``acquire`` may take (a clock that does not move would otherwise never end it).
+    max_rounds = 10_000
 
     def __init__(
         self,
@@ -228,10 +285,10 @@ class RatePacer:
         clock: Callable[[], float] = time.monotonic,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
-        if rate <= 0 or burst <= 0:
-            raise rc.ConfigurationError(f"rate and burst must be positive, got {rate}, {burst}")
-        self.rate = rate
-        self.burst = burst
+        rate = check_seconds("the pacer's rate", rate, positive=True)
+        burst = check_seconds("the pacer's burst", burst, positive=True)
+        self._rate = rate
+        self._burst = burst
         self._clock = clock
         self._sleep = sleep
         self._tokens = burst
@@ -243,10 +300,29 @@ class RatePacer:
         self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
         self._stamp = now
 
+    @property
+    def rate(self) -> float:
+        """Tokens per second."""
+        return self._rate
+
+    @rate.setter
+    def rate(self, value: float) -> None:
+        self._rate = check_seconds("the pacer's rate", value, positive=True)
+
+    @property
+    def burst(self) -> float:
+        """The most tokens the bucket holds."""
+        return self._burst
+
+    @burst.setter
+    def burst(self, value: float) -> None:
+        self._burst = check_seconds("the pacer's burst", value, positive=True)
+
     async def acquire(self, cost: float = 1.0) -> None:
-        """Wait until ``cost`` tokens are available and take them."""
-        cost = min(cost, self.burst)
-        while True:
+        """Wait until ``cost`` tokens are available and take them (bounded, see the class)."""
+        cost = min(check_seconds("a pacer cost", cost), self.burst)
+        waited = 0.0
+        for _ in range(self.max_rounds):
             self._refill()
             # A hair of tolerance: with a simulated clock, float rounding can leave the bucket a
             # few ulps short forever (the missing wait is below the clock's resolution).
@@ -254,20 +330,42 @@ class RatePacer:
                 self._tokens -= cost
                 return
             wait = (cost - self._tokens) / self.rate
+            if waited + wait > self.max_wait_s:
+                raise PacingError(
+                    f"the pacer would wait {waited + wait:.0f} s for {cost:g} tokens at "
+                    f"{self.rate:g}/s, more than the {self.max_wait_s:g} s allowed"
+                )
+            waited += wait
             self.waited_s += wait
             await self._sleep(wait)
+        raise PacingError(
+            f"the pacer slept {self.max_rounds} times and the bucket never refilled "
+            "(does the clock move?)"
+        )
 
-    def update(self, *, available: float, rate: float | None = None) -> None:
+    def update(
+        self, *, available: float, rate: float | None = None, burst: float | None = None
+    ) -> None:
         """Take the server's own account of the bucket (e.g. Shopify's ``throttleStatus``)."""
-        self._refill()
-        self._tokens = min(self.burst, max(0.0, available))
-        if rate is not None and rate > 0:
+        available = check_seconds("the bucket's available tokens", available)
+        if burst is not None:
+            self.burst = burst
+        if rate is not None:
             self.rate = rate
+        self._refill()
+        self._tokens = min(self.burst, available)
 
     def pause(self, seconds: float) -> None:
         """Empty the bucket so the next ``acquire`` waits at least ``seconds`` (after a 429)."""
+        seconds = check_seconds("a pacer pause", seconds)
         self._refill()
-        self._tokens = -seconds * self.rate
+        self._tokens = -min(seconds, self.max_wait_s) * self.rate
+
+
+class PacingError(rc.RefundSyncError, TimeoutError):
+    """A pacer would wait longer than it may (or its clock does not move): stop, never spin."""
+
+    error_code = "pacing"
 
 
 class _RetryableStatus(Exception):  # noqa: N818 - internal signal, never escapes send()
@@ -326,7 +424,13 @@ async def send(
         retry_on = (_RetryableStatus, httpx.TransportError)
 
     async def attempt() -> httpx.Response:
-        request = build()
+        try:
+            request = build()
+        except (UnicodeError, httpx.InvalidURL) as exc:
+            # A value taken from an answer (an ID, a token) holds text HTTP cannot carry.
+            raise UnsendableRequestError(
+                f"the request cannot be sent: {type(exc).__name__}: {exc}", service=service
+            ) from exc
         if pacer is not None:
             await pacer.acquire()
         started = time.perf_counter()
