@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -349,15 +350,24 @@ def test_a_foreign_or_stale_page_token_is_refused() -> None:
         run(source.list_events(since=at("2026-04-01"), page_token="12", limit=2))
 
 
-def test_a_malformed_refund_names_the_object_and_field() -> None:
-    """A refund whose amount is not an integer is an error naming the refund and the path."""
+def test_a_malformed_refund_is_set_aside_naming_the_object_and_field() -> None:
+    """A refund with a non-integer amount is set aside (raw JSON, path); the page still comes."""
     standin = StripeStandIn.from_events(
-        [stripe_refund("re_bad", "5.00", charge="ch_bad", created="2026-05-02")]
+        [
+            stripe_refund("re_bad", "5.00", charge="ch_bad", created="2026-05-02"),
+            stripe_refund("re_good", "7.00", charge="ch_good", created="2026-05-03"),
+        ]
     )
     standin.refunds["re_bad"]["amount"] = "5.00"
     source = StripeRefundSource(client_for(standin))
-    with pytest.raises(rc.InvalidInputError, match=r"refund re_bad\.amount"):
-        run(source.list_events(since=at("2026-05-01"), page_token=None, limit=10))
+    page = run(source.list_events(since=at("2026-05-01"), page_token=None, limit=10))
+    assert [event.key.event_id for event in page.items] == ["re_good"]
+    (aside,) = page.set_aside
+    assert aside.key == rc.SourceKey("stripe", "re_bad")
+    assert "GET /v1/refunds" in aside.error
+    assert "$.amount" in aside.error
+    assert aside.at == at("2026-05-02")
+    assert json.loads(aside.raw)["amount"] == "5.00"
 
 
 def test_end_to_end_over_a_loopback_server() -> None:

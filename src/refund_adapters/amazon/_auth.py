@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
+import re
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
@@ -160,26 +161,45 @@ class AccessTokenCache:
                 code=code,
                 request_id=request_id,
             )
-        body = parse_json(response.content, where="LWA token response") if response.content else {}
+        body = (
+            parse_json(response.content, where="LWA token response", endpoint="POST /auth/o2/token")
+            if response.content
+            else {}
+        )
         if not isinstance(body, dict):
             raise UpstreamRejectedError(
                 "token response is not an object", service=_SERVICE, request_id=request_id
             )
         value = body.get("access_token")
         expires_in = body.get("expires_in", 3600)
-        if not isinstance(value, str) or not value:
-            raise UpstreamRejectedError(
-                "token response has no access_token", service=_SERVICE, request_id=request_id
+        if not isinstance(value, str) or not _ACCESS_TOKEN.fullmatch(value):
+            # It goes back in a header: printable ASCII only (never echoed: it is a secret).
+            raise AmazonPayloadError(
+                "token response has no access_token, or one that is not printable ASCII",
+                endpoint="POST /auth/o2/token",
+                path="$.access_token",
+                request_id=request_id,
             )
-        if isinstance(expires_in, bool) or not isinstance(expires_in, int) or expires_in <= 0:
-            raise UpstreamRejectedError(
-                f"token response has an invalid expires_in ({expires_in!r})",
-                service=_SERVICE,
+        if (
+            isinstance(expires_in, bool)
+            or not isinstance(expires_in, int)
+            or not 0 < expires_in <= _LONGEST_TOKEN_S
+        ):
+            raise AmazonPayloadError(
+                f"token response has an invalid expires_in ({str(expires_in)[:40]!r})",
+                endpoint="POST /auth/o2/token",
+                path="$.expires_in",
                 request_id=request_id,
             )
         self.fetches += 1
         log.debug("amazon: fetched an LWA access token valid %d s", expires_in)
         return _Token(value=value, expires_at=now + timedelta(seconds=expires_in))
+
+
+#: An LWA access token: printable ASCII, as every header value must be.
+_ACCESS_TOKEN = re.compile(r"[\x21-\x7e]{1,8192}")
+#: No token lives longer than a day (LWA's last an hour); a longer one is a malformed answer.
+_LONGEST_TOKEN_S = 86_400
 
 
 def _error_code(content: bytes) -> str | None:

@@ -244,6 +244,26 @@ def _event(refund: _Refund, source: str) -> AmazonRefund:
     )
 
 
+def _check_parts(refund: _Refund, where: str, partial: bool) -> None:
+    """A used refund must say what it moved: no breakdown at all (or some missing) is malformed.
+
+    Without this, a refund whose breakdowns were left out would read as "nothing went back to
+    the customer" and be skipped while the cursor moved on: a refund lost without a sign.
+    """
+    if partial:
+        raise AmazonPayloadError(
+            f"{where}: some items carry no breakdowns (and the transaction none of its own): "
+            "what went back to the customer cannot be told",
+            path=f"$.{where}.items",
+        )
+    if not refund.order_components and not any(item.components for item in refund.items):
+        raise AmazonPayloadError(
+            f"{where}: no breakdown or adjustment at all: what went back to the customer "
+            "cannot be told",
+            path=f"$.{where}",
+        )
+
+
 def customer_amount_is_positive(refund: _Refund) -> bool:
     """Whether the customer gets money back at all (fee-only corrections do not)."""
     customer = [
@@ -359,6 +379,7 @@ def from_shipment_event(
 ) -> AmazonRefund | None:
     """Map one v0 ``RefundEventList`` entry; None when nothing goes back to the customer."""
     refund = _v0_refund(event, where, order_ref)
+    _check_parts(refund, where, partial=False)
     if not customer_amount_is_positive(refund):
         return None
     return _event(refund, source)
@@ -436,6 +457,8 @@ def from_transaction(
     if (txn.transaction_type or "") not in refund_types:
         return None
     refund = _v2024_refund(txn, where)
+    partial = not txn.breakdowns and any(item.breakdowns is None for item in txn.items or ())
+    _check_parts(refund, where, partial=partial)
     if not customer_amount_is_positive(refund):
         return None
     return _event(refund, source)

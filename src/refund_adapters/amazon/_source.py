@@ -40,6 +40,7 @@ import attrs
 import httpx
 
 import refund_core as rc
+from refund_adapters._decode import UpstreamDataError, unreadable_item
 from refund_adapters._http import (
     RatePacer,
     RetryAdvice,
@@ -55,8 +56,21 @@ from refund_adapters._http import (
 )
 
 from ._auth import LWA_TOKEN_URL, AccessTokenCache, LwaCredentials, Region, endpoint
-from ._mapping import AmazonRefund, OrderRefKind, from_shipment_event, from_transaction
-from ._wire import AmazonPayloadError, parse_json, read_financial_events, read_transactions
+from ._mapping import (
+    AmazonRefund,
+    OrderRefKind,
+    from_shipment_event,
+    from_transaction,
+    v0_refund_id,
+)
+from ._wire import (
+    AmazonPayloadError,
+    parse_json,
+    read_shipment_event,
+    read_transaction,
+    refund_event_entries,
+    transaction_entries,
+)
 
 _DEFAULT_POLICY = RetryPolicy()
 
@@ -81,6 +95,8 @@ USER_AGENT = "refund-sync (Language=Python)"
 MAX_WINDOW = timedelta(days=180)
 #: ``postedBefore`` must be more than two minutes before the request.
 MIN_SETTLE_DELAY = timedelta(minutes=2)
+#: The most NextToken pages one window is read through: a token that never ends is malformed.
+MAX_PAGES = 10_000
 #: Finances v0 list operations are removed on this day.
 V0_REMOVAL_DATE = "2027-08-27"
 #: Amazon is a marketplace: refunds are made there and flow in (NSC-10). Nothing is ever written
@@ -259,7 +275,9 @@ class AmazonRefundSource:
         self._tokens = AccessTokenCache(
             credentials, clock=clock, token_url=token_url, policy=policy, sleep=sleep
         )
-        self._window_cache: dict[tuple[datetime, datetime], tuple[AmazonRefund, ...]] = {}
+        self._window_cache: dict[
+            tuple[datetime, datetime], tuple[AmazonRefund | rc.UnreadableItem, ...]
+        ] = {}
         #: Requests sent to the Finances API (not counting LWA), for tests and logs.
         self.requests_sent = 0
         #: Refunds left out because nothing went back to the customer (fee-only corrections).
@@ -325,7 +343,11 @@ class AmazonRefundSource:
     ) -> rc.Page[rc.SourceEvent]:
         """Refunds posted at or after ``since``, oldest first, ``limit`` per page."""
         page = await self.list_refunds(since=since, page_token=page_token, limit=limit)
-        return rc.Page(items=tuple(r.event for r in page.items), next_token=page.next_token)
+        return rc.Page(
+            items=tuple(r.event for r in page.items),
+            next_token=page.next_token,
+            set_aside=page.set_aside,
+        )
 
     async def list_refunds(
         self, *, since: datetime, page_token: str | None, limit: int
@@ -349,7 +371,7 @@ class AmazonRefundSource:
                     f"{cursor.since.isoformat()}, not of {self._api.value} since "
                     f"{since.isoformat()}"
                 )
-        served: list[AmazonRefund] = []
+        served: list[AmazonRefund | rc.UnreadableItem] = []
         async with self._client_factory() as client:
             while True:
                 after, before = (
@@ -358,23 +380,22 @@ class AmazonRefundSource:
                 )
                 refunds = await self._read_window(client, after, before)
                 remaining = [
-                    r for r in refunds if cursor.after is None or r.sort_key > cursor.after
+                    r for r in refunds if cursor.after is None or _sort_key(r, after) > cursor.after
                 ]
                 taken = remaining[: limit - len(served)]
                 served.extend(taken)
                 if len(served) == limit:
                     if len(remaining) > len(taken):
-                        token: _Cursor | None = attrs.evolve(cursor, after=served[-1].sort_key)
+                        token: _Cursor | None = attrs.evolve(
+                            cursor, after=_sort_key(served[-1], after)
+                        )
                     elif before < cursor.end:
                         token = attrs.evolve(cursor, window_start=before, after=None)
                     else:
                         token = None
-                    return rc.Page(
-                        items=tuple(served),
-                        next_token=None if token is None else token.encode(),
-                    )
+                    return _page(served, None if token is None else token.encode())
                 if before >= cursor.end:
-                    return rc.Page(items=tuple(served), next_token=None)
+                    return _page(served, None)
                 cursor = attrs.evolve(cursor, window_start=before, after=None)
 
     def posted_before_limit(self) -> datetime:
@@ -388,13 +409,13 @@ class AmazonRefundSource:
 
     async def _read_window(
         self, client: httpx.AsyncClient, after: datetime, before: datetime
-    ) -> tuple[AmazonRefund, ...]:
+    ) -> tuple[AmazonRefund | rc.UnreadableItem, ...]:
         cached = self._window_cache.get((after, before))
         if cached is not None:
             return cached
         # Never ask for a postedBefore Amazon would refuse, even on a token made long ago.
         before_sent = min(before, self.posted_before_limit())
-        found: dict[str, AmazonRefund] = {}
+        found: dict[str, AmazonRefund | rc.UnreadableItem] = {}
         if after < before_sent:
             params: dict[str, str] = {"postedAfter": _iso(after), "postedBefore": _iso(before_sent)}
             if self._api is FinancesApi.V0:
@@ -406,56 +427,115 @@ class AmazonRefundSource:
             elif self._marketplace_id is not None:
                 params["marketplaceId"] = self._marketplace_id
             next_token: str | None = None
-            page_number = 0
-            while True:
-                page_number += 1
+            endpoint = f"GET {_PATHS[self._api]}"
+            for page_number in range(1, MAX_PAGES + 1):
                 query = dict(params)
                 if next_token is not None:
                     query["NextToken" if self._api is FinancesApi.V0 else "nextToken"] = next_token
                 document = await self._get(client, query)
                 where = f"{self._api.value} page {page_number}"
-                refunds, token = self._map_page(document, where)
+                refunds, token = self._map_page(document, where, endpoint)
                 for refund in refunds:
+                    if isinstance(refund, rc.UnreadableItem):
+                        # Set aside in the window it was listed in (its own time, when readable).
+                        moment = refund.at if refund.at is not None else after
+                        if after <= moment < before:
+                            found.setdefault(refund.key.event_id, refund)
                     # The same refund on two pages is one refund; the window bounds are ours.
-                    if after <= refund.event.created_at < before:
+                    elif after <= refund.event.created_at < before:
                         found.setdefault(refund.event.refund_id, refund)
                 if token is None:
                     break
                 if token == next_token:
-                    raise AmazonPayloadError(f"{where}: the same NextToken came back twice")
+                    raise AmazonPayloadError(
+                        f"{where}: the same NextToken came back twice", endpoint=endpoint
+                    )
                 next_token = token
-        ordered = tuple(sorted(found.values(), key=lambda r: r.sort_key))
+            else:
+                raise AmazonPayloadError(
+                    f"a window still had a NextToken after {MAX_PAGES} pages", endpoint=endpoint
+                )
+        ordered = tuple(sorted(found.values(), key=lambda r: _sort_key(r, after)))
         self._window_cache = {(after, before): ordered}
         return ordered
 
-    def _map_page(self, document: Any, where: str) -> tuple[list[AmazonRefund], str | None]:
-        refunds: list[AmazonRefund] = []
-        if self._api is FinancesApi.V0:
-            page = read_financial_events(document)
-            for index, event in enumerate(page.refunds):
-                refund = from_shipment_event(
-                    event,
-                    source=self._name,
-                    where=f"{where} payload.FinancialEvents.RefundEventList[{index}]",
-                    order_ref=self._order_ref,
-                )
-                self._keep(refund, refunds)
-            return refunds, page.next_token
-        v2024 = read_transactions(document)
-        for index, txn in enumerate(v2024.transactions):
-            refund = from_transaction(
-                txn,
-                source=self._name,
-                where=f"{where} payload.transactions[{index}]",
-                refund_types=self._refund_types,
-            )
-            if refund is None and (txn.transaction_type or "") in self._refund_types:
-                self.not_customer_refunds += 1
-            elif refund is not None:
-                refunds.append(refund)
-        return refunds, v2024.next_token
+    def _map_page(
+        self, document: Any, where: str, endpoint: str
+    ) -> tuple[list[AmazonRefund | rc.UnreadableItem], str | None]:
+        """The page's refunds (and unreadable used entries, to set aside) and its next token.
 
-    def _keep(self, refund: AmazonRefund | None, into: list[AmazonRefund]) -> None:
+        Only entries the source uses are decoded, each on its own (see :mod:`._wire`): a
+        transaction of another type is never read, whatever its shape; a used one that cannot
+        be read is set aside with its raw entry.
+        """
+        found: list[AmazonRefund | rc.UnreadableItem] = []
+        if self._api is FinancesApi.V0:
+            entries, token = refund_event_entries(document, endpoint)
+            base = "payload.FinancialEvents.RefundEventList"
+            for index, raw in enumerate(entries):
+                at = f"{base}[{index}]"
+                try:
+                    refund = from_shipment_event(
+                        read_shipment_event(raw, at, endpoint),
+                        source=self._name,
+                        where=f"{where} {at}",
+                        order_ref=self._order_ref,
+                    )
+                except rc.InvalidInputError as exc:
+                    found.append(self._unreadable(raw, exc, endpoint))
+                    continue
+                self._keep(refund, found)
+            return found, token
+        entries, token = transaction_entries(document, endpoint)
+        for index, raw in enumerate(entries):
+            at = f"payload.transactions[{index}]"
+            kind = raw.get("transactionType") if isinstance(raw, dict) else None
+            if isinstance(kind, str) and kind not in self._refund_types:
+                continue  # never used, so never decoded: its shape is not our business
+            try:
+                if not isinstance(kind, str):
+                    raise AmazonPayloadError(
+                        f"{at}: no transactionType, so whether it is a refund cannot be told",
+                        endpoint=endpoint,
+                        path=f"$.{at}.transactionType",
+                    )
+                refund = from_transaction(
+                    read_transaction(raw, at, endpoint),
+                    source=self._name,
+                    where=f"{where} {at}",
+                    refund_types=self._refund_types,
+                )
+            except rc.InvalidInputError as exc:
+                found.append(self._unreadable(raw, exc, endpoint))
+                continue
+            self._keep(refund, found)
+        return found, token
+
+    def _unreadable(
+        self, raw: Any, error: rc.InvalidInputError, endpoint: str
+    ) -> rc.UnreadableItem:
+        """A used entry that cannot be read, keyed by the refund it would have been."""
+        event_id: object = None
+        posted: object = None
+        if isinstance(raw, dict):
+            if self._api is FinancesApi.V0:
+                posted = raw.get("PostedDate")
+                order_id = raw.get("AmazonOrderId")
+                moment = _moment(posted)
+                if isinstance(order_id, str) and order_id and moment is not None:
+                    event_id = v0_refund_id(order_id, moment, _adjustment_ids(raw))
+            else:
+                posted = raw.get("postedDate")
+                event_id = _identifier(raw, "REFUND_ID") or raw.get("transactionId")
+        if not isinstance(error, UpstreamDataError):
+            error = AmazonPayloadError(str(error), endpoint=endpoint)
+        return unreadable_item(
+            source=self._name, raw=raw, error=error, event_id=event_id, at=_moment(posted)
+        )
+
+    def _keep(
+        self, refund: AmazonRefund | None, into: list[AmazonRefund | rc.UnreadableItem]
+    ) -> None:
         if refund is None:
             self.not_customer_refunds += 1
         else:
@@ -470,7 +550,7 @@ class AmazonRefundSource:
                 rate = float(limit)
             except ValueError:
                 rate = 0.0
-            if rate > 0:
+            if 0 < rate < 1e6:  # a NaN, infinite or absurd rate is no pace to keep
                 # The plan actually applied to this seller and app; it may differ from the docs.
                 self._pacer.rate = rate
         if response.status_code == 429:
@@ -517,10 +597,63 @@ class AmazonRefundSource:
         return _read(response, operation)
 
 
+def _page(
+    served: list[AmazonRefund | rc.UnreadableItem], token: str | None
+) -> rc.Page[AmazonRefund]:
+    return rc.Page(
+        items=tuple(r for r in served if isinstance(r, AmazonRefund)),
+        next_token=token,
+        set_aside=tuple(r for r in served if isinstance(r, rc.UnreadableItem)),
+    )
+
+
+def _sort_key(
+    entry: AmazonRefund | rc.UnreadableItem, window_start: datetime
+) -> tuple[datetime, str]:
+    """Oldest first, then by ID; an unreadable entry without a time sorts at its window's start."""
+    if isinstance(entry, AmazonRefund):
+        return entry.sort_key
+    return (entry.at if entry.at is not None else window_start, entry.key.event_id)
+
+
+def _moment(value: object) -> datetime | None:
+    """An ISO 8601 time with an offset, when ``value`` is one; else None."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.utcoffset() is not None else None
+
+
+def _identifier(raw: dict[str, Any], name: str) -> object:
+    """A 2024-06-19 transaction's related identifier ``name``, read without trusting the shape."""
+    idents = raw.get("relatedIdentifiers")
+    for ident in idents if isinstance(idents, list) else ():
+        if isinstance(ident, dict) and ident.get("relatedIdentifierName") == name:
+            return ident.get("relatedIdentifierValue")
+    return None
+
+
+def _adjustment_ids(raw: dict[str, Any]) -> list[str]:
+    """A v0 refund event's adjustment item IDs, read without trusting the shape."""
+    items = raw.get("ShipmentItemAdjustmentList")
+    return [
+        item["OrderAdjustmentItemId"]
+        for item in (items if isinstance(items, list) else ())
+        if isinstance(item, dict) and isinstance(item.get("OrderAdjustmentItemId"), str)
+    ]
+
+
 def _read(response: httpx.Response, operation: str) -> Any:
     request_id = response.headers.get("x-amzn-requestid")
     if response.status_code == 200:
-        return parse_json(response.content, where=f"{operation} response")
+        return parse_json(
+            response.content,
+            where=f"{operation} response",
+            endpoint=f"GET {response.request.url.path}",
+        )
     code, message = _first_error(response)
     text = f"{operation} failed" + (f": {message}" if message else "")
     error_type: type[UpstreamError]

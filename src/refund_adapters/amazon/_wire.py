@@ -5,11 +5,18 @@ inside ``RefundEventList``) and 2024-06-19 ``listTransactions`` (camelCase keys,
 with nested ``breakdowns``). Keys are turned into snake_case before structuring, unknown keys are
 ignored (Amazon adds fields), and amounts must arrive as ``Decimal`` or ``int``: the JSON is
 parsed with ``parse_float=Decimal``, so a float here is a bug and is refused.
+
+Strict where used, one item at a time: a page is split into its entries
+(:func:`transaction_entries`, :func:`refund_event_entries`) and only the entries the source uses
+are decoded (:func:`read_transaction`, :func:`read_shipment_event`), each on its own. A
+transaction of a type never used is never decoded, whatever its shape (Amazon's own example
+``Transaction`` has ``breakdowns`` as an object where the schema says array); one that is used
+and malformed is an :class:`AmazonPayloadError` naming its path, which the source sets aside
+with the raw entry instead of failing the window.
 """
 
 from __future__ import annotations
 
-import json
 import re
 from datetime import datetime
 from decimal import Decimal
@@ -18,7 +25,8 @@ from typing import Any, TypeVar
 import attrs
 import cattrs
 
-import refund_core as rc
+from .._decode import DATA_ERRORS, UpstreamDataError
+from .._decode import parse_json as _parse_json
 
 __all__ = [
     "AmazonPayloadError",
@@ -37,18 +45,47 @@ __all__ = [
     "TransactionsPage",
     "parse_json",
     "read_financial_events",
+    "read_shipment_event",
+    "read_transaction",
     "read_transactions",
+    "refund_event_entries",
+    "transaction_entries",
 ]
 
 T = TypeVar("T")
 
 
-class AmazonPayloadError(rc.InvalidInputError):
+SERVICE = "amazon"
+#: The endpoint named when an entry is read away from the answer it came in.
+FINANCES = "Amazon Finances"
+
+
+class AmazonPayloadError(UpstreamDataError):
     """A Finances response does not have the shape the SP-API model describes.
 
-    The message names the JSON path of the bad field, e.g.
-    ``payload.transactions[3].postedDate``.
+    The Amazon form of :class:`refund_adapters._decode.UpstreamDataError`. The message names the
+    JSON path of the bad field, e.g. ``payload.transactions[3].postedDate``.
     """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        endpoint: str = FINANCES,
+        path: str = "$",
+        problems: tuple[str, ...] = (),
+        status: int | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(
+            message,
+            service=SERVICE,
+            endpoint=endpoint,
+            path=path,
+            problems=problems,
+            status=status,
+            request_id=request_id,
+        )
 
 
 # -- v0 (financesV0.json) --------------------------------------------------------------------
@@ -296,63 +333,122 @@ def _make_converter() -> cattrs.Converter:
 _CONVERTER = _make_converter()
 
 
-def parse_json(body: bytes, *, where: str) -> Any:
-    """Parse a response body with every JSON number exact (MNY-1)."""
+def parse_json(body: bytes, *, where: str, endpoint: str = FINANCES) -> Any:
+    """Parse a response body with every JSON number exact (MNY-1), no NaN, bounded depth."""
     try:
-        return json.loads(body, parse_float=Decimal)
-    except ValueError as exc:
-        raise AmazonPayloadError(f"{where}: response is not JSON ({exc})") from None
+        return _parse_json(body, service=SERVICE, endpoint=endpoint)
+    except UpstreamDataError as exc:
+        raise AmazonPayloadError(
+            f"{where}: response is not usable JSON ({exc.problem})", endpoint=endpoint
+        ) from None
 
 
-def _structure(value: Any, cls: type[T], where: str) -> T:
+def _structure(value: Any, cls: type[T], where: str, endpoint: str = FINANCES) -> T:
     try:
         return _CONVERTER.structure(_snake_keys(value), cls)
     except cattrs.BaseValidationError as exc:
         # Paths name the fields in snake_case (postedDate -> posted_date), with list indexes.
-        problems = "; ".join(cattrs.transform_error(exc, path=where))
-        raise AmazonPayloadError(problems or f"{where}: {exc}") from None
+        problems = tuple(cattrs.transform_error(exc, path=where))
+        first = problems[0] if problems else f"invalid {cls} @ {where}"
+        at = first.rpartition(" @ ")[2]
+        raise AmazonPayloadError(
+            "; ".join(problems) or f"{where}: {exc}",
+            endpoint=endpoint,
+            path=f"$.{at or where}",
+            problems=problems,
+        ) from None
+    except DATA_ERRORS as exc:
+        raise AmazonPayloadError(
+            f"{where}: {type(exc).__name__}: {exc}", endpoint=endpoint, path=f"$.{where}"
+        ) from None
+
+
+def refund_event_entries(document: Any, endpoint: str = FINANCES) -> tuple[list[Any], str | None]:
+    """The raw ``RefundEventList`` entries and next token of a v0 listFinancialEvents answer."""
+    payload = _object(document, "response", endpoint).get("payload")
+    if payload is None:
+        return [], None
+    payload = _object(payload, "payload", endpoint)
+    events = _object(payload.get("FinancialEvents") or {}, "payload.FinancialEvents", endpoint)
+    entries = _list(
+        events.get("RefundEventList"), "payload.FinancialEvents.RefundEventList", endpoint
+    )
+    return entries, _token(payload.get("NextToken"), "payload.NextToken", endpoint)
+
+
+def read_shipment_event(raw: Any, where: str, endpoint: str = FINANCES) -> ShipmentEvent:
+    """One ``RefundEventList`` entry, decoded strictly; ``where`` is its path."""
+    return _structure(raw, ShipmentEvent, where, endpoint)
 
 
 def read_financial_events(document: Any) -> FinancialEventsPage:
-    """The refund events and next token of a v0 ``ListFinancialEventsResponse``."""
-    payload = _object(document, "response").get("payload")
-    if payload is None:
-        return FinancialEventsPage(refunds=(), next_token=None)
-    payload = _object(payload, "payload")
-    events = _object(payload.get("FinancialEvents") or {}, "payload.FinancialEvents")
-    refunds = _structure(
-        events.get("RefundEventList") or [],
-        tuple[ShipmentEvent, ...],
-        "payload.FinancialEvents.RefundEventList",
+    """The refund events and next token of a v0 ``ListFinancialEventsResponse``, all strict."""
+    entries, token = refund_event_entries(document)
+    where = "payload.FinancialEvents.RefundEventList"
+    refunds = tuple(
+        read_shipment_event(raw, f"{where}[{index}]") for index, raw in enumerate(entries)
     )
-    token = payload.get("NextToken")
-    return FinancialEventsPage(refunds=refunds, next_token=_token(token, "payload.NextToken"))
+    return FinancialEventsPage(refunds=refunds, next_token=token)
+
+
+def transaction_entries(document: Any, endpoint: str = FINANCES) -> tuple[list[Any], str | None]:
+    """The raw ``transactions`` and next token of a 2024-06-19 ``ListTransactionsResponse``."""
+    payload = _object(document, "response", endpoint).get("payload")
+    if payload is None:
+        return [], None
+    payload = _object(payload, "payload", endpoint)
+    entries = _list(payload.get("transactions"), "payload.transactions", endpoint)
+    return entries, _token(payload.get("nextToken"), "payload.nextToken", endpoint)
+
+
+def read_transaction(raw: Any, where: str, endpoint: str = FINANCES) -> Transaction:
+    """One transaction, decoded strictly; ``where`` is its path."""
+    return _structure(raw, Transaction, where, endpoint)
 
 
 def read_transactions(document: Any) -> TransactionsPage:
-    """The transactions and next token of a 2024-06-19 ``ListTransactionsResponse``."""
-    payload = _object(document, "response").get("payload")
-    if payload is None:
-        return TransactionsPage(transactions=(), next_token=None)
-    payload = _object(payload, "payload")
-    transactions = _structure(
-        payload.get("transactions") or [], tuple[Transaction, ...], "payload.transactions"
+    """The transactions and next token of a 2024-06-19 ``ListTransactionsResponse``, all strict."""
+    entries, token = transaction_entries(document)
+    transactions = tuple(
+        read_transaction(raw, f"payload.transactions[{index}]") for index, raw in enumerate(entries)
     )
-    token = payload.get("nextToken")
-    return TransactionsPage(
-        transactions=transactions, next_token=_token(token, "payload.nextToken")
-    )
+    return TransactionsPage(transactions=transactions, next_token=token)
 
 
-def _object(value: Any, where: str) -> dict[str, Any]:
+def _object(value: Any, where: str, endpoint: str = FINANCES) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise AmazonPayloadError(f"{where}: expected an object, got {type(value).__name__}")
+        raise AmazonPayloadError(
+            f"{where}: expected an object, got {type(value).__name__}",
+            endpoint=endpoint,
+            path=f"$.{where}" if where != "response" else "$",
+        )
     return value
 
 
-def _token(value: Any, where: str) -> str | None:
+def _list(value: Any, where: str, endpoint: str) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise AmazonPayloadError(
+            f"{where}: expected a list, got {type(value).__name__}",
+            endpoint=endpoint,
+            path=f"$.{where}",
+        )
+    return value
+
+
+#: An SP-API NextToken is opaque but printable ASCII (it goes back in a query string).
+_TOKEN = re.compile(r"[\x21-\x7e]{1,8192}")
+
+
+def _token(value: Any, where: str, endpoint: str = FINANCES) -> str | None:
     if value is None or value == "":
         return None
-    if not isinstance(value, str):
-        raise AmazonPayloadError(f"{where}: expected a string, got {type(value).__name__}")
+    if not isinstance(value, str) or not _TOKEN.fullmatch(value):
+        shown = type(value).__name__ if not isinstance(value, str) else f"{len(value)} characters"
+        raise AmazonPayloadError(
+            f"{where}: expected an opaque printable-ASCII token, got {shown}",
+            endpoint=endpoint,
+            path=f"$.{where}",
+        )
     return value

@@ -59,6 +59,7 @@ from .._http import (
     send,
 )
 from ._wire import (
+    MAX_NUMBER,
     SERVICE,
     CreditMemo,
     CreditMemoComment,
@@ -99,6 +100,8 @@ DEFAULT_CAPABILITIES = rc.StorefrontCapabilities(
 Sleep = Callable[[float], Awaitable[None]]
 T = TypeVar("T")
 
+#: The most pages one search is read through; a total_count asking for more is malformed.
+MAX_SEARCH_PAGES = 10_000
 #: Reads are safe to repeat; the refund POST gets exactly one attempt per lookup (see module doc).
 #: Reads (searches, order loads) retry 429/5xx and dropped connections with send()'s backoff.
 _READ_POLICY = RetryPolicy()
@@ -277,9 +280,29 @@ class MagentoStorefront:
                                 action.external_id,
                             )
                             return rc.WriteReceipt(action.external_id, str(found), created=True)
-                    memo_id = await self._post_refund(
-                        client, order, invoice=invoice, body=body, action=action, marker=marker
-                    )
+                    try:
+                        memo_id = await self._post_refund(
+                            client, order, invoice=invoice, body=body, action=action, marker=marker
+                        )
+                    except MagentoResponseError as exc:
+                        # Magento took the POST (2xx) but its answer cannot be read: the credit
+                        # memo may well exist. As for a lost answer, its marker says.
+                        found = await self._find_marked(client, order.entity_id, marker)
+                        if found is not None:
+                            log.info(
+                                "magento: credit memo %s of order %s found by its marker after "
+                                "an unreadable answer",
+                                found,
+                                order.increment_id,
+                            )
+                            return rc.WriteReceipt(action.external_id, str(found), created=True)
+                        raise MagentoResponseError(
+                            f"{exc.problem}; and no credit memo of order {order.increment_id} "
+                            f"carries the marker of {action.external_id}, so none was made",
+                            endpoint=exc.endpoint,
+                            path=exc.path,
+                            status=exc.status,
+                        ) from exc
         except UpstreamUnavailableError as exc:
             # Every attempt went unconfirmed: one last look, then let the engine retry later.
             log.info(
@@ -479,7 +502,7 @@ class MagentoStorefront:
             limiter=self._limiter,
             sleep=self._sleep,
         )
-        return _json_or_raise(response)
+        return _json_or_raise(response, f"GET {_template(path)}")
 
     async def _post_refund(
         self,
@@ -529,16 +552,9 @@ class MagentoStorefront:
             limiter=self._limiter,
             sleep=self._sleep,
         )
-        result = _json_or_raise(response)
-        try:
-            return _as_int(result)
-        except (TypeError, ValueError):
-            raise UpstreamRejectedError(
-                f"refund of order {order.increment_id} answered {type(result).__name__}, "
-                "not a credit memo ID",
-                service=SERVICE,
-                status=response.status_code,
-            ) from None
+        endpoint = f"POST {_template(path)}"
+        result = _json_or_raise(response, endpoint)
+        return _as_int(result, endpoint=endpoint, path="$")
 
     async def _search(
         self,
@@ -554,8 +570,9 @@ class MagentoStorefront:
         the count, not an empty page, ends the loop. Sorting by entity ID keeps pages stable.
         """
         found: list[T] = []
-        page = 1
-        while True:
+        endpoint = f"GET {resource}"
+        previous: list[Any] | None = None
+        for page in range(1, MAX_SEARCH_PAGES + 1):
             params: list[tuple[str, str]] = []
             for group, (field, value, condition) in enumerate(filters):
                 # The names of Magento's own REST schema (camelCase); Magento also takes the
@@ -574,16 +591,37 @@ class MagentoStorefront:
             ]
             body = await self._get(client, resource, params)
             if not isinstance(body, dict) or "total_count" not in body:
-                raise MagentoResponseError(f"{resource} search answered without total_count")
-            total = _as_int(body["total_count"])
+                raise MagentoResponseError(
+                    "a search answered without total_count", endpoint=endpoint, path="$.total_count"
+                )
+            total = _as_int(body["total_count"], endpoint=endpoint, path="$.total_count")
             items = body.get("items") or []
+            if not isinstance(items, list):
+                raise MagentoResponseError(
+                    f"expected a list, got {type(items).__name__}",
+                    endpoint=endpoint,
+                    path="$.items",
+                )
+            if items == previous:
+                # Magento answers a page past the end with the last page again: total_count
+                # promised more than there is.
+                raise MagentoResponseError(
+                    f"total_count {total} promises more than the {len(found)} found",
+                    endpoint=endpoint,
+                    path="$.total_count",
+                )
+            previous = items
             found += [
-                read(item, kind, what=f"{what}s[{len(found) + index}]")
+                read(item, kind, what=what, endpoint=endpoint, path=f"$.items[{index}]")
                 for index, item in enumerate(items)
             ]
             if not items or page * self._page_size >= total:
                 return found
-            page += 1
+        raise MagentoResponseError(
+            f"total_count {total} would take more than {MAX_SEARCH_PAGES} pages",
+            endpoint=endpoint,
+            path="$.total_count",
+        )
 
     async def _order_by_increment_id(self, client: httpx.AsyncClient, increment_id: str) -> Order:
         matches = await self._search(
@@ -600,7 +638,7 @@ class MagentoStorefront:
                 "stores; use a store code that holds only one"
             )
         payload = await self._get(client, f"orders/{matches[0].entity_id}")
-        return read(payload, Order, what="order")
+        return read(payload, Order, what="order", endpoint="GET orders/{id}")
 
     async def _find_marked(
         self, client: httpx.AsyncClient, order_id: int, marker: str
@@ -612,9 +650,21 @@ class MagentoStorefront:
             comments = memo.comments
             if comments is None:
                 listing = await self._get(client, f"creditmemo/{memo.entity_id}/comments")
+                endpoint = "GET creditmemo/{id}/comments"
+                items = listing.get("items") if isinstance(listing, dict) else None
+                if not isinstance(items, list):
+                    raise MagentoResponseError(
+                        "expected a list of comments", endpoint=endpoint, path="$.items"
+                    )
                 comments = tuple(
-                    read(item, CreditMemoComment, what=f"creditmemo {memo.entity_id} comment")
-                    for item in (listing.get("items") or [] if isinstance(listing, dict) else [])
+                    read(
+                        item,
+                        CreditMemoComment,
+                        what="credit memo comment",
+                        endpoint=endpoint,
+                        path=f"$.items[{index}]",
+                    )
+                    for index, item in enumerate(items)
                 )
             if any(_carries_marker(comment.comment, marker) for comment in comments):
                 return memo.entity_id
@@ -663,24 +713,34 @@ def _item_value(item: OrderItem, qty: Decimal, currency: rc.Currency) -> Decimal
     return row + share(item.tax_amount) - share(item.discount_amount)
 
 
-def _as_int(value: object) -> int:
-    if isinstance(value, bool):
-        raise TypeError("a bool is not an ID")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str | Decimal):
-        return int(Decimal(value))
-    raise TypeError(f"{type(value).__name__} is not an ID")
+def _as_int(value: object, *, endpoint: str, path: str) -> int:
+    """A whole number Magento sent as a number or a string (an ID, a count); typed if not one."""
+    number: Decimal | None = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        number = Decimal(value)
+    elif isinstance(value, str | Decimal):
+        with contextlib.suppress(decimal.InvalidOperation, ValueError):
+            number = Decimal(value)
+    if (
+        number is None
+        or not number.is_finite()
+        or number != number.to_integral_value()
+        or abs(number) >= MAX_NUMBER
+    ):
+        raise MagentoResponseError(
+            f"expected a whole number, got {value!r}"[:200], endpoint=endpoint, path=path
+        )
+    return int(number)
 
 
-def _json_or_raise(response: httpx.Response) -> Any:
+def _template(path: str) -> str:
+    """``order/12/refund`` -> ``order/{id}/refund``: the endpoint's name without its IDs."""
+    return "/".join("{id}" if part.isdigit() else part for part in path.split("/"))
+
+
+def _json_or_raise(response: httpx.Response, endpoint: str) -> Any:
     if response.status_code == 200:
-        try:
-            return loads(response.content)
-        except ValueError as exc:
-            raise MagentoResponseError(
-                f"answered invalid JSON: {exc}", status=response.status_code
-            ) from exc
+        return loads(response.content, endpoint=endpoint, status=response.status_code)
     raise _upstream_error(response)
 
 
@@ -691,8 +751,8 @@ def _upstream_error(response: httpx.Response) -> UpstreamError:
     code: str | None = None
     try:
         body = loads(response.content)
-    except ValueError:
-        body = None
+    except MagentoResponseError:
+        body = None  # not Magento's JSON: the status says enough
     if isinstance(body, dict) and isinstance(body.get("message"), str):
         message = render_message(body["message"], body.get("parameters"))
         details = [

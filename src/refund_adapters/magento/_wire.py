@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import attrs
 import cattrs
 
-from .._http import UpstreamRejectedError
+from .._decode import DATA_ERRORS, UpstreamDataError, parse_json
 
 __all__ = [
     "SERVICE",
@@ -43,17 +43,35 @@ T = TypeVar("T")
 SERVICE = "magento"
 
 
-class MagentoResponseError(UpstreamRejectedError):
+#: What no Magento amount or quantity reaches; a bigger (or non-finite) number is malformed.
+MAX_NUMBER = Decimal("1e15")
+
+
+class MagentoResponseError(UpstreamDataError):
     """A Magento response did not have the shape the adapter relies on; says where.
 
-    Like every answer the adapter cannot use, it is an
-    :class:`~refund_adapters._http.UpstreamRejectedError` (so a
+    The Magento form of :class:`refund_adapters._decode.UpstreamDataError` (so a
     :class:`refund_core.InvalidInputError`): the engine sets aside the one event it belongs to
-    and goes on with the run.
+    and goes on with the run. ``endpoint`` is the request answered, ``path`` the JSON path.
     """
 
-    def __init__(self, message: str, *, status: int | None = None) -> None:
-        super().__init__(message, service=SERVICE, status=status)
+    def __init__(
+        self,
+        message: str,
+        *,
+        endpoint: str = "Magento REST",
+        path: str = "$",
+        problems: tuple[str, ...] = (),
+        status: int | None = None,
+    ) -> None:
+        super().__init__(
+            message,
+            service=SERVICE,
+            endpoint=endpoint,
+            path=path,
+            problems=problems,
+            status=status,
+        )
 
 
 @attrs.frozen
@@ -140,10 +158,14 @@ def _decimal(value: object, _type: object) -> Decimal:
     if isinstance(value, bool | float):
         raise TypeError(f"expected an exact number, got {type(value).__name__}")
     if isinstance(value, Decimal):
-        return value
-    if isinstance(value, int | str):
-        return Decimal(value)
-    raise TypeError(f"expected a number, got {type(value).__name__}")
+        number = value
+    elif isinstance(value, int | str):
+        number = Decimal(value)  # InvalidOperation on "abc": a data error, translated by read()
+    else:
+        raise TypeError(f"expected a number, got {type(value).__name__}")
+    if not number.is_finite() or abs(number) >= MAX_NUMBER:
+        raise ValueError(f"expected a finite amount below {MAX_NUMBER}, got {value!r}")
+    return number
 
 
 def _int(value: object, _type: object) -> int:
@@ -173,21 +195,40 @@ _converter.register_structure_hook(int, _int)
 _converter.register_structure_hook(str, _str)
 
 
-def read(payload: object, kind: type[T], *, what: str) -> T:
-    """Read one Magento record as ``kind``; a missing or mistyped field names its path."""
+def read(
+    payload: object, kind: type[T], *, what: str, endpoint: str = "Magento REST", path: str = "$"
+) -> T:
+    """Read one Magento record as ``kind``; a missing or mistyped field names its path.
+
+    ``path`` is where the record sits in the answer (``$.items[2]``), ``what`` names it.
+    """
     try:
         return _converter.structure(payload, kind)
-    except (cattrs.BaseValidationError, TypeError, ValueError, KeyError) as exc:
-        if isinstance(exc, cattrs.BaseValidationError):
-            problems = "; ".join(cattrs.transform_error(exc, path=what))
-        else:
-            problems = f"{what}: {exc}"
-        raise MagentoResponseError(f"unexpected response: {problems}") from exc
+    except cattrs.BaseValidationError as exc:
+        problems = tuple(cattrs.transform_error(exc, path=path))
+        first = problems[0] if problems else f"invalid {what} @ {path}"
+        message, _, at = first.rpartition(" @ ")
+        raise MagentoResponseError(
+            f"unexpected {what}: {message or first}",
+            endpoint=endpoint,
+            path=at or path,
+            problems=problems,
+        ) from exc
+    except DATA_ERRORS as exc:
+        raise MagentoResponseError(
+            f"unexpected {what}: {type(exc).__name__}: {exc}", endpoint=endpoint, path=path
+        ) from exc
 
 
-def loads(text: str | bytes) -> Any:
-    """Parse a Magento JSON body; fractional numbers become Decimals, never floats."""
-    return json.loads(text, parse_float=Decimal)
+def loads(text: str | bytes, *, endpoint: str = "Magento REST", status: int | None = None) -> Any:
+    """Parse a Magento JSON body: Decimal fractions, never floats; no NaN; bounded depth.
+
+    Raises :class:`MagentoResponseError` (typed, naming ``endpoint``) for a body it cannot use.
+    """
+    try:
+        return parse_json(text, service=SERVICE, endpoint=endpoint, status=status)
+    except UpstreamDataError as exc:
+        raise MagentoResponseError(exc.problem, endpoint=endpoint, status=status) from exc
 
 
 def dumps(value: object) -> str:

@@ -24,8 +24,10 @@ engine's synchronous entry points run one ``asyncio.run`` each), and closes each
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
+import math
 import re
 import time
 import weakref
@@ -38,6 +40,7 @@ import httpx
 
 import refund_core as rc
 
+from .._decode import UpstreamDataError, parse_json
 from .._http import (
     ConcurrencyLimiter,
     RatePacer,
@@ -129,9 +132,16 @@ def _shop_host(shop: str) -> str:
     return f"{name}.myshopify.com"
 
 
-def _json(response: httpx.Response) -> Any:
+def _json(response: httpx.Response, operation: str) -> Any:
+    """The answer's JSON through the one decoding boundary (exact numbers, no NaN, bounded)."""
     # Shopify sends money as strings; parse any JSON number exactly anyway (MNY-1).
-    return json.loads(response.content or b"null", parse_float=Decimal)
+    return parse_json(
+        response.content or b"null",
+        service=SERVICE,
+        endpoint=f"POST graphql.json {operation}",
+        status=response.status_code,
+        request_id=_request_id(response),
+    )
 
 
 def _request_id(response: httpx.Response) -> str | None:
@@ -162,19 +172,65 @@ class _Cost:
     restore_rate: float
 
 
-def _cost(body: Any) -> _Cost | None:
-    try:
-        cost = body["extensions"]["cost"]
-        status = cost["throttleStatus"]
-        requested = cost.get("requestedQueryCost")
-        return _Cost(
-            requested=float(requested) if requested is not None else None,
-            maximum=float(status["maximumAvailable"]),
-            available=float(status["currentlyAvailable"]),
-            restore_rate=float(status["restoreRate"]),
+#: The largest cost figure believed: Shopify's buckets hold thousands of points at most.
+_MAX_COST = 1e9
+
+
+def _cost_number(value: object, path: str, operation: str, *, positive: bool) -> float:
+    """A cost figure: a finite number, not negative (positive where a rate or size must be)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        raise UpstreamDataError(
+            f"expected a number, got {type(value).__name__}",
+            service=SERVICE,
+            endpoint=f"POST graphql.json {operation}",
+            path=path,
         )
-    except (KeyError, TypeError, ValueError):
+    number = float(value)
+    if not math.isfinite(number) or number < 0 or number > _MAX_COST or (positive and number <= 0):
+        # A NaN here once made the pacer spin forever holding the journal's lock.
+        raise UpstreamDataError(
+            f"expected a finite number {'above' if positive else 'from'} 0 up to {_MAX_COST:g}, "
+            f"got {value!r}",
+            service=SERVICE,
+            endpoint=f"POST graphql.json {operation}",
+            path=path,
+        )
+    return number
+
+
+def _cost(body: Any, operation: str) -> _Cost | None:
+    """``extensions.cost`` when the answer has one; a typed error when it is malformed."""
+    extensions = body.get("extensions") if isinstance(body, Mapping) else None
+    cost = extensions.get("cost") if isinstance(extensions, Mapping) else None
+    if cost is None:
         return None
+    where = "$.extensions.cost"
+    if not isinstance(cost, Mapping) or not isinstance(cost.get("throttleStatus"), Mapping):
+        raise UpstreamDataError(
+            "expected cost with a throttleStatus object",
+            service=SERVICE,
+            endpoint=f"POST graphql.json {operation}",
+            path=where,
+        )
+    status = cost["throttleStatus"]
+    requested = cost.get("requestedQueryCost")
+    at = f"{where}.throttleStatus"
+    return _Cost(
+        requested=(
+            None
+            if requested is None
+            else _cost_number(requested, f"{where}.requestedQueryCost", operation, positive=False)
+        ),
+        maximum=_cost_number(
+            status.get("maximumAvailable"), f"{at}.maximumAvailable", operation, positive=True
+        ),
+        available=_cost_number(
+            status.get("currentlyAvailable"), f"{at}.currentlyAvailable", operation, positive=False
+        ),
+        restore_rate=_cost_number(
+            status.get("restoreRate"), f"{at}.restoreRate", operation, positive=True
+        ),
+    )
 
 
 def _default_client() -> httpx.AsyncClient:
@@ -283,22 +339,21 @@ class ShopifyAdminClient:
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
-    def _observe(self, body: Any) -> _Cost | None:
-        cost = _cost(body)
+    def _observe(self, body: Any, operation: str) -> _Cost | None:
+        cost = _cost(body, operation)
         if cost is not None:
             # The server's own account of the bucket is the truth; ours was an estimate.
-            self.pacer.burst = cost.maximum
-            self.pacer.update(available=cost.available, rate=cost.restore_rate)
+            self.pacer.update(available=cost.available, rate=cost.restore_rate, burst=cost.maximum)
         return cost
 
-    def _advise(self, response: httpx.Response) -> RetryAdvice:
+    def _advise(self, response: httpx.Response, operation: str) -> RetryAdvice:
         if response.status_code != 200:
             return default_advice(response)
         try:
-            body = _json(response)
-        except ValueError:
-            return RetryAdvice(retry=False)
-        cost = self._observe(body)
+            body = _json(response, operation)
+        except UpstreamDataError:
+            return RetryAdvice(retry=False)  # execute() reads it again and says what is wrong
+        cost = self._observe(body, operation)
         if any(_error_code(error) == "THROTTLED" for error in _errors(body)):
             self.throttled += 1
             delay = 1.0
@@ -333,7 +388,7 @@ class ShopifyAdminClient:
             build,
             service=SERVICE,
             policy=self._policy,
-            advise=self._advise,
+            advise=functools.partial(self._advise, operation=operation),
             limiter=self._limiter,
             sleep=self._sleep,
         )
@@ -361,16 +416,8 @@ class ShopifyAdminClient:
                 status=status,
                 request_id=request_id,
             )
-        try:
-            body = _json(response)
-        except ValueError as exc:
-            raise UpstreamRejectedError(
-                f"{operation}: response is not JSON",
-                service=SERVICE,
-                status=status,
-                request_id=request_id,
-            ) from exc
-        cost = _cost(body)
+        body = _json(response, operation)
+        cost = _cost(body, operation)
         if cost is not None and cost.requested is not None:
             self._estimates[operation] = cost.requested
         errors = _errors(body)
@@ -396,9 +443,11 @@ class ShopifyAdminClient:
             )
         data = body.get("data") if isinstance(body, Mapping) else None
         if not isinstance(data, Mapping):
-            raise UpstreamRejectedError(
-                f"{operation}: response has no data",
+            raise UpstreamDataError(
+                f"{operation}: the answer has no data object",
                 service=SERVICE,
+                endpoint=f"POST graphql.json {operation}",
+                path="$.data",
                 status=status,
                 request_id=request_id,
             )
@@ -437,15 +486,42 @@ def _jsonable(value: object) -> object:
 def user_errors(
     payload: Mapping[str, Any], mutation: str, *, request_id: str | None = None
 ) -> None:
-    """Raise :class:`ShopifyUserError` when a mutation payload lists ``userErrors``."""
-    raw = payload.get("userErrors") or []
-    details = [
-        UserErrorDetail(
-            field=tuple(str(part) for part in (error.get("field") or ())),
-            message=str(error.get("message", "")),
+    """Raise :class:`ShopifyUserError` when a mutation payload lists ``userErrors``.
+
+    ``userErrors`` is a list of ``{field: [String!], message: String!}`` in the schema; anything
+    else is an :class:`UpstreamDataError` (a refusal must never be mistaken for no errors).
+    """
+    raw = payload.get("userErrors")
+    where = f"$.data.{mutation}.userErrors"
+
+    def malformed(path: str, what: str) -> UpstreamDataError:
+        return UpstreamDataError(
+            what,
+            service=SERVICE,
+            endpoint=f"POST graphql.json {mutation}",
+            path=path,
+            request_id=request_id,
         )
-        for error in raw
-        if isinstance(error, Mapping)
-    ]
+
+    if raw is None:
+        return
+    if not isinstance(raw, list):
+        raise malformed(where, f"expected a list, got {type(raw).__name__}")
+    details = []
+    for index, error in enumerate(raw):
+        at = f"{where}[{index}]"
+        if not isinstance(error, Mapping):
+            raise malformed(at, f"expected an object, got {type(error).__name__}")
+        field = error.get("field")
+        message = error.get("message")
+        if field is not None and (
+            not isinstance(field, list) or not all(isinstance(part, str | int) for part in field)
+        ):
+            raise malformed(f"{at}.field", "expected a list of field names")
+        if not isinstance(message, str):
+            raise malformed(f"{at}.message", f"expected a string, got {type(message).__name__}")
+        details.append(
+            UserErrorDetail(field=tuple(str(part) for part in field or ()), message=message)
+        )
     if details:
         raise ShopifyUserError(mutation, details, request_id=request_id)

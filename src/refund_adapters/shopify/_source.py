@@ -28,15 +28,18 @@ import attrs
 
 import refund_core as rc
 
+from .._decode import decoding, unreadable_item
 from .._http import UpstreamRejectedError
 from . import _queries as q
 from ._client import SERVICE, ShopifyAdminClient
 from ._wire import (
     GIFT_CARD_GATEWAYS,
+    GRAPHQL,
     IncompleteListError,
     MalformedResponseError,
     WireRefundDetail,
     gid_tail,
+    pages,
     read_refund_detail,
     read_refund_lines,
     read_refund_shipping,
@@ -87,7 +90,7 @@ class ShopifyRefundSource:
         found: dict[str, datetime] = {}
         after: str | None = None
         query = f"updated_at:>='{_stamp(since)}'"
-        while True:
+        for _ in pages("orders with refunds"):
             data = await self._client.execute(
                 q.ORDERS_WITH_REFUNDS,
                 {"first": _ORDER_PAGE, "after": after, "query": query},
@@ -117,11 +120,13 @@ class ShopifyRefundSource:
                     if moment >= since:
                         found[refund_id] = moment
             info = orders.get("pageInfo")
-            if not isinstance(info, Mapping) or not info.get("hasNextPage"):
+            if not isinstance(info, Mapping) or info.get("hasNextPage") is not True:
                 break
             cursor = info.get("endCursor")
-            if not isinstance(cursor, str) or not cursor:
-                raise MalformedResponseError("data.orders.pageInfo.endCursor", "missing")
+            if not isinstance(cursor, str) or not cursor or cursor == after:
+                raise MalformedResponseError(
+                    "data.orders.pageInfo.endCursor", "missing, or the one just used"
+                )
             after = cursor
         return sorted(((moment, gid) for gid, moment in found.items()), key=_position)
 
@@ -155,32 +160,54 @@ class ShopifyRefundSource:
             if ref[0] >= since and (after is None or _position(ref) > _position(after))
         ]
         events: list[rc.SourceEvent] = []
+        aside: list[rc.UnreadableItem] = []
         consumed = 0
-        for ref in refs:
-            if len(events) == limit:
+        for moment, gid in refs:
+            if len(events) + len(aside) == limit:
                 break
             consumed += 1
-            event = await self.fetch_event(ref[1])
+            raw: object = None
+            try:
+                raw = await self._refund_answer(gid)
+                event = await self._event_of(raw)
+            except rc.ConfigurationError:
+                raise
+            except rc.InvalidInputError as exc:
+                # This refund cannot be read: set it aside with what came, and go on.
+                aside.append(
+                    unreadable_item(
+                        source=self._name, raw=raw, error=exc, event_id=gid_tail(gid), at=moment
+                    )
+                )
+                continue
             if event is not None:
                 events.append(event)
         last = refs[consumed - 1] if consumed else None
         more = consumed < len(refs)
         token = _encode_token(last) if more and last is not None else None
-        return rc.Page(tuple(events), token)
+        return rc.Page(tuple(events), token, set_aside=tuple(aside))
 
     async def fetch_event(self, refund_id: str) -> rc.RefundEvent | None:
         """The event of one refund by GID, e.g. from a verified ``refunds/create`` webhook.
 
         None when the refund does not exist or moved no money.
         """
+        return await self._event_of(await self._refund_answer(refund_id))
+
+    async def _refund_answer(self, refund_id: str) -> object:
+        """The refund as Shopify answers it (raw JSON: kept whole for setting it aside)."""
         data = await self._client.execute(
             q.REFUND_DETAIL, {"id": refund_id}, operation="RefundSyncRefund"
         )
-        raw = data.get("refund")
+        return data.get("refund")
+
+    async def _event_of(self, raw: object) -> rc.RefundEvent | None:
+        """The event of a refund's answer (read whole, every page), or None when none."""
         if raw is None:
             return None
         detail = await self._rest_of(read_refund_detail(raw, "data.refund"))
-        return refund_event(detail, source=self._name)
+        with decoding(service=SERVICE, endpoint=GRAPHQL, path="$.data.refund"):
+            return refund_event(detail, source=self._name)
 
     async def _page(self, document: str, operation: str, refund_id: str, after: str) -> Any:
         data = await self._client.execute(
@@ -195,13 +222,16 @@ class ShopifyRefundSource:
         """The refund with every page of its lines, shipping lines and transactions."""
         lines = list(detail.lines)
         cursor = detail.more_lines
+        budget = pages(f"refund {detail.id}")
         while cursor is not None:
+            next(budget)
             raw = await self._page(q.REFUND_LINES_PAGE, "RefundSyncRefundLines", detail.id, cursor)
             page, cursor = read_refund_lines(raw, "data.refund")
             lines.extend(page)
         shipping = detail.shipping
         cursor = detail.more_shipping
         while cursor is not None:
+            next(budget)
             raw = await self._page(
                 q.REFUND_SHIPPING_PAGE, "RefundSyncRefundShipping", detail.id, cursor
             )
@@ -211,6 +241,7 @@ class ShopifyRefundSource:
         transactions = list(detail.transactions)
         cursor = detail.more_transactions
         while cursor is not None:
+            next(budget)
             raw = await self._page(
                 q.REFUND_TRANSACTIONS_PAGE, "RefundSyncRefundTransactions", detail.id, cursor
             )

@@ -46,6 +46,7 @@ from ._wire import (
     WireOrder,
     WireTransaction,
     gid_tail,
+    pages,
     read_line_items,
     read_order,
     read_refund_refs,
@@ -229,7 +230,9 @@ class ShopifyStorefront:
         """Read the rest of whatever the first look at the order could not hold."""
         lines = list(order.line_items)
         cursor = order.more_line_items
+        budget = pages(f"order {order.name}")
         while cursor is not None:
+            next(budget)
             data = await self._client.execute(
                 q.ORDER_LINE_ITEMS,
                 {"id": order.id, "after": cursor},
@@ -412,7 +415,7 @@ class ShopifyStorefront:
         payload = data.get("refundCreate")
         if not isinstance(payload, Mapping):
             raise MalformedResponseError("data.refundCreate", "missing")
-        user_errors(payload, "refundCreate")
+        user_errors(payload, "refundCreate")  # typed, also when userErrors is malformed
         refund = payload.get("refund")
         refund_id = refund.get("id") if isinstance(refund, Mapping) else None
         if not isinstance(refund_id, str) or not refund_id:

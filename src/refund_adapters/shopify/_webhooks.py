@@ -24,16 +24,16 @@ import base64
 import binascii
 import hashlib
 import hmac
-import json
 import types
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from decimal import Decimal
 from typing import Any
 
 import attrs
 
 import refund_core as rc
+
+from .._decode import UpstreamDataError, parse_json
 
 __all__ = ["ShopifyWebhook", "ShopifyWebhookVerifier", "WebhookVerificationError"]
 
@@ -67,7 +67,11 @@ class ShopifyWebhook:
 def _header(headers: Mapping[str, str], name: str) -> str | None:
     wanted = name.lower()
     for key, value in headers.items():
-        if key.lower() == wanted:
+        if isinstance(key, str) and key.lower() == wanted:
+            if not isinstance(value, str):
+                raise WebhookVerificationError(
+                    f"header {name} must be text, not {type(value).__name__}"
+                )
             return value
     return None
 
@@ -168,9 +172,10 @@ class ShopifyWebhookVerifier:
         if not webhook_id:
             raise WebhookVerificationError("webhook has no X-Shopify-Webhook-Id header")
         try:
-            payload = json.loads(raw, parse_float=Decimal)
-        except ValueError as exc:
-            raise WebhookVerificationError(f"webhook body is not JSON: {exc}") from None
+            # Bounded depth: a validly signed body may still nest too deep for a recursive reader.
+            payload = parse_json(raw, service="shopify", endpoint=f"webhook {topic}")
+        except UpstreamDataError as exc:
+            raise WebhookVerificationError(f"webhook body is {exc.problem}") from None
         if not isinstance(payload, dict):
             raise WebhookVerificationError("webhook body is not a JSON object")
         return ShopifyWebhook(

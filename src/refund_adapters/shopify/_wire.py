@@ -9,19 +9,23 @@ the order in NetSuite and the one ``refundCreate`` takes.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import functools
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import attrs
 
 import refund_core as rc
 
+from .._decode import UpstreamDataError, decoding
 from .._http import UpstreamRejectedError
 from ._client import SERVICE
 
 __all__ = [
     "GIFT_CARD_GATEWAYS",
+    "GRAPHQL",
+    "MAX_PAGES",
     "IncompleteListError",
     "WireLineItem",
     "WireOrder",
@@ -30,6 +34,7 @@ __all__ = [
     "WireSuggestion",
     "WireTransaction",
     "gid_tail",
+    "pages",
     "read_line_items",
     "read_order",
     "read_refund_detail",
@@ -46,12 +51,51 @@ __all__ = [
 GIFT_CARD_GATEWAYS = frozenset({"gift_card"})
 
 
-class MalformedResponseError(UpstreamRejectedError):
-    """A Shopify response lacks a field the adapter relies on, or holds the wrong kind of value."""
+#: The endpoint every answer comes from (one GraphQL URL); the operation is named where known.
+GRAPHQL = "POST graphql.json"
 
-    def __init__(self, path: str, problem: str) -> None:
-        self.path = path
-        super().__init__(f"malformed response at {path}: {problem}", service=SERVICE)
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+
+class MalformedResponseError(UpstreamDataError):
+    """A Shopify response lacks a field the adapter relies on, or holds the wrong kind of value.
+
+    The Shopify form of :class:`refund_adapters._decode.UpstreamDataError`; ``path`` is the JSON
+    path in the answer (``$.data.order.transactions[2].amountSet``).
+    """
+
+    def __init__(self, path: str, problem: str, *, endpoint: str = GRAPHQL) -> None:
+        super().__init__(
+            problem,
+            service=SERVICE,
+            endpoint=endpoint,
+            path=path if path.startswith("$") else f"$.{path}",
+        )
+
+
+#: The most pages one connection is read through: a "hasNextPage" that never ends is malformed.
+MAX_PAGES = 10_000
+
+
+def pages(what: str) -> Iterator[int]:
+    """Page numbers for reading ``what``; past :data:`MAX_PAGES` a typed error, never a loop."""
+    yield from range(MAX_PAGES)
+    raise MalformedResponseError(
+        "$.pageInfo.hasNextPage", f"{what}: still a next page after {MAX_PAGES} pages"
+    )
+
+
+def _reader(read: Callable[_P, _T]) -> Callable[_P, _T]:
+    """A reader of answers whose every bare data error leaves as an ``UpstreamDataError``."""
+
+    @functools.wraps(read)
+    def strict(*args: _P.args, **kwargs: _P.kwargs) -> _T:
+        path = args[1] if len(args) > 1 and isinstance(args[1], str) else "$"
+        with decoding(service=SERVICE, endpoint=GRAPHQL, path=f"$.{path}"):
+            return read(*args, **kwargs)
+
+    return strict
 
 
 class IncompleteListError(UpstreamRejectedError):
@@ -145,6 +189,11 @@ def _money(obj: Any, key: str, path: str) -> rc.Money:
     money = _get(_get(obj, key, path), "presentmentMoney", f"{path}.{key}")
     amount = _get(money, "amount", where)
     currency = _str(money, "currencyCode", where)
+    if isinstance(amount, bool) or not isinstance(amount, str | int):
+        # MoneyV2.amount is a Decimal scalar, sent as a string: anything else is no amount.
+        raise MalformedResponseError(
+            f"{where}.amount", f"expected a decimal string, got {amount!r}"
+        )
     try:
         return rc.Money.of(str(amount), currency)
     except rc.InvalidInputError as exc:
@@ -210,6 +259,7 @@ def _transaction(raw: Any, path: str) -> WireTransaction:
     )
 
 
+@_reader
 def read_line_items(raw: Any, path: str) -> tuple[tuple[WireLineItem, ...], str | None]:
     """The ``lineItems`` page of the order at ``path`` and the cursor of the next one, if any."""
     lines = tuple(
@@ -224,6 +274,7 @@ def read_line_items(raw: Any, path: str) -> tuple[tuple[WireLineItem, ...], str 
     return lines, _next_cursor(raw, "lineItems", path)
 
 
+@_reader
 def read_transactions(raw: Any, path: str) -> tuple[WireTransaction, ...]:
     """The ``transactions`` list of the order at ``path``."""
     return tuple(
@@ -232,6 +283,7 @@ def read_transactions(raw: Any, path: str) -> tuple[WireTransaction, ...]:
     )
 
 
+@_reader
 def read_refund_refs(raw: Any, path: str) -> tuple[WireRefundRef, ...]:
     """The ``refunds`` list of the order at ``path``."""
     return tuple(
@@ -239,13 +291,16 @@ def read_refund_refs(raw: Any, path: str) -> tuple[WireRefundRef, ...]:
             id=_str(item, "id", f"{path}.refunds[{n}]"),
             note=_opt_str(item, "note", f"{path}.refunds[{n}]") or "",
             created_at=(
-                _time(item, "createdAt", f"{path}.refunds[{n}]") if item.get("createdAt") else None
+                _time(item, "createdAt", f"{path}.refunds[{n}]")
+                if isinstance(item, Mapping) and item.get("createdAt")
+                else None
             ),
         )
         for n, item in enumerate(_list(raw, "refunds", path))
     )
 
 
+@_reader
 def read_order(raw: Any, path: str) -> WireOrder:
     """Read the ``RefundSyncOrderFields`` fragment at ``path``."""
     customer = raw.get("customer") if isinstance(raw, Mapping) else None
@@ -272,6 +327,7 @@ class WireSuggestion:
     total_refunded: rc.Money
 
 
+@_reader
 def read_suggestion(raw: Any, path: str) -> WireSuggestion:
     """Read the ``order`` of the suggested-refund query at ``path``."""
     suggested = _get(raw, "suggestedRefund", path)
@@ -316,6 +372,7 @@ class WireRefundDetail:
     more_transactions: str | None = None
 
 
+@_reader
 def read_refund_lines(raw: Any, path: str) -> tuple[tuple[WireRefundLine, ...], str | None]:
     """The ``refundLineItems`` page of the refund at ``path`` and the next page's cursor."""
     lines = []
@@ -333,6 +390,7 @@ def read_refund_lines(raw: Any, path: str) -> tuple[tuple[WireRefundLine, ...], 
     return tuple(lines), _next_cursor(raw, "refundLineItems", path)
 
 
+@_reader
 def read_refund_shipping(raw: Any, path: str) -> tuple[rc.Money | None, str | None]:
     """The shipping (with tax) on the ``refundShippingLines`` page at ``path``, and the cursor."""
     shipping: rc.Money | None = None
@@ -343,6 +401,7 @@ def read_refund_shipping(raw: Any, path: str) -> tuple[rc.Money | None, str | No
     return shipping, _next_cursor(raw, "refundShippingLines", path)
 
 
+@_reader
 def read_refund_transactions(raw: Any, path: str) -> tuple[tuple[WireTransaction, ...], str | None]:
     """The ``transactions`` page of the refund at ``path`` and the next page's cursor."""
     transactions = tuple(
@@ -352,6 +411,7 @@ def read_refund_transactions(raw: Any, path: str) -> tuple[tuple[WireTransaction
     return transactions, _next_cursor(raw, "transactions", path)
 
 
+@_reader
 def read_refund_detail(raw: Any, path: str) -> WireRefundDetail:
     """Read the ``refund`` of the refund-detail query at ``path`` (its first pages)."""
     total = _money(raw, "totalRefundedSet", path)

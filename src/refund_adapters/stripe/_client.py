@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
 import httpx
 
+from refund_adapters._decode import UpstreamDataError, parse_json
 from refund_adapters._http import (
     ConcurrencyLimiter,
     RetryAdvice,
@@ -211,6 +211,11 @@ class StripeRejectedError(UpstreamRejectedError):
         self.param = param
 
 
+def _endpoint(response: httpx.Response) -> str:
+    """``GET /v1/refunds``: the request an answer belongs to (never its query: it may hold IDs)."""
+    return f"{response.request.method} {response.request.url.path}"
+
+
 def _error_of(response: httpx.Response) -> UpstreamError:
     """Map a non-2xx response to our error tree, with Stripe's code, param and request ID."""
     status = response.status_code
@@ -219,9 +224,9 @@ def _error_of(response: httpx.Response) -> UpstreamError:
     param: str | None = None
     message = f"HTTP {status} from {response.request.method} {response.request.url.path}"
     try:
-        body = json.loads(response.content)
-    except ValueError:
-        body = None
+        body = parse_json(response.content, service=SERVICE, endpoint=_endpoint(response))
+    except UpstreamDataError:
+        body = None  # an error answer that is not Stripe's JSON: the status says enough
     error = body.get("error") if isinstance(body, dict) else None
     if isinstance(error, dict):
         raw_code = error.get("code") or error.get("type")
@@ -300,19 +305,19 @@ class StripeClient:
         await response.aread()
         if response.status_code >= 300:
             raise _error_of(response)
-        try:
-            body = json.loads(response.content, parse_float=Decimal)
-        except ValueError as exc:
-            raise UpstreamRejectedError(
-                f"{response.request.url.path} answered with a body that is not JSON",
-                service=SERVICE,
-                status=response.status_code,
-                request_id=response.headers.get("request-id"),
-            ) from exc
+        # The one decoding boundary: Decimal fractions, no NaN, bounded depth, typed errors.
+        body = parse_json(
+            response.content,
+            service=SERVICE,
+            endpoint=_endpoint(response),
+            status=response.status_code,
+            request_id=response.headers.get("request-id"),
+        )
         if not isinstance(body, dict):
-            raise UpstreamRejectedError(
-                f"{response.request.url.path} answered with JSON that is not an object",
+            raise UpstreamDataError(
+                f"expected a JSON object, got {type(body).__name__}",
                 service=SERVICE,
+                endpoint=_endpoint(response),
                 status=response.status_code,
                 request_id=response.headers.get("request-id"),
             )

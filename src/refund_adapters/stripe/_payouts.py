@@ -34,6 +34,10 @@ lines (STC-13) and pre-start refunds as deposit lines (STC-11).
   exchange_rate, would be the amount in currency B") goes onto the entry, so the core takes
   records kept in the charge's currency into the deposit at that rate, or refuses the payout by
   name when a rate is missing.
+- A payout that cannot be read (its object, or one of its balance transactions, is malformed)
+  comes in the page's ``set_aside`` with its raw JSON, keyed by its ID, and the payouts after it
+  keep flowing; a payout without a readable ID and arrival date cannot even be placed in order,
+  and fails the page.
 - Refund and refund-failure entries carry the refunded charge's date for the record sync start
   date (STC-11), read without one request per refund: for each refund type the payout holds,
   ``GET /v1/balance_transactions?payout=po_...&type=<type>&expand[]=data.source.charge``. Every
@@ -48,11 +52,13 @@ lines (STC-13) and pre-start refunds as deposit lines (STC-11).
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import refund_core as rc
 
+from .._decode import unreadable_item
 from ._client import StripeClient
-from ._listing import ceil_epoch, list_all, pack_token, unpack_token
+from ._listing import ceil_epoch, list_all, pack_token, sendable, unpack_token
 from ._refunds import SOURCE_NAME
 from ._wire import (
     StripeBalanceTransaction,
@@ -108,26 +114,51 @@ class StripePayoutSource:
             raise rc.InvalidInputError(f"page limit must be at least 1, not {limit}")
         epoch = ceil_epoch(since)
         after = None if page_token is None else _after(page_token, epoch)
-        payouts = [
-            read(raw, StripePayout, where=f"payout {raw.get('id')}")
-            for raw in await list_all(
-                self._client, "/v1/payouts", {"status": "paid", "arrival_date": {"gte": epoch}}
+        listed = [
+            _listed(raw, index)
+            for index, raw in enumerate(
+                await list_all(
+                    self._client,
+                    "/v1/payouts",
+                    {"status": "paid", "arrival_date": {"gte": epoch}},
+                )
             )
         ]
-        ordered = sorted(payouts, key=lambda p: (p.arrival_date, p.id))
-        rest = [p for p in ordered if after is None or (p.arrival_date, p.id) > after]
+        ordered = sorted(listed, key=lambda entry: entry[0])
+        rest = [entry for entry in ordered if after is None or entry[0] > after]
         chosen = rest[:limit]
-        items = tuple([await self._payout(p) for p in chosen])
+        items: list[rc.Payout] = []
+        aside: list[rc.UnreadableItem] = []
+        for (arrival, payout_id), raw, payout in chosen:
+            try:
+                if isinstance(payout, StripePayloadError):
+                    raise payout
+                items.append(await self._payout(payout))
+            except rc.InvalidInputError as exc:
+                aside.append(
+                    unreadable_item(
+                        source=SOURCE_NAME,
+                        raw=raw,
+                        error=exc,
+                        event_id=payout_id,
+                        at=stripe_time(arrival),
+                    )
+                )
         token = None
         if len(rest) > limit:
-            last = chosen[-1]
-            token = pack_token(epoch, {"after": [last.arrival_date, last.id]})
-        return rc.Page(items, token)
+            last = chosen[-1][0]
+            token = pack_token(epoch, {"after": [last[0], last[1]]})
+        return rc.Page(tuple(items), token, set_aside=tuple(aside))
 
     async def _transactions(self, payout_id: str) -> list[StripeBalanceTransaction]:
         raws = await list_all(self._client, _TRANSACTIONS, {"payout": payout_id})
         found = [
-            read(raw, StripeBalanceTransaction, where=f"balance transaction {raw.get('id')}")
+            read(
+                raw,
+                StripeBalanceTransaction,
+                where=f"balance transaction {raw.get('id')!r}",
+                endpoint=f"GET {_TRANSACTIONS}",
+            )
             for raw in raws
         ]
         return list(reversed(found))  # oldest first
@@ -140,9 +171,19 @@ class StripePayoutSource:
         for txn_type in sorted({t.type for t in txns} & _REFUND_SOURCED_TYPES):
             params = {"payout": payout_id, "type": txn_type, "expand": ["data.source.charge"]}
             for raw in await list_all(self._client, _TRANSACTIONS, params):
-                txn = read(raw, StripeBalanceTransaction, where=f"balance transaction {raw['id']}")
+                txn = read(
+                    raw,
+                    StripeBalanceTransaction,
+                    where=f"balance transaction {raw.get('id')!r}",
+                    endpoint=f"GET {_TRANSACTIONS}",
+                )
                 if isinstance(txn.source, dict) and txn.source.get("object") == "refund":
-                    refund = read(txn.source, StripeRefund, where=f"{txn.id} source")
+                    refund = read(
+                        txn.source,
+                        StripeRefund,
+                        where=f"{txn.id} source",
+                        endpoint=f"GET {_TRANSACTIONS}",
+                    )
                     dates[refund.id] = _charge_date(refund)
         return dates
 
@@ -162,8 +203,20 @@ class StripePayoutSource:
         self, refund_id: str, dates: dict[str, datetime | None]
     ) -> datetime | None:
         if refund_id not in dates:  # a failed refund filed as an adjustment: read it alone
+            if not sendable(refund_id):
+                raise StripePayloadError(
+                    f"refund ID {refund_id!r} holds text a URL cannot carry",
+                    endpoint="GET /v1/refunds/{id}",
+                )
             raw = await self._client.get(f"/v1/refunds/{refund_id}", {"expand": ["charge"]})
-            dates[refund_id] = _charge_date(read(raw, StripeRefund, where=f"refund {refund_id}"))
+            dates[refund_id] = _charge_date(
+                read(
+                    raw,
+                    StripeRefund,
+                    where=f"refund {refund_id!r}",
+                    endpoint="GET /v1/refunds/{id}",
+                )
+            )
         return dates[refund_id]
 
     async def _payout(self, payout: StripePayout) -> rc.Payout:
@@ -298,6 +351,32 @@ class StripePayoutSource:
                 )
             )
         return entries
+
+
+_PAYOUTS = "GET /v1/payouts"
+
+
+def _listed(
+    raw: dict[str, Any], index: int
+) -> tuple[tuple[int, str], dict[str, Any], StripePayout | StripePayloadError]:
+    """A listed payout's place ``(arrival_date, id)``, its raw object, and the payout (or why not).
+
+    Without a readable ID and arrival date a payout has no place in the order: a typed error.
+    """
+    payout_id, arrival = raw.get("id"), raw.get("arrival_date")
+    if not isinstance(payout_id, str) or isinstance(arrival, bool) or not isinstance(arrival, int):
+        raise StripePayloadError(
+            "a listed payout has no readable id and arrival_date, so no place in the order",
+            endpoint=_PAYOUTS,
+            path=f"$.data[{index}]",
+        )
+    stripe_time(arrival)  # a date no calendar holds is refused here, typed
+    payout: StripePayout | StripePayloadError
+    try:
+        payout = read(raw, StripePayout, where=f"payout {payout_id!r}", endpoint=_PAYOUTS)
+    except StripePayloadError as exc:
+        payout = exc
+    return (arrival, payout_id), raw, payout
 
 
 def _refund_failure_of(txn: StripeBalanceTransaction) -> str | None:

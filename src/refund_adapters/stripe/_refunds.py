@@ -57,7 +57,7 @@ import refund_core as rc
 
 from .._decode import UpstreamDataError
 from ._client import StripeClient
-from ._listing import Stream, ceil_epoch, merged_page
+from ._listing import Stream, ceil_epoch, merged_page, sendable
 from ._wire import (
     StripeCharge,
     StripeDispute,
@@ -241,8 +241,28 @@ def source_event_from(event: StripeEvent) -> rc.SourceEvent | None:
     return mapped if mapped.status in _DECIDABLE_FROM_SNAPSHOT else None
 
 
+def _event_key(raw: dict[str, Any]) -> object:
+    """The event ID an unreadable ``/v1/events`` entry would have had, as far as it can be told.
+
+    A refund's status change is the refund's event (its ID); a failed payment is keyed by its
+    failure balance transaction. Otherwise, the Stripe event's own ID.
+    """
+    data = raw.get("data")
+    obj = data.get("object") if isinstance(data, dict) else None
+    kind = raw.get("type")
+    if isinstance(obj, dict) and isinstance(kind, str):
+        if kind.startswith("refund.") and isinstance(obj.get("id"), str):
+            return obj["id"]
+        failure = obj.get("failure_balance_transaction")
+        if kind == "charge.failed" and isinstance(failure, dict):
+            failure = failure.get("id")
+        if kind == "charge.failed" and isinstance(failure, str):
+            return failure
+    return raw.get("id")
+
+
 def _read_refund(raw: dict[str, Any]) -> tuple[int, rc.SourceEvent | None]:
-    refund = read(raw, StripeRefund, where=f"refund {raw.get('id')}")
+    refund = read(raw, StripeRefund, where=f"refund {raw.get('id')!r}", endpoint="GET /v1/refunds")
     return refund.created, refund_event(refund)
 
 
@@ -252,7 +272,7 @@ def _read_dispute(raw: dict[str, Any]) -> tuple[int, rc.SourceEvent | None]:
 
 
 def _read_event(raw: dict[str, Any]) -> tuple[int, rc.SourceEvent | None]:
-    event = read(raw, StripeEvent, where=f"event {raw.get('id')}")
+    event = read(raw, StripeEvent, where=f"event {raw.get('id')!r}", endpoint="GET /v1/events")
     if event.type == "charge.failed":
         return event.created, failure_from_event(event)
     if event.type == _WITHDRAWN:
@@ -305,6 +325,7 @@ class StripeRefundSource:
                     },
                     read=_read_event,
                     complete=self._current,
+                    key_of=_event_key,
                 )
             )
         self._streams = tuple(streams)
@@ -329,6 +350,7 @@ class StripeRefundSource:
             since=ceil_epoch(since),
             page_token=page_token,
             limit=limit,
+            source=SOURCE_NAME,
         )
 
     async def _current(self, event: rc.SourceEvent) -> rc.SourceEvent:
@@ -353,5 +375,12 @@ class StripeRefundSource:
 
         Webhook intake uses it: an event's snapshot may be stale and carries no charge date.
         """
+        if not sendable(refund_id):
+            raise StripePayloadError(
+                f"refund ID {refund_id!r} holds text a URL cannot carry; it cannot be read",
+                endpoint="GET /v1/refunds/{id}",
+            )
         raw = await self._client.get(f"/v1/refunds/{refund_id}", {"expand": ["charge"]})
-        return refund_event(read(raw, StripeRefund, where=f"refund {refund_id}"))
+        return refund_event(
+            read(raw, StripeRefund, where=f"refund {refund_id!r}", endpoint="GET /v1/refunds/{id}")
+        )

@@ -25,16 +25,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import re
 from collections import OrderedDict
 from collections.abc import Sequence
-from decimal import Decimal
 
 import attrs
 
 import refund_core as rc
 
+from .._decode import UpstreamDataError, parse_json
 from ._refunds import DISPUTE_EVENTS, source_event_from
 from ._wire import StripeDispute, StripeEvent, StripeRefund, decode, read
 
@@ -134,6 +133,16 @@ def verify_webhook(
     """
     if not secrets or not all(secrets):
         raise rc.ConfigurationError("verify_webhook needs at least one non-empty endpoint secret")
+    if not isinstance(payload, bytes | bytearray | memoryview):
+        raise WebhookError(
+            f"the webhook body must be the raw request bytes, not {type(payload).__name__} "
+            "(a decoded or re-encoded body would not match the signature)"
+        )
+    if sig_header is not None and not isinstance(sig_header, str):
+        raise SignatureHeaderError(
+            f"the Stripe-Signature header must be text, not {type(sig_header).__name__}"
+        )
+    payload = bytes(payload)
     timestamp, signatures = _parse_header(sig_header)
     matched = False
     for secret in secrets:
@@ -151,10 +160,11 @@ def verify_webhook(
             f"the delivery was signed {now - timestamp} s ago, more than the {tolerance} s allowed"
         )
     try:
-        document = json.loads(payload, parse_float=Decimal)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise WebhookError("the signed delivery body is not JSON") from exc
-    return read(document, StripeEvent, where="webhook event")
+        # Bounded depth: a validly signed body may still nest too deep for a recursive reader.
+        document = parse_json(payload, service="stripe", endpoint="webhook delivery")
+    except UpstreamDataError as exc:
+        raise WebhookError(f"the signed delivery body is {exc.problem}") from exc
+    return read(document, StripeEvent, where="webhook event", endpoint="webhook delivery")
 
 
 @attrs.frozen
@@ -214,7 +224,13 @@ class WebhookInbox:
             return WebhookDelivery(event.id, event.type, duplicate=True)
         refund_id = dispute_id = None
         if event.type in _REFUND_EVENTS:
-            refund_id = read(event.object, StripeRefund, where=f"event {event.id} data.object").id
+            refund_id = read(
+                event.object,
+                StripeRefund,
+                where=f"event {event.id!r} data.object",
+                endpoint="webhook delivery",
+                path="$.data.object",
+            ).id
         if event.type in DISPUTE_EVENTS:
             dispute_id = decode(
                 event.object, StripeDispute, endpoint="webhook", path="$.data.object"

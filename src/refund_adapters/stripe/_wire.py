@@ -39,7 +39,7 @@ import cattrs.gen
 
 import refund_core as rc
 
-from .._decode import structure
+from .._decode import DATA_ERRORS, UpstreamDataError, structure
 
 __all__ = [
     "StripeBalanceTransaction",
@@ -91,8 +91,37 @@ _EXACT = decimal.Context(
 )
 
 
-class StripePayloadError(rc.InvalidInputError):
-    """A Stripe object lacks a field we need, or holds a value we cannot read; says where."""
+SERVICE = "stripe"
+#: The endpoint named when an object is read away from the answer it came in (a webhook body).
+SOME_OBJECT = "a Stripe object"
+
+
+class StripePayloadError(UpstreamDataError):
+    """A Stripe object lacks a field we need, or holds a value we cannot read; says where.
+
+    The Stripe form of :class:`refund_adapters._decode.UpstreamDataError`: ``endpoint`` is the
+    request that answered it (or ``a Stripe object`` for a webhook body), ``path`` the JSON path.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        endpoint: str = SOME_OBJECT,
+        path: str = "$",
+        problems: tuple[str, ...] = (),
+        status: int | None = None,
+        request_id: str | None = None,
+    ) -> None:
+        super().__init__(
+            message,
+            service=SERVICE,
+            endpoint=endpoint,
+            path=path,
+            problems=problems,
+            status=status,
+            request_id=request_id,
+        )
 
 
 def stripe_exponent(currency: rc.Currency) -> int:
@@ -128,21 +157,31 @@ def stripe_money(minor: int, currency: str, *, where: str) -> rc.Money:
     """
     if isinstance(minor, bool) or not isinstance(minor, int):
         raise StripePayloadError(f"{where}: amount must be an integer, got {minor!r}")
+    if not isinstance(currency, str):
+        raise StripePayloadError(f"{where}: currency must be a string, got {currency!r}")
     try:
         cur = rc.Currency(currency.upper())
     except rc.InvalidInputError as exc:
         raise StripePayloadError(f"{where}: unknown currency {currency!r}") from exc
     try:
         return rc.Money(Decimal(minor).scaleb(-stripe_exponent(cur), context=_EXACT), cur)
-    except decimal.DecimalException as exc:
+    except (decimal.DecimalException, OverflowError, ValueError) as exc:
+        if isinstance(exc, rc.InvalidInputError):
+            raise StripePayloadError(
+                f"{where}: amount {minor} {cur.code} is not exact: {exc}"
+            ) from exc
         raise StripePayloadError(f"{where}: amount {minor} {cur.code} is out of range") from exc
-    except rc.InvalidInputError as exc:
-        raise StripePayloadError(f"{where}: amount {minor} {cur.code} is not exact: {exc}") from exc
 
 
 def stripe_time(epoch: int) -> datetime:
-    """A Unix timestamp as Stripe sends it, as an aware UTC datetime."""
-    return datetime.fromtimestamp(epoch, tz=UTC)
+    """A Unix timestamp as Stripe sends it, as an aware UTC datetime.
+
+    Raises :class:`StripePayloadError` for a time no calendar holds (a year past 9999).
+    """
+    try:
+        return datetime.fromtimestamp(epoch, tz=UTC)
+    except (OverflowError, OSError, ValueError, TypeError) as exc:
+        raise StripePayloadError(f"{epoch!r} is not a Unix time") from exc
 
 
 @attrs.frozen
@@ -377,15 +416,32 @@ def _raw_object(value: Any, _type: object) -> dict[str, Any]:
 _CONVERTER = _make_converter()
 
 
-def read(payload: Any, cls: type[T], *, where: str) -> T:
-    """Structure one Stripe object into ``cls``; errors name ``where`` and the JSON path."""
+def read(
+    payload: Any, cls: type[T], *, where: str, endpoint: str = SOME_OBJECT, path: str = "$"
+) -> T:
+    """Structure one Stripe object into ``cls``; errors name ``where``, the endpoint and the path.
+
+    ``path`` is where the object sits in the answer (``$.data[3]``), so problems are named from
+    the answer's root (``$.data[3].amount``).
+    """
     try:
         return _CONVERTER.structure(payload, cls)
     except cattrs.BaseValidationError as exc:
-        details = "; ".join(cattrs.transform_error(exc, path=where))
-        raise StripePayloadError(f"unreadable Stripe {cls.__name__}: {details}") from exc
-    except (ValueError, TypeError) as exc:
-        raise StripePayloadError(f"{where}: unreadable Stripe {cls.__name__}: {exc}") from exc
+        problems = tuple(cattrs.transform_error(exc, path=path))
+        first = problems[0] if problems else f"invalid {cls.__name__} @ {path}"
+        message, _, at = first.rpartition(" @ ")
+        raise StripePayloadError(
+            f"unreadable Stripe {cls.__name__} ({where}): {message or first}",
+            endpoint=endpoint,
+            path=at or path,
+            problems=problems,
+        ) from exc
+    except DATA_ERRORS as exc:
+        raise StripePayloadError(
+            f"{where}: unreadable Stripe {cls.__name__}: {type(exc).__name__}: {exc}",
+            endpoint=endpoint,
+            path=path,
+        ) from exc
 
 
 def decode(payload: Any, cls: type[T], *, endpoint: str, path: str = "$") -> T:
