@@ -6,20 +6,33 @@ plans every event in order and prints each outcome as a readable table, or as JS
 local stand-ins with no configuration.
 
 ``refund-sync sync --config refund-sync.toml [--dry-run]`` runs the configured accounts;
-``status``, ``retry`` and ``reconcile --since DATE`` look after them (see ``_sync`` and
-``_config``); ``doctor`` checks, reading only, what the adapters assume about each account.
-Bad input prints one ``refund-sync: error: ...`` message and exits 2, never a
-traceback; an infrastructure failure exits 3; a run that dead-lettered events exits 1.
+``status``, ``retry``, ``reconcile --since DATE`` and ``unlock --account ID`` look after them
+(see ``_sync`` and ``_config``); ``doctor`` checks, reading only, what the adapters assume
+about each account.
+
+Exit codes a scheduler can trust, each with one ``refund-sync: ...`` line and never a traceback:
+0 done; 1 done, with dead letters (or reconciliation differences); 2 bad input, configuration
+or usage; 3 an infrastructure failure (a vendor down or answering nonsense, the journal
+unreadable, busy or corrupted; the next run resumes); 4 a crash, an error that is not one of
+the library's: a bug, named in one line, its full traceback written to a file the line names;
+130 and 143 stopped by Ctrl-C (SIGINT) or SIGTERM: the writes under way finished and were
+journalled, and the next run resumes.
 """
 
 import argparse
+import contextlib
 import json
 import logging
 import os
+import signal
 import sys
-from collections.abc import Mapping, Sequence
-from datetime import date
+import tempfile
+import threading
+import traceback
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import UTC, date, datetime
 from pathlib import Path
+from types import FrameType
 from typing import TextIO
 
 import refund_core
@@ -48,18 +61,24 @@ from refund_core import (
     Unsupported,
 )
 
+from .._http import UpstreamError
+from ..engine import StopRequest, SyncStopped
 from ._adapters import AdapterRegistry, BuildContext
 from ._config import AdapterConfig, load_config
 from ._demo import run_demo
 from ._doctor import doctor
 from ._registry import default_registry
-from ._sync import EXIT_FAILED, reconcile, retry, status, sync
+from ._sync import EXIT_FAILED, reconcile, retry, status, sync, unlock
 
 __all__ = ["AdapterConfig", "AdapterRegistry", "BuildContext", "default_registry", "main"]
 
 PROG = "refund-sync"
 EXIT_OK = 0
 EXIT_ERROR = 2
+#: An error that is not one of the library's: a bug (see :func:`_crash`).
+EXIT_CRASH = 4
+#: 128 + the signal's number, as shells report a process a signal stopped.
+EXIT_SIGNAL = {signal.SIGINT: 130, signal.SIGTERM: 143}
 
 _HEADER = ("record", "from / applied to", "amount", "external ID", "rules")
 
@@ -176,6 +195,25 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     reconcile_cmd.add_argument(
         "--until", type=_date, metavar="DATE", help="day after the last, YYYY-MM-DD (default: now)"
+    )
+    unlock_cmd = commands.add_parser(
+        "unlock",
+        help="clear an account's journal lock whose run is gone",
+        description=(
+            "A run holds its account's journal while it works. A run killed outright leaves its "
+            "lock behind; the next run on this host takes it over by itself, and this command "
+            "clears it by hand. It refuses, naming the holder, while that run is alive (a "
+            "process that merely reuses its process ID does not count). A lock taken on "
+            "another host cannot be checked from here: --force clears it, once you know that "
+            "run is over."
+        ),
+    )
+    unlock_cmd.add_argument("--config", default="refund-sync.toml", help=config_help)
+    unlock_cmd.add_argument("--account", required=True, help="the account whose lock to clear")
+    unlock_cmd.add_argument(
+        "--force",
+        action="store_true",
+        help="also clear a lock held on another host (whose run cannot be checked from here)",
     )
     return parser
 
@@ -401,7 +439,12 @@ def _plan_command(path: str, as_json: bool, stdout: TextIO) -> int:
     return EXIT_OK
 
 
-def _run(args: argparse.Namespace, registry: AdapterRegistry, environ: Mapping[str, str]) -> int:
+def _run(
+    args: argparse.Namespace,
+    registry: AdapterRegistry,
+    environ: Mapping[str, str],
+    stop: StopRequest,
+) -> int:
     if args.command == "demo":
         return run_demo(sys.stdout, _render_outcome)
     if args.command == "plan":
@@ -418,6 +461,7 @@ def _run(args: argparse.Namespace, registry: AdapterRegistry, environ: Mapping[s
             account_id=args.account,
             render_outcome=_render_outcome,
             verbose=args.verbose,
+            stop=stop,
         )
     if args.command == "status":
         return status(config, stdout=sys.stdout, account_id=args.account)
@@ -430,9 +474,17 @@ def _run(args: argparse.Namespace, registry: AdapterRegistry, environ: Mapping[s
             account_id=args.account,
             as_json=args.json,
         )
+    if args.command == "unlock":
+        return unlock(config, stdout=sys.stdout, account_id=args.account, force=args.force)
     if args.command == "retry":
         return retry(
-            config, registry=registry, environ=environ, stdout=sys.stdout, account_id=args.account
+            config,
+            registry=registry,
+            environ=environ,
+            stdout=sys.stdout,
+            stderr=sys.stderr,
+            account_id=args.account,
+            stop=stop,
         )
     return reconcile(
         config,
@@ -454,10 +506,12 @@ def main(
     """Run ``refund-sync``; returns the exit code.
 
     0 success; 1 done but with dead letters or reconciliation differences; 2 bad input,
-    configuration or usage; 3 an infrastructure failure stopped the run. ``registry`` adds
+    configuration or usage; 3 an infrastructure failure stopped the run; 4 a crash (a bug: one
+    line, the traceback in a file); 130/143 stopped by SIGINT/SIGTERM. ``registry`` adds
     your own adapters (default: :func:`default_registry`); ``environ`` is where secrets are
     read from (default: ``os.environ``).
     """
+    _printable_output()
     parser = _build_parser()
     _log_to_stderr()
     try:
@@ -466,16 +520,104 @@ def main(
         return EXIT_ERROR
     except SystemExit as exc:  # --help
         return exc.code if isinstance(exc.code, int) else EXIT_OK
+    stop = StopRequest()
     try:
-        return _run(
-            args,
-            registry if registry is not None else default_registry(),
-            os.environ if environ is None else environ,
+        with _stopping_on_signals(stop, graceful=args.command in ("sync", "retry")):
+            return _run(
+                args,
+                registry if registry is not None else default_registry(),
+                os.environ if environ is None else environ,
+                stop,
+            )
+    except SyncStopped as exc:
+        sys.stderr.write(f"{PROG}: {exc}\n")
+        return EXIT_SIGNAL.get(_signal_of(stop), EXIT_SIGNAL[signal.SIGINT])
+    except KeyboardInterrupt:
+        sys.stderr.write(
+            f"{PROG}: interrupted; writes begun were journalled as begun, and the next run "
+            "looks each one up before writing again\n"
         )
+        return EXIT_SIGNAL[signal.SIGINT]
     except RefundSyncError as exc:
-        code = EXIT_ERROR if isinstance(exc, refund_core.InvalidInputError) else EXIT_FAILED
+        bad_input = isinstance(exc, refund_core.InvalidInputError) and not isinstance(
+            exc, UpstreamError
+        )
         sys.stderr.write(f"{PROG}: error: {exc}\n")
-        return code
+        return EXIT_ERROR if bad_input else EXIT_FAILED
     except (ConnectionError, TimeoutError, PermissionError) as exc:
         sys.stderr.write(f"{PROG}: error: {type(exc).__name__}: {exc}\n")
         return EXIT_FAILED
+    except Exception as exc:
+        sys.stderr.write(_crash(exc) + "\n")
+        return EXIT_CRASH
+
+
+def _printable_output() -> None:
+    """Whatever text is shown (an ID holding a lone surrogate), it is escaped, never a crash."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(ValueError, OSError):
+                reconfigure(errors="backslashreplace")
+
+
+def _signal_of(stop: StopRequest) -> signal.Signals:
+    return signal.SIGTERM if stop.reason == signal.SIGTERM.name else signal.SIGINT
+
+
+@contextlib.contextmanager
+def _stopping_on_signals(stop: StopRequest, *, graceful: bool) -> Iterator[None]:
+    """SIGINT and SIGTERM stop the run cleanly; a second one stops it at once.
+
+    For ``sync`` and ``retry`` (``graceful``) the first signal asks the engine to stop: no new
+    event is taken, the writes under way finish and are journalled. Every other command simply
+    ends on the first (as a Ctrl-C), with one line and no traceback. Handlers are installed in
+    the main thread only, and put back afterwards.
+    """
+    if not _main_thread():
+        yield
+        return
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        name = signal.Signals(signum).name
+        if graceful and not stop.requested:
+            stop.request(name)
+            sys.stderr.write(
+                f"{PROG}: {name}: stopping once the writes under way are done "
+                "(again to stop at once)\n"
+            )
+            return
+        stop.request(name)
+        raise KeyboardInterrupt(name)
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in EXIT_SIGNAL}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _main_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
+
+
+def _crash(exc: BaseException) -> str:
+    """One line naming the bug and where its full traceback was written (a file, see below).
+
+    The traceback goes to ``refund-sync-crash-<time>-<pid>.txt`` in the temporary folder
+    (``$TMPDIR``): it names code and line numbers, never secrets (no local variables).
+    """
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" at {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
+    summary = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = Path(tempfile.gettempdir()) / f"refund-sync-crash-{stamp}-{os.getpid()}.txt"
+    try:
+        path.write_text(
+            "".join(traceback.format_exception(exc)), encoding="utf-8", errors="backslashreplace"
+        )
+        written = f"traceback in {path}"
+    except OSError as error:
+        written = f"the traceback could not be written to {path}: {error}"
+    return f"{PROG}: crash: {summary}{where} (a bug in refund-sync; {written})"

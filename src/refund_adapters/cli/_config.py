@@ -37,6 +37,8 @@ Example::
 
 from __future__ import annotations
 
+import math
+import re
 import tomllib
 from collections.abc import Mapping
 from datetime import datetime, timedelta
@@ -199,6 +201,12 @@ def _datetime(value: Any, where: str) -> datetime:
     return parsed
 
 
+#: A year: an overlap longer than that re-reads history, not the last moments of a window.
+_MAX_OVERLAP_MINUTES = 366 * 24 * 60
+#: An account ID names its journal file: letters, digits, ``.``, ``_`` and ``-``.
+_ACCOUNT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+
+
 def _engine(data: Mapping[str, Any]) -> EngineConfig:
     where = "engine"
     fields = {field.name: field for field in attrs.fields(EngineConfig)}
@@ -207,12 +215,24 @@ def _engine(data: Mapping[str, Any]) -> EngineConfig:
     kwargs: dict[str, Any] = {}
     for name, value in data.items():
         if name == "overlap_minutes":
-            if not isinstance(value, int | float) or isinstance(value, bool) or value < 0:
-                raise rc.ConfigurationError(f"{where}.overlap_minutes: expected minutes >= 0")
+            if (
+                not isinstance(value, int | float)
+                or isinstance(value, bool)
+                or not 0 <= value <= _MAX_OVERLAP_MINUTES
+            ):
+                raise rc.ConfigurationError(
+                    f"{where}.overlap_minutes: expected minutes from 0 to {_MAX_OVERLAP_MINUTES}"
+                )
             kwargs["overlap"] = timedelta(minutes=value)
             continue
         expected = type(fields[name].default)
-        if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
+        if (
+            not isinstance(value, int | float)
+            or isinstance(value, bool)
+            or not math.isfinite(value)
+            or value <= 0
+        ):
+            # nan and inf are TOML floats: a NaN backoff would make every wait meaningless.
             raise rc.ConfigurationError(
                 f"{where}.{name}: expected a positive {expected.__name__}, got {value!r}"
             )
@@ -268,6 +288,11 @@ def _account(value: Any, where: str) -> AccountConfig:
     account_id = table.get("id")
     if not isinstance(account_id, str) or not account_id:
         raise rc.ConfigurationError(f"{where}.id: every account needs an id")
+    if not _ACCOUNT_ID.fullmatch(account_id):
+        raise rc.ConfigurationError(
+            f"{where}.id: {account_id!r} names the account's journal file: use letters, digits, "
+            "'.', '_' and '-' (up to 100, starting with a letter or digit)"
+        )
     try:
         policy = rc.Policy(table.get("policy", ""))
     except ValueError:
@@ -320,6 +345,7 @@ def _account(value: Any, where: str) -> AccountConfig:
 
 def parse_config(data: Mapping[str, Any], path: Path) -> SyncConfig:
     """Validate a parsed TOML document."""
+    data = _table(data, str(path))
     _only(data, {"journal", "engine", "accounts"}, str(path))
     journal = _table(data.get("journal", {}), "journal")
     _only(journal, {"dir"}, "journal")

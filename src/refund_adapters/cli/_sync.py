@@ -26,7 +26,14 @@ import attrs
 import refund_core as rc
 from refund_core.testing import MemoryJournal
 
-from ..engine import EngineConfig, Progress, ReconciliationReport, RunSummary, SyncEngine
+from ..engine import (
+    EngineConfig,
+    Progress,
+    ReconciliationReport,
+    RunSummary,
+    StopRequest,
+    SyncEngine,
+)
 from ..storage import SqliteJournal
 from ._adapters import AdapterRegistry, BuildContext
 from ._config import AccountConfig, SyncConfig
@@ -40,6 +47,7 @@ __all__ = [
     "status",
     "sync",
     "sync_accounts",
+    "unlock",
 ]
 
 EXIT_OK = 0
@@ -230,11 +238,20 @@ def sync_accounts(
     on_outcome: Callable[[rc.Outcome], None] | None = None,
     clock: Clock = _utcnow,
     tty: bool | None = None,
+    stop: StopRequest | None = None,
+    busy: list[str] | None = None,
 ) -> list[PassResult]:
-    """One pass over every configured account (or the one named); the result of each pass."""
+    """One pass over every configured account (or the one named); the result of each pass.
+
+    With ``busy`` given, an account whose journal another live run holds is reported on
+    ``stderr``, named in ``busy`` and skipped, and the other accounts go on; without it, the
+    :class:`refund_core.JournalBusyError` stops the run. ``stop`` asks the passes to stop.
+    """
     results: list[PassResult] = []
     show_bar = stderr.isatty() if tty is None else tty
     for account in config.account(account_id):
+        if stop is not None and stop.requested:
+            break
         name = account.account.account_id
         display = ProgressDisplay(stderr, account=name, clock=clock, tty=show_bar)
         engine_config = attrs.evolve(config.engine, dry_run=dry_run)
@@ -265,6 +282,7 @@ def sync_accounts(
                     owner=f"refund-sync sync {name}",
                     on_outcome=on_outcome,
                     on_progress=display,
+                    stop=stop,
                 )
                 for warning in engine.warnings:  # NSC-10
                     stderr.write(f"refund-sync: warning: {name}: {warning}\n")
@@ -282,7 +300,13 @@ def sync_accounts(
                     display.finish()
             return done
 
-        results.extend(_in_one_loop(account, _ALL_ROLES, registry, environ, passes))
+        try:
+            results.extend(_in_one_loop(account, _ALL_ROLES, registry, environ, passes))
+        except rc.JournalBusyError as exc:
+            if busy is None:
+                raise
+            busy.append(name)
+            stderr.write(f"refund-sync: error: {name}: {exc}; the other accounts go on\n")
     return results
 
 
@@ -299,11 +323,14 @@ def sync(
     verbose: bool = False,
     clock: Clock = _utcnow,
     tty: bool | None = None,
+    stop: StopRequest | None = None,
 ) -> int:
     """One pass over every configured account (or the one named); returns the exit code.
 
-    Every outcome is printed in a dry run, or when ``verbose``; the summary table always.
+    Every outcome is printed in a dry run, or when ``verbose``; the summary table always. An
+    account another run holds is skipped and the others go on; the exit code is then 3.
     """
+    busy: list[str] = []
     began = time.monotonic()
     counter = [0]
 
@@ -321,8 +348,13 @@ def sync(
         on_outcome=show if dry_run or verbose else None,
         clock=clock,
         tty=tty,
+        stop=stop,
+        busy=busy,
     )
     stdout.write(render_summary(results, time.monotonic() - began, dry_run=dry_run))
+    if busy:
+        stdout.write(f"  not run (another run holds the journal): {', '.join(busy)}\n")
+        return EXIT_FAILED
     if any(result.summary.dead_lettered for result in results):
         return EXIT_DEAD_LETTERS
     return EXIT_OK
@@ -382,8 +414,12 @@ def render_summary(results: Sequence[PassResult], elapsed_s: float, *, dry_run: 
 
 
 def status(config: SyncConfig, *, stdout: TextIO, account_id: str | None) -> int:
-    """Print each account's journal: cursors, events by state, and the dead letters."""
+    """Print each account's journal: health, lock, cursors, events, and the dead letters.
+
+    Exit code 3 when a journal is corrupted (``PRAGMA quick_check``), else 1 with dead letters.
+    """
     dead_total = 0
+    corrupted: list[str] = []
     for account in config.account(account_id):
         name = account.account.account_id
         path = config.journal_path(account)
@@ -391,11 +427,27 @@ def status(config: SyncConfig, *, stdout: TextIO, account_id: str | None) -> int
         if not path.exists():
             stdout.write(f"  journal {path}: not created yet (never run)\n\n")
             continue
-        journal = SqliteJournal(path)
+        # Read-only: status writes nothing, so it works on a read-only folder (and a backup).
+        journal = SqliteJournal(path, read_only=True)
         try:
-            holder = journal.holder()
-            stdout.write(f"  journal {path} (schema v{journal.schema_version})\n")
-            stdout.write(f"  running now: {holder}\n" if holder else "  not running\n")
+            problems = journal.quick_check()
+            version = journal.schema_version
+            stdout.write(f"  journal {path} (schema v{version})\n")
+            if problems:
+                corrupted.append(name)
+                stdout.write(f"  CORRUPTED: {'; '.join(problems[:5])}\n")
+                stdout.write("  restore it from a backup; a run would stop on it (exit 3)\n\n")
+                continue
+            holder = journal.lock_holder()
+            if holder is None:
+                stdout.write("  not running\n")
+            elif holder.alive is False:
+                stdout.write(
+                    f"  lock left by {holder}, which is gone: the next run takes it over "
+                    f"(or refund-sync unlock --account {name})\n"
+                )
+            else:
+                stdout.write(f"  running now: {holder}\n")
             for stream, position in journal.cursors().items():
                 stdout.write(f"  cursor {stream}: {position.isoformat()}\n")
             counts = journal.event_counts()
@@ -412,7 +464,25 @@ def status(config: SyncConfig, *, stdout: TextIO, account_id: str | None) -> int
         finally:
             journal.close()
         stdout.write("\n")
+    if corrupted:
+        return EXIT_FAILED
     return EXIT_DEAD_LETTERS if dead_total else EXIT_OK
+
+
+def unlock(config: SyncConfig, *, stdout: TextIO, account_id: str, force: bool = False) -> int:
+    """Clear the account's journal lock when its run is gone (see ``SqliteJournal.unlock``)."""
+    (account,) = config.account(account_id)
+    path = config.journal_path(account)
+    if not path.exists():
+        stdout.write(f"{account_id}: journal {path} not created yet; nothing to unlock\n")
+        return EXIT_OK
+    with SqliteJournal(path) as journal:
+        cleared = journal.unlock(force=force)
+    if cleared is None:
+        stdout.write(f"{account_id}: not locked\n")
+    else:
+        stdout.write(f"{account_id}: cleared the lock of {cleared}\n")
+    return EXIT_OK
 
 
 def retry(
@@ -422,12 +492,21 @@ def retry(
     environ: Mapping[str, str],
     stdout: TextIO,
     account_id: str | None,
+    stderr: TextIO | None = None,
+    stop: StopRequest | None = None,
 ) -> int:
-    """Decide every dead letter again; resolved ones leave the list."""
+    """Decide every dead letter again; resolved ones leave the list.
+
+    An account another run holds is skipped (named on ``stderr``) and the others go on; the exit
+    code is then 3.
+    """
     began = time.monotonic()
     results: list[PassResult] = []
     remaining = 0
+    busy: list[str] = []
     for account in config.account(account_id):
+        if stop is not None and stop.requested:
+            break
         name = account.account.account_id
         path = config.journal_path(account)
         if not path.exists():
@@ -443,11 +522,22 @@ def retry(
             ) -> RunSummary:
                 _require(account, built, "ledger")
                 engine = _engine(
-                    account, built, journal, config.engine, owner=f"refund-sync retry {name}"
+                    account,
+                    built,
+                    journal,
+                    config.engine,
+                    owner=f"refund-sync retry {name}",
+                    stop=stop,
                 )
                 return await engine.retry_async()
 
-            summary = _in_one_loop(account, _ALL_ROLES, registry, environ, retry_pass)
+            try:
+                summary = _in_one_loop(account, _ALL_ROLES, registry, environ, retry_pass)
+            except rc.JournalBusyError as exc:
+                busy.append(name)
+                if stderr is not None:
+                    stderr.write(f"refund-sync: error: {name}: {exc}; the other accounts go on\n")
+                continue
             results.append(PassResult(name, "retry", summary))
             remaining += len(journal.dead_letters())
             stdout.write(
@@ -456,6 +546,9 @@ def retry(
         finally:
             journal.close()
     stdout.write(render_summary(results, time.monotonic() - began, dry_run=False))
+    if busy:
+        stdout.write(f"  not run (another run holds the journal): {', '.join(busy)}\n")
+        return EXIT_FAILED
     return EXIT_DEAD_LETTERS if remaining else EXIT_OK
 
 
@@ -508,6 +601,8 @@ def reconcile(
             stdout.write(f"  extra in NetSuite (unknown to the source): {external_id}\n")
         for key, source_amount, ledger_amount in report.mismatched:
             stdout.write(f"  mismatched: {key}: source {source_amount}, NetSuite {ledger_amount}\n")
+        for key in report.unreadable:
+            stdout.write(f"  unreadable at the source (see sync's dead letters): {key}\n")
         unclean = unclean or not report.is_clean
     return EXIT_DEAD_LETTERS if unclean else EXIT_OK
 

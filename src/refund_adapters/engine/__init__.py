@@ -7,18 +7,24 @@ by the CLI). It is async inside, with a plain synchronous entry point.
 
 from ._engine import (
     EngineConfig,
+    ListingLoopError,
     Progress,
     ReconciliationReport,
     RunSummary,
+    StopRequest,
     SyncEngine,
+    SyncStopped,
     TransientError,
 )
 
 __all__ = [
     "EngineConfig",
+    "ListingLoopError",
     "Progress",
     "ReconciliationReport",
     "RunSummary",
+    "StopRequest",
     "SyncEngine",
+    "SyncStopped",
     "TransientError",
 ]

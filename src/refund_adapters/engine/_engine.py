@@ -44,22 +44,27 @@ import functools
 import json
 import logging
 import time
+import traceback
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Sequence
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 import attrs
 
 import refund_core as rc
 
-from .._http import ConcurrencyLimiter
+from .._http import ConcurrencyLimiter, check_seconds
 
 __all__ = [
     "EngineConfig",
+    "ListingLoopError",
     "Progress",
     "ReconciliationReport",
     "RunSummary",
+    "StopRequest",
     "SyncEngine",
+    "SyncStopped",
     "TransientError",
 ]
 
@@ -75,7 +80,42 @@ class TransientError(rc.RefundSyncError, ConnectionError):
     """A failure worth retrying (timeouts, 429, 5xx); adapters raise it or a ConnectionError."""
 
 
+class StopRequest:
+    """Asks the passes to stop cleanly: set it (from a signal handler, say) and they finish.
+
+    A pass that sees it takes no new event or page; the events already being applied finish
+    their writes, which are journalled; no cursor moves past a page read in part; then the pass
+    raises :class:`SyncStopped`. The next run resumes where it stopped.
+    """
+
+    def __init__(self) -> None:
+        self.reason: str | None = None
+
+    def request(self, reason: str) -> None:
+        """Ask to stop, saying why (``SIGTERM``); a second request keeps the first reason."""
+        if self.reason is None:
+            self.reason = reason
+
+    @property
+    def requested(self) -> bool:
+        """Whether a stop was asked for."""
+        return self.reason is not None
+
+
+class SyncStopped(rc.RefundSyncError):
+    """A pass stopped because it was asked to: its started writes finished and are journalled."""
+
+    error_code = "stopped"
+
+
 _AT_LEAST_ONE = attrs.validators.ge(1)
+
+
+def _finite_seconds(_instance: object, attribute: attrs.Attribute[float], value: float) -> None:
+    # A NaN or infinite backoff would make a retry wait forever (or not at all).
+    check_seconds(attribute.name, value)
+
+
 #: Conflict groups in progress per slot of the targets (see ``SyncEngine._run_group``).
 _GROUPS_PER_SLOT = 2
 
@@ -93,8 +133,8 @@ class EngineConfig:
     ledger_concurrency: int = attrs.field(default=5, validator=_AT_LEAST_ONE)
     storefront_concurrency: int = attrs.field(default=5, validator=_AT_LEAST_ONE)
     max_attempts: int = attrs.field(default=4, validator=_AT_LEAST_ONE)
-    backoff_base_s: float = 0.5
-    backoff_cap_s: float = 30.0
+    backoff_base_s: float = attrs.field(default=0.5, validator=_finite_seconds)
+    backoff_cap_s: float = attrs.field(default=30.0, validator=_finite_seconds)
     #: Decide and report, but write nothing anywhere: no ledger or storefront writes, and the
     #: journal is only read (what a run would record is kept in memory for the run).
     dry_run: bool = False
@@ -150,21 +190,42 @@ class ReconciliationReport:
     event the source does not know (records without a creation date are never reported).
     ``mismatched``: (source key, source amount, ledger total) where the totals differ; the ledger
     total is the customer refunds under the Stripe policy, credit memos plus cash refunds under
-    the NetSuite Connector policy.
+    the NetSuite Connector policy. ``unreadable``: items the source listed but could not read,
+    so nothing can be said of them.
     """
 
     missing: tuple[rc.SourceKey, ...] = ()
     extra: tuple[str, ...] = ()
     mismatched: tuple[tuple[rc.SourceKey, rc.Money, rc.Money], ...] = ()
+    unreadable: tuple[rc.SourceKey, ...] = ()
 
     @property
     def is_clean(self) -> bool:
-        """Whether the source and the ledger agree."""
-        return not (self.missing or self.extra or self.mismatched)
+        """Whether the source and the ledger agree (and every item could be read)."""
+        return not (self.missing or self.extra or self.mismatched or self.unreadable)
 
 
 def _event_time(event: rc.SourceEvent) -> datetime:
     return event.created_at if isinstance(event, rc.RefundEvent) else event.failed_at
+
+
+class ListingLoopError(rc.RefundSyncError):
+    """A listing handed back the page token it was given: it would never end."""
+
+    error_code = "listing_loop"
+
+
+def _next(previous: str | None, token: str, what: str) -> str:
+    """The next page's token; the one just used again would page forever (a typed error)."""
+    if token == previous:
+        raise ListingLoopError(f"{what}: the listing returned the page token it was given")
+    return token
+
+
+def _newest(times: Iterable[datetime], set_aside: Iterable[rc.UnreadableItem]) -> datetime | None:
+    """The newest time of a page: its events' and its set-aside items' (those with one)."""
+    known = [*times, *(item.at for item in set_aside if item.at is not None)]
+    return max(known, default=None)
 
 
 def _reports_failure(event: object) -> bool:
@@ -478,7 +539,9 @@ class SyncEngine:
         owner: str = "refund-sync",
         on_outcome: Callable[[rc.Outcome], None] | None = None,
         on_progress: Callable[[Progress], None] | None = None,
+        stop: StopRequest | None = None,
     ) -> None:
+        self._stop = stop or StopRequest()
         self._review = rc.review_account(account)  # NSC-9: refuse both directions up front
         self._account = account
         self._policy = policy
@@ -557,6 +620,16 @@ class SyncEngine:
                 )
             )
 
+    def _stopping(self) -> bool:
+        # A call, not a property read: a stop may be asked for at any await.
+        return self._stop.requested
+
+    def _stopped(self) -> SyncStopped:
+        return SyncStopped(
+            f"stopped ({self._stop.reason}): the writes under way finished and are journalled; "
+            "the next run resumes where this one stopped"
+        )
+
     def _summary(self, tally: _Tally, began: float) -> RunSummary:
         return RunSummary(
             **attrs.asdict(tally),
@@ -593,7 +666,7 @@ class SyncEngine:
             async with _task_group() as tasks:
                 draining: _Batch | None = None
                 token: str | None = None
-                while True:
+                while not self._stopping():
                     page = await self._read(
                         functools.partial(
                             source.list_events,
@@ -603,27 +676,33 @@ class SyncEngine:
                         ),
                         None,
                     )
-                    batch = await self._start_page(page.items, tasks, claims, tally)
+                    batch = await self._start_page(page, tasks, claims, tally)
                     if draining is not None:
                         cursor = await self._finish_page(draining, stream, since, cursor, tally)
                     draining = batch
                     if page.next_token is None:
                         break
-                    token = page.next_token
-                await self._finish_page(draining, stream, since, cursor, tally)
+                    token = _next(token, page.next_token, source.name)
+                if draining is not None:
+                    await self._finish_page(draining, stream, since, cursor, tally)
+            if self._stopping():
+                raise self._stopped()
         finally:
             self._journal.release(self._owner)
         return self._summary(tally, began)
 
     async def _start_page(
         self,
-        events: Sequence[rc.SourceEvent],
+        page: rc.Page[rc.SourceEvent],
         tasks: asyncio.TaskGroup,
         claims: _Claims,
         tally: _Tally,
     ) -> _Batch:
-        """Sift a page, load what its news needs in one read, and start its conflict groups."""
-        newest = max((_event_time(event) for event in events), default=None)
+        """Set aside the unreadable items, sift the events, load and start the conflict groups."""
+        events = page.items
+        newest = _newest((_event_time(event) for event in events), page.set_aside)
+        for item in page.set_aside:
+            self._set_aside(item, tally)
         fresh = self._fresh(events, tally)
         if not fresh:
             return _Batch([], newest)
@@ -641,8 +720,13 @@ class SyncEngine:
     async def _finish_page(
         self, batch: _Batch, stream: str, since: datetime, cursor: datetime, tally: _Tally
     ) -> datetime:
-        """Wait for a page's groups, then move the cursor past it; returns the new cursor."""
+        """Wait for a page's groups, then move the cursor past it; returns the new cursor.
+
+        When a stop was asked for, a group may have left events undone: the cursor stays.
+        """
         await batch.wait()
+        if self._stopping():
+            return cursor
         if batch.newest is not None:
             cursor = max(cursor, batch.newest)
             self._journal.set_cursor(stream, cursor)
@@ -672,6 +756,8 @@ class SyncEngine:
                     functools.partial(self._ledger.load, _query_any(events)), self._ledger_limit
                 )
             for event in events:
+                if self._stopping():
+                    return  # the events left are not marked: the next run decides them
                 snapshot = await self._process_news(event, snapshot, tally)
 
     def _fresh(self, events: Iterable[_E], tally: _Tally) -> list[_E]:
@@ -779,9 +865,11 @@ class SyncEngine:
                 record_ids.extend(page.items)
                 if page.next_token is None:
                     break
-                token = page.next_token
+                token = _next(token, page.next_token, "the ledger's unsynced refunds")
             size = self._config.page_size
             for offset in range(0, len(record_ids), size):
+                if self._stopping():
+                    break
                 batch = [rc.OutgoingRefund(rid) for rid in record_ids[offset : offset + size]]
                 fresh = self._fresh(batch, tally)
                 if not fresh:
@@ -797,6 +885,8 @@ class SyncEngine:
                             self._run_group(group.events, group.snapshot, set(), tally)
                         )
                 self._report("outgoing", None, None, tally)
+            if self._stopping():
+                raise self._stopped()
         finally:
             self._journal.release(self._owner)
         return self._summary(tally, began)
@@ -820,7 +910,7 @@ class SyncEngine:
             since = self._journal.get_cursor(stream) or start
             fetch_from = since - self._config.overlap
             token: str | None = None
-            while True:
+            while not self._stopping():
                 page = await self._read(
                     functools.partial(
                         payouts.list_payouts,
@@ -830,6 +920,8 @@ class SyncEngine:
                     ),
                     None,
                 )
+                for item in page.set_aside:
+                    self._set_aside(item, tally)
                 fresh = self._fresh(page.items, tally)
                 if fresh:
                     # Payouts are few and may share refunds: one after the other.
@@ -838,15 +930,20 @@ class SyncEngine:
                         self._ledger_limit,
                     )
                     for payout in fresh:
+                        if self._stopping():
+                            break
                         snapshot = await self._process_news(payout, snapshot, tally)
-                newest: datetime | None = None
-                if page.items:
-                    newest = max(payout.arrival_at for payout in page.items)
+                if self._stopping():
+                    break  # the page was read in part: the cursor stays before it
+                newest = _newest((payout.arrival_at for payout in page.items), page.set_aside)
+                if newest is not None:
                     self._journal.set_cursor(stream, max(newest, since))
                 self._report("payouts", since, newest, tally)
                 if page.next_token is None:
                     break
-                token = page.next_token
+                token = _next(token, page.next_token, payouts.name)
+            if self._stopping():
+                raise self._stopped()
         finally:
             self._journal.release(self._owner)
         return self._summary(tally, began)
@@ -863,14 +960,28 @@ class SyncEngine:
         """Decide every dead letter again against the ledger as it is now.
 
         A letter that now succeeds is resolved and its event marked done; one still failing is
-        set aside again, its attempts counted up.
+        set aside again, its attempts counted up. A letter holding an item its source could not
+        read has no event to decide: it stays until the source delivers the item readable.
         """
         began = time.monotonic()
         tally = _Tally()
         self._journal.acquire(self._owner)
         try:
             for letter in self._journal.dead_letters():
-                event = _load_payload(letter.payload)
+                if self._stopping():
+                    raise self._stopped()
+                try:
+                    event = _load_payload(letter.payload)
+                except _Unreadable:
+                    if self._reads(letter.key.source):
+                        tally.events_seen += 1
+                        log.info("dead letter %s holds an unreadable item; it stays", letter.key)
+                    continue
+                except (ValueError, TypeError, KeyError, RecursionError):
+                    log.warning(
+                        "dead letter %s has a payload no event can be built from", letter.key
+                    )
+                    continue
                 if not self._handles(event):
                     continue  # another account's or pass's letter: its own engine retries it
                 tally.events_seen += 1
@@ -885,6 +996,11 @@ class SyncEngine:
         finally:
             self._journal.release(self._owner)
         return self._summary(tally, began)
+
+    def _reads(self, source: str) -> bool:
+        """Whether this engine reads the source (refunds or payouts) called ``source``."""
+        names = {part.name for part in (self._source, self._payouts) if part is not None}
+        return source in names
 
     def _handles(self, event: rc.ScenarioEvent) -> bool:
         """Whether this engine's collaborators are the ones that produced ``event``."""
@@ -913,6 +1029,7 @@ class SyncEngine:
         missing: list[rc.SourceKey] = []
         mismatched: list[tuple[rc.SourceKey, rc.Money, rc.Money]] = []
         candidates: dict[str, rc.SourceKey] = {}
+        unreadable: list[rc.SourceKey] = []
         token: str | None = None
         while True:
             page = await self._read(
@@ -922,6 +1039,8 @@ class SyncEngine:
                 None,
             )
             known.update(event.key for event in page.items)
+            known.update(item.key for item in page.set_aside)
+            unreadable.extend(item.key for item in page.set_aside if item.key not in unreadable)
             refunds = [
                 event
                 for event in page.items
@@ -953,10 +1072,13 @@ class SyncEngine:
                         candidates[record.external_id or record.internal_id] = record.source
             if page.next_token is None:
                 break
-            token = page.next_token
+            token = _next(token, page.next_token, source.name)
         extra = sorted(ext for ext, key in candidates.items() if key not in known)
         return ReconciliationReport(
-            missing=tuple(missing), extra=tuple(extra), mismatched=tuple(mismatched)
+            missing=tuple(missing),
+            extra=tuple(extra),
+            mismatched=tuple(mismatched),
+            unreadable=tuple(unreadable),
         )
 
     def _ledger_total(
@@ -991,11 +1113,19 @@ class SyncEngine:
         self._journal.mark_event(key, rc.EventState.IN_PROGRESS)
         try:
             outcome = self._decide(event, snapshot)
+        except rc.ConfigurationError:
+            raise  # the account's settings cannot decide anything: no event's fault
         except rc.InvalidInputError as exc:
             # Rejected input (an over-refund, a currency mismatch...): set aside under the
             # error's own code, naming the rules that refused it, e.g. "over_refund" (MNY-4).
             rules = f" ({', '.join(exc.rule_ids)})" if exc.rule_ids else ""
             self._dead_letter(event, exc.error_code, f"{exc}{rules}", tally)
+            return snapshot
+        except Exception as exc:
+            # A decision that fails in a way no rule names is a bug, but of this one event: it is
+            # set aside with the error and where it happened, and the account goes on.
+            log.error("deciding %s failed: %s", key, _bug(exc), exc_info=exc)
+            self._dead_letter(event, "decision_failed", _bug(exc), tally)
             return snapshot
         if self._on_outcome is not None:
             self._on_outcome(outcome)
@@ -1040,6 +1170,25 @@ class SyncEngine:
         )
         self._journal.mark_event(event.key, rc.EventState.DEAD, code=code)
         log.info("dead-lettered %s: %s", event.key, code)
+
+    def _set_aside(self, item: rc.UnreadableItem, tally: _Tally) -> None:
+        """Dead-letter an item its source could not read, with its raw form and the error.
+
+        The same unreadable item delivered again is a duplicate. An event already done keeps
+        its state (its letter only tells a person what came since); any other is marked dead,
+        so a later readable delivery of it is news and decided (see :meth:`_news`).
+        """
+        tally.events_seen += 1
+        payload = _unreadable_payload(item)
+        letter = self._dead_letter_of(item.key)
+        if letter is not None and letter.payload == payload:
+            tally.duplicates += 1
+            return
+        tally.dead_lettered += 1
+        self._journal.add_dead_letter(item.key, code=item.code, message=item.error, payload=payload)
+        if self._journal.event_state(item.key) is not rc.EventState.DONE:
+            self._journal.mark_event(item.key, rc.EventState.DEAD, code=item.code)
+        log.warning("set aside unreadable %s [%s]", item.key, item.code)
 
     async def _read(
         self, call: Callable[[], Awaitable[_T]], limiter: ConcurrencyLimiter | None
@@ -1137,6 +1286,13 @@ class _Exhausted(rc.RefundSyncError):
     """Retries ran out; the event is dead-lettered and stays retryable."""
 
 
+def _bug(exc: BaseException) -> str:
+    """``KeyError: 'x' (at refund_core/_incoming.py:120)``: what failed and where, in one line."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    where = f" (at {Path(frames[-1].filename).name}:{frames[-1].lineno})" if frames else ""
+    return f"{type(exc).__name__}: {exc}{where}"
+
+
 _LEDGER_ACTIONS = (
     rc.CreateCreditMemo,
     rc.CreateCashRefund,
@@ -1208,6 +1364,18 @@ def _dump_payload(event: rc.ScenarioEvent) -> str:
     return json.dumps(rc.converter.unstructure(event, rc.ScenarioEvent))
 
 
+_UNREADABLE = "unreadable_item"
+
+
+def _unreadable_payload(item: rc.UnreadableItem) -> str:
+    """An unreadable item's letter payload: the raw item as its source sent it, tagged."""
+    return json.dumps({"type": _UNREADABLE, "raw": item.raw})
+
+
+class _Unreadable(rc.RefundSyncError):
+    """A dead letter holding an item its source could not read: there is no event to decide."""
+
+
 _UNTAGGED: tuple[type[rc.RefundEvent | rc.PaymentFailure | rc.Payout], ...] = (
     rc.RefundEvent,
     rc.PaymentFailure,
@@ -1218,6 +1386,8 @@ _UNTAGGED: tuple[type[rc.RefundEvent | rc.PaymentFailure | rc.Payout], ...] = (
 def _load_payload(payload: str) -> rc.ScenarioEvent:
     """Rebuild a dead letter's event; untagged letters (written before kinds) are tried per kind."""
     data: Any = json.loads(payload)
+    if isinstance(data, dict) and data.get("type") == _UNREADABLE:
+        raise _Unreadable("the letter holds an item its source could not read")
     if isinstance(data, dict) and "type" in data:
         event: rc.ScenarioEvent = rc.converter.structure(data, rc.ScenarioEvent)  # type: ignore[arg-type]
         return event
@@ -1233,6 +1403,8 @@ def _same_event(letter: rc.DeadLetter, event: rc.ScenarioEvent) -> bool:
     """Whether a dead letter holds exactly ``event`` (an unreadable letter holds nothing)."""
     try:
         return _load_payload(letter.payload) == event
+    except _Unreadable:
+        return False  # the item comes readable now: news
     except Exception:  # any unreadable payload differs from every event
         log.warning("dead letter %s has an unreadable payload; deciding it anew", letter.key)
         return False

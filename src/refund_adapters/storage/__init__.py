@@ -15,6 +15,6 @@ raised as :class:`JournalError`, naming the file and the operation::
 This package imports only the standard library and :mod:`refund_core`.
 """
 
-from ._sqlite import SCHEMA_VERSION, JournalError, SqliteJournal
+from ._sqlite import SCHEMA_VERSION, JournalError, LockHolder, SqliteJournal
 
-__all__ = ["SCHEMA_VERSION", "JournalError", "SqliteJournal"]
+__all__ = ["SCHEMA_VERSION", "JournalError", "LockHolder", "SqliteJournal"]

@@ -27,8 +27,18 @@ a name cannot tell two runs apart. While a live holder has the row, ``acquire`` 
 the instance holding the token may acquire again, and ``release`` deletes the row only when it
 carries this instance's token, so a refused run's cleanup never frees the lock of the run that
 refused it. A holder is *stale*, and its lock taken over, only when it was on this host and its
-process no longer exists; a lock taken on another host is never judged stale (its process cannot
+process no longer exists, or its process ID now belongs to a process that started after the
+holder did (the lock records the holder's process start, :func:`process_start`: a reused PID
+is told from the holder); a lock taken on another host is never judged stale (its process cannot
 be seen from here), nor is one on Windows, where probing a process ID is not harmless.
+:meth:`SqliteJournal.unlock` (``refund-sync unlock``) clears a stale lock, and refuses, naming
+the holder, while it lives.
+
+Text: IDs, codes, messages and payloads are stored exactly, whatever Unicode they hold. Text
+that UTF-8 can encode is stored as TEXT; text it cannot (a lone UTF-16 surrogate, as in a Stripe
+refund ID cut from truncated UTF-16 text) is stored as a BLOB of its ``surrogatepass`` encoding
+and read back as the same string. SQLite never compares a BLOB equal to a TEXT, so the mapping
+is one-to-one: such an event is journalled and looked up like any other, never dropped.
 
 Read-only: ``SqliteJournal(path, read_only=True)`` (for dry runs) opens an existing file with
 SQLite's ``mode=ro`` and never migrates it: a file at an older schema version is read as it is
@@ -38,6 +48,8 @@ raises :class:`JournalError`.
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import os
 import pathlib
 import secrets
@@ -45,7 +57,6 @@ import socket
 import sqlite3
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Final
@@ -59,7 +70,14 @@ from refund_core import (
     SourceKey,
 )
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "JournalError", "SqliteJournal"]
+__all__ = [
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "JournalError",
+    "LockHolder",
+    "SqliteJournal",
+    "process_start",
+]
 
 
 class JournalError(RefundSyncError, RuntimeError):
@@ -128,6 +146,8 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     ("ALTER TABLE lock ADD COLUMN token TEXT NOT NULL DEFAULT ''",),
     # 4: the version of each done event that was synced, to tell a changed delivery (IDM-4).
     ("ALTER TABLE events ADD COLUMN synced TEXT",),
+    # 5: the holder's process start, so a reused process ID is told from the holder.
+    ("ALTER TABLE lock ADD COLUMN started TEXT NOT NULL DEFAULT ''",),
 )
 
 #: The schema version this code writes; older files are migrated up to it when opened.
@@ -144,6 +164,42 @@ def _require_aware(what: str, value: datetime) -> datetime:
     return value
 
 
+def _bind(value: object) -> object:
+    """A parameter as SQLite can hold it: text UTF-8 cannot encode becomes a BLOB (see above)."""
+    if isinstance(value, str) and not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "surrogatepass")
+    return value
+
+
+def _binds(params: Sequence[object]) -> tuple[object, ...]:
+    return tuple(_bind(value) for value in params)
+
+
+def _unbind(value: object) -> object:
+    """A stored value as it was given: a BLOB is text that UTF-8 could not encode."""
+    return value.decode("utf-8", "surrogatepass") if isinstance(value, bytes) else value
+
+
+def process_start(pid: int) -> str:
+    """An identity of the process ``pid``'s start, or ``""`` where it cannot be read.
+
+    On Linux: the boot's ID and the process's start time in clock ticks since boot
+    (``/proc/<pid>/stat`` field 22). A process ID reused by another process has another start,
+    so a lock can tell its holder from a stranger that happens to have its PID.
+    """
+    try:
+        boot = pathlib.Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+        stat = pathlib.Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return ""
+    # The command name (field 2) is in parentheses and may hold spaces: split after it.
+    fields = stat[stat.rfind(")") + 2 :].split()
+    return f"{boot}:{fields[19]}" if len(fields) > 19 else ""
+
+
 def _pid_alive(pid: int) -> bool:
     """Whether a process with ``pid`` exists on this host (True when it cannot be told)."""
     if pid <= 0 or sys.platform == "win32":
@@ -158,6 +214,35 @@ def _pid_alive(pid: int) -> bool:
     except OSError:
         return True  # e.g. a pid out of range on some systems: do not take the lock on a guess
     return True
+
+
+@dataclasses.dataclass(frozen=True)
+class LockHolder:
+    """The run holding a journal: its owner name, process, host, since when, and whether alive.
+
+    ``alive`` is True while its process runs on this host, False once it is gone (or its ID was
+    taken by another process), None when that cannot be told (another host).
+    """
+
+    owner: str
+    pid: int
+    hostname: str
+    since: str
+    token: str = dataclasses.field(repr=False)
+    alive: bool | None
+
+    def __str__(self) -> str:
+        return f"{self.owner!r} (pid {self.pid} on {self.hostname}, since {self.since})"
+
+
+def _holder_alive(pid: int, hostname: str, started: str) -> bool | None:
+    """Whether the lock's holder still runs: None when it cannot be told (see LockHolder)."""
+    if hostname != socket.gethostname():
+        return None
+    if not _pid_alive(pid):
+        return False
+    # A PID reused by a process that started after the holder's is not the holder.
+    return not (started and process_start(pid) not in ("", started))
 
 
 class SqliteJournal:
@@ -182,12 +267,10 @@ class SqliteJournal:
         self._clock = clock
         self._read_only = read_only
         self._token: str | None = None  # set while this instance holds the lock
+        self._refuse_empty()
         with self._translate("open"):
             if read_only:
-                uri = pathlib.Path(self._path).absolute().as_uri() + "?mode=ro"
-                self._conn = sqlite3.connect(
-                    uri, timeout=busy_timeout_s, isolation_level=None, uri=True
-                )
+                self._conn = self._open_read_only(busy_timeout_s)
             else:
                 self._conn = sqlite3.connect(
                     self._path, timeout=busy_timeout_s, isolation_level=None
@@ -203,6 +286,47 @@ class SqliteJournal:
         except BaseException:
             self._conn.close()
             raise
+
+    def _refuse_empty(self) -> None:
+        """A journal file of 0 bytes is an error, never a fresh start (see the module)."""
+        file = pathlib.Path(self._path)
+        wal = pathlib.Path(f"{self._path}-wal")
+        with contextlib.suppress(OSError):
+            if file.stat().st_size == 0 and not (wal.exists() and wal.stat().st_size > 0):
+                raise JournalError(
+                    f"journal {self._path!r} is empty (0 bytes): a journal is never empty once "
+                    "made, so it was truncated or replaced. Starting a fresh one over it would "
+                    "sync everything again from the start, so it is left as it is: restore it "
+                    "from a backup, or delete it to start over on purpose",
+                    path=self._path,
+                    operation="open",
+                )
+
+    def _open_read_only(self, busy_timeout_s: float) -> sqlite3.Connection:
+        """Open for reading only; in a folder nobody may write, without the WAL's shared memory.
+
+        SQLite reads a WAL-mode file through its ``-shm`` file, which it cannot make in a
+        read-only folder. With no ``-wal`` file there is nothing beyond the main file, and no
+        writer can be at work (it could not make one either), so the file is read as immutable.
+        """
+        uri = pathlib.Path(self._path).absolute().as_uri()
+        conn = sqlite3.connect(
+            f"{uri}?mode=ro", timeout=busy_timeout_s, isolation_level=None, uri=True
+        )
+        try:
+            conn.execute("PRAGMA user_version").fetchone()
+            conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+        except sqlite3.OperationalError:
+            conn.close()
+            if pathlib.Path(f"{self._path}-wal").exists():
+                raise  # a WAL to read, but no way to read it from here: say so (typed)
+            conn = sqlite3.connect(
+                f"{uri}?mode=ro&immutable=1",
+                timeout=busy_timeout_s,
+                isolation_level=None,
+                uri=True,
+            )
+        return conn
 
     # -- life cycle --------------------------------------------------------------------------
 
@@ -237,7 +361,7 @@ class SqliteJournal:
         """Whether this journal was opened read-only (a dry run's)."""
         return self._read_only
 
-    @contextmanager
+    @contextlib.contextmanager
     def _translate(self, operation: str) -> Iterator[None]:
         """Raise any ``sqlite3`` error inside as a :class:`JournalError` naming the operation."""
         try:
@@ -257,7 +381,7 @@ class SqliteJournal:
                 operation=operation,
             )
 
-    @contextmanager
+    @contextlib.contextmanager
     def _transaction(self, operation: str) -> Iterator[sqlite3.Connection]:
         """One ``BEGIN IMMEDIATE`` transaction, committed on success and rolled back otherwise."""
         self._writable(operation)
@@ -274,14 +398,14 @@ class SqliteJournal:
         self, operation: str, sql: str, params: Sequence[object] = ()
     ) -> list[tuple[object, ...]]:
         with self._translate(operation):
-            rows: list[tuple[object, ...]] = self._conn.execute(sql, params).fetchall()
-        return rows
+            rows: list[tuple[object, ...]] = self._conn.execute(sql, _binds(params)).fetchall()
+        return [tuple(_unbind(value) for value in row) for row in rows]
 
     def _execute(self, operation: str, sql: str, params: Sequence[object]) -> None:
         """One single-statement write (atomic on its own under autocommit)."""
         self._writable(operation)
         with self._translate(operation):
-            self._conn.execute(sql, params)
+            self._conn.execute(sql, _binds(params))
 
     def _stamp(self) -> str:
         now = _require_aware("the journal clock's time", self._clock())
@@ -328,6 +452,19 @@ class SqliteJournal:
                 # PRAGMA takes no parameters; SCHEMA_VERSION is our own int.
                 conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION:d}")
 
+    def quick_check(self) -> tuple[str, ...]:
+        """What ``PRAGMA quick_check`` finds wrong with the file (empty when it is sound).
+
+        Reads every page of the file once (no index cross-check): a corrupted page is named
+        here, not found in the middle of a run.
+        """
+        try:
+            rows = self._conn.execute("PRAGMA quick_check(20)").fetchall()
+        except sqlite3.DatabaseError as exc:  # "database disk image is malformed"
+            return (str(exc),)
+        found = tuple(str(row[0]) for row in rows)
+        return () if found == ("ok",) else found
+
     @property
     def schema_version(self) -> int:
         """The schema version of the open file (always :data:`SCHEMA_VERSION` once open)."""
@@ -343,35 +480,80 @@ class SqliteJournal:
         and is alive (or its liveness cannot be told), even under the same owner name. Only this
         instance, holding the lock as ``owner``, may acquire again.
         """
-        hostname = socket.gethostname()
         token = secrets.token_hex(16)
         with self._transaction("acquire the lock") as conn:
-            row = conn.execute(
-                "SELECT owner, pid, hostname, acquired_at, token FROM lock"
-            ).fetchone()
-            if row is not None:
-                held_by, pid, held_on, since, held_token = (
-                    str(row[0]),
-                    int(row[1]),
-                    str(row[2]),
-                    row[3],
-                    str(row[4]),
-                )
-                if held_token == self._token and held_by == owner:
+            held = self._read_lock(conn)
+            if held is not None:
+                if held.token == self._token and held.owner == owner:
                     return  # this run already holds it
-                stale = held_on == hostname and not _pid_alive(pid)
-                if not stale:
+                if held.alive is not False:
                     raise JournalBusyError(
-                        f"journal {self._path!r} is held by {held_by!r} "
-                        f"(pid {pid} on {held_on}, since {since}); "
-                        "two runs of one sync must not overlap"
+                        f"journal {self._path!r} is held by {held}; two runs of one sync must "
+                        "not overlap"
                     )
             conn.execute(
-                "INSERT OR REPLACE INTO lock (id, owner, acquired_at, pid, hostname, token) "
-                "VALUES (1, ?, ?, ?, ?, ?)",
-                (owner, self._stamp(), os.getpid(), hostname, token),
+                "INSERT OR REPLACE INTO lock "
+                "(id, owner, acquired_at, pid, hostname, token, started) "
+                "VALUES (1, ?, ?, ?, ?, ?, ?)",
+                _binds(
+                    (
+                        owner,
+                        self._stamp(),
+                        os.getpid(),
+                        socket.gethostname(),
+                        token,
+                        process_start(os.getpid()),
+                    )
+                ),
             )
         self._token = token
+
+    def _read_lock(self, conn: sqlite3.Connection) -> LockHolder | None:
+        # A read-only journal may be at an older schema version, without token or start.
+        have = {str(row[1]) for row in conn.execute("PRAGMA table_info(lock)")}
+        extra = [f"{name}" if name in have else "''" for name in ("token", "started")]
+        row = conn.execute(
+            f"SELECT owner, pid, hostname, acquired_at, {extra[0]}, {extra[1]} FROM lock"
+        ).fetchone()
+        if row is None:
+            return None
+        owner, pid, hostname, since, token, started = (_unbind(value) for value in row)
+        return LockHolder(
+            owner=str(owner),
+            pid=int(str(pid)),
+            hostname=str(hostname),
+            since=str(since),
+            token=str(token),
+            alive=_holder_alive(int(str(pid)), str(hostname), str(started)),
+        )
+
+    def lock_holder(self) -> LockHolder | None:
+        """Who holds the journal, and whether that run is still alive (None: cannot tell)."""
+        with self._translate("read the lock"):
+            return self._read_lock(self._conn)
+
+    def unlock(self, *, force: bool = False) -> LockHolder | None:
+        """Clear a lock whose holder is gone; the holder cleared, or None if there was no lock.
+
+        Refuses with :class:`refund_core.JournalBusyError`, naming the holder, while it is alive
+        (its process exists on this host and started when the lock was taken: a process that only
+        reuses its ID does not count). A holder on another host cannot be seen from here: its
+        lock is cleared only with ``force``, by someone who knows that run is over.
+        """
+        with self._transaction("clear the lock") as conn:
+            held = self._read_lock(conn)
+            if held is None:
+                return None
+            if held.alive or (held.alive is None and not force):
+                why = (
+                    "is still running"
+                    if held.alive
+                    else "cannot be seen from this host; clear it with --force once you know "
+                    "that run is over"
+                )
+                raise JournalBusyError(f"journal {self._path!r} is held by {held}, which {why}")
+            conn.execute("DELETE FROM lock WHERE id = 1")
+        return held
 
     def release(self, owner: str) -> None:
         """Give the journal back; a no-op unless this instance holds it as ``owner``."""
@@ -380,7 +562,8 @@ class SqliteJournal:
         self._writable("release the lock")
         with self._translate("release the lock"):
             deleted = self._conn.execute(
-                "DELETE FROM lock WHERE id = 1 AND owner = ? AND token = ?", (owner, self._token)
+                "DELETE FROM lock WHERE id = 1 AND owner = ? AND token = ?",
+                _binds((owner, self._token)),
             ).rowcount
         if deleted:
             self._token = None
@@ -404,7 +587,7 @@ class SqliteJournal:
         _require_aware("a cursor position", position)
         with self._transaction("set a cursor") as conn:
             row = conn.execute(
-                "SELECT position FROM cursors WHERE stream = ?", (stream,)
+                "SELECT position FROM cursors WHERE stream = ?", _binds((stream,))
             ).fetchone()
             # Compared as datetimes, not text: positions may carry different offsets.
             if row is not None and datetime.fromisoformat(str(row[0])) >= position:
@@ -412,7 +595,7 @@ class SqliteJournal:
             conn.execute(
                 "INSERT INTO cursors (stream, position) VALUES (?, ?) "
                 "ON CONFLICT (stream) DO UPDATE SET position = excluded.position",
-                (stream, position.isoformat()),
+                _binds((stream, position.isoformat())),
             )
 
     def cursors(self) -> dict[str, datetime]:
