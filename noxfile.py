@@ -1,4 +1,4 @@
-"""Nox sessions for refund-sync: tests, lint, typecheck, docs.
+"""Nox sessions for refund-sync: tests, lint, typecheck, docs; fuzz and bench on demand.
 
 Every session builds its virtualenv with uv and installs exactly what ``uv.lock`` pins, via
 ``uv sync --locked --group <group>`` (the project itself is installed editable). Run
@@ -80,6 +80,29 @@ def docs(session: nox.Session) -> None:
             site_dir,
             env={"NO_MKDOCS_2_WARNING": "1"},  # silence mkdocs-material's end-of-life banner
         )
+
+
+@nox.session(python=PYTHON)
+def fuzz(session: nox.Session) -> None:
+    """Fuzz every boundary where outside data comes in, 10 minutes by default.
+
+    The scenario and configuration readers, the Stripe and Shopify webhook verifiers and every
+    adapter's decoding of vendor answers (``tests/fuzz``), with structure-aware mutations;
+    ``python -m nox -s fuzz -- 120`` runs for 120 seconds. The normal test run includes about a
+    minute of the same. Prints inputs tried and untyped exceptions per target, and writes them to
+    ``fuzz-report.json``; fails on the first untyped exception or hang, with its seed.
+    """
+    _sync(session, "test")
+    seconds = session.posargs[0] if session.posargs else "600"
+    session.run(
+        "pytest",
+        "tests/fuzz",
+        "-q",
+        env={
+            "REFUND_SYNC_FUZZ_SECONDS": seconds,
+            "REFUND_SYNC_FUZZ_REPORT": os.path.join(session.invoked_from, "fuzz-report.json"),
+        },
+    )
 
 
 @nox.session(python=PYTHON)
