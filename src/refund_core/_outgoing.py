@@ -67,8 +67,9 @@ def tender_split(amount: Money, paid: Money, gift: Money) -> tuple[Money, Money]
     the refund and its order, never of what was refunded before (NSC-8).
 
     >>> usd = lambda text: Money.of(text, "USD")
-    >>> [str(part) for part in tender_split(usd("35.00"), usd("50.00"), usd("10.00"))]
-    ['29.17 USD', '5.83 USD']
+    >>> payment, gift = tender_split(usd("35.00"), usd("50.00"), usd("10.00"))
+    >>> print(payment, gift)
+    29.17 USD 5.83 USD
     """
     if not gift.is_positive:
         return amount, Money.zero(amount.currency)

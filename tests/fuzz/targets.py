@@ -1,12 +1,14 @@
 """What the fuzz session attacks: the adapters' reading of vendor answers, files and webhooks.
 
-HTTP targets (:data:`HTTP_TARGETS`) are the adapters' real calls over the demo world's data: the
-Stripe refund source and payout source, the Shopify refund source and storefront (refund and
-store credit), the Magento storefront (a credit memo) and the Amazon refund source on both
-Finances versions. Each is recorded once against its stand-in, then replayed with mutated
-answers. Other targets (:data:`PLAIN_TARGETS`) take a mutated document directly: the scenario
-reader, the configuration reader, and the Stripe and Shopify webhook verifiers, whose bodies are
-signed *after* mutation so verification passes and the parsing behind it is what is attacked.
+HTTP targets (:data:`HTTP_TARGETS`) are the adapters' real calls over realistic data: the Stripe
+refund and payout sources, the Shopify refund source and storefront (refund and store credit),
+the Magento storefront (a credit memo), the Amazon refund source on both Finances versions (the
+demo world's), and the NetSuite ledger's reads (the batched load, the unsynced-refund listing,
+the external-ID lookup, over the NetSuite tests' richest snapshot). Each is recorded once
+against its stand-in, then replayed with mutated answers. Other targets (:data:`PLAIN_TARGETS`)
+take a mutated document directly: the scenario reader, the configuration reader, and the Stripe
+and Shopify webhook verifiers, whose bodies are signed *after* mutation so verification passes
+and the parsing behind it is what is attacked.
 
 Plugging in another adapter is one more :class:`~._harness.Target`: a stand-in transport and an
 ``async call(transport, sleeper)`` that builds the adapter on that transport and consumes it.
@@ -41,6 +43,9 @@ from refund_adapters.cli._demo_world import (
     SHOPIFY_ORDER,
     build_world,
 )
+from refund_adapters.netsuite import NetSuiteClient, NetSuiteLedger, NetSuiteStandIn
+from tests.netsuite.factories import BASE_URL as NETSUITE_URL
+from tests.netsuite.factories import everything, rich_snapshot
 
 from ._harness import NotApplicable, Runaway, Sleeper, Target
 
@@ -266,6 +271,35 @@ def _amazon_call(api: amazon.FinancesApi) -> Callable[..., Any]:
     return call
 
 
+# -- NetSuite (issue 10's strict adapter, fuzzed the same way) -----------------------------------
+
+_NETSUITE_WORLD = rich_snapshot()
+_NETSUITE_SEED = NetSuiteStandIn.from_snapshot(_NETSUITE_WORLD)
+
+
+def _netsuite_standin() -> httpx.AsyncBaseTransport:
+    return NetSuiteStandIn.from_snapshot(_NETSUITE_WORLD).transport()
+
+
+async def _netsuite(transport: httpx.AsyncBaseTransport, sleeper: Sleeper) -> None:
+    client = NetSuiteClient(
+        lambda: httpx.AsyncClient(transport=transport),
+        base_url=NETSUITE_URL,
+        policy=RetryPolicy(),
+        sleep=sleeper.sleep,
+    )
+    ledger = NetSuiteLedger(
+        client,
+        undeposited_funds_account=_NETSUITE_SEED.undeposited_funds_account,
+        currencies=_NETSUITE_SEED.currency_ids,
+        tax_codes=_NETSUITE_SEED.tax_rates,
+        tax_rounding=_NETSUITE_SEED.tax_rounding,
+    )
+    await ledger.load(everything(_NETSUITE_WORLD))
+    await _all_pages(ledger.list_unsynced_refunds, since=SINCE, limit=2)
+    await ledger.find_by_external_id("rs-cm-000000000000000000000000")
+
+
 HTTP_TARGETS: tuple[Target, ...] = (
     Target("stripe.refunds", _stripe_refunds, _stripe_standin),
     Target("stripe.payouts", _stripe_payouts, _stripe_standin),
@@ -274,6 +308,7 @@ HTTP_TARGETS: tuple[Target, ...] = (
     Target("magento.storefront", _magento_refund, _magento_standin),
     Target("amazon.transactions", _amazon_call(amazon.FinancesApi.V2024_06_19), _amazon_standin),
     Target("amazon.financial_events", _amazon_call(amazon.FinancesApi.V0), _amazon_standin),
+    Target("netsuite.ledger", _netsuite, _netsuite_standin),
 )
 
 
