@@ -7,8 +7,10 @@ ends with a summary table. On a terminal it draws a progress bar (the fraction o
 read so far); otherwise it writes one plain log line per page, for cron and CI logs.
 
 Exit codes: 0 done; 1 done, but some events were dead-lettered (see ``status``, then ``retry``);
-2 bad configuration or usage; 3 the run stopped on an infrastructure failure (the journal lets
-the next run resume where it stopped).
+2 bad configuration or usage; 3 an account stopped on an infrastructure failure, a corrupted
+journal, or another live run holding its journal (the other accounts still ran; the journal lets
+the next run resume where it stopped). The crash code (4) and the signal codes (130, 143) are
+the command line's (:mod:`refund_adapters.cli`).
 """
 
 from __future__ import annotations
