@@ -107,9 +107,12 @@ def fuzz(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
-    """Run the engine benchmark (not a default session: it takes minutes and CI skips it)."""
+    """Run the benchmarks (not a default session: it takes minutes and CI skips it).
+
+    ``nox -s bench -- --json`` prints one JSON document; ``-- --only core`` runs one section.
+    """
     _sync(session, "test")
-    session.run("python", "benchmarks/bench_engine.py", *session.posargs)
+    session.run("python", "benchmarks/bench.py", *session.posargs)
 
 
 @nox.session(python=PYTHON)

@@ -1,6 +1,7 @@
 """Benchmark the incoming sync engine against a latency-bound, concurrency-limited ledger.
 
-Run ``python benchmarks/bench_engine.py [--n 10000] [--latency-ms 20] [--concurrency 5]``.
+Run ``python benchmarks/bench_engine.py [--n 10000] [--latency-ms 20] [--concurrency 5]``, or
+``nox -s bench -- --only engine [options]`` (see ``bench.py``).
 
 Workload: N Stripe refunds ``re_{i}`` of 10.00 USD, each on its own charge ``ch_{i}`` whose
 payment ``PAY-{i}`` is applied to a single-line invoice ``INV-{i}``; each refund plans one credit
@@ -26,7 +27,7 @@ import gc
 import tempfile
 import time
 import tracemalloc
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
@@ -557,8 +558,8 @@ def _timed(what: str, make: Callable[[], Awaitable[Result]], results: list[Resul
     return result
 
 
-def main() -> int:
-    """Run the benchmark and print its table."""
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark and print its table (``argv``: the options, else the command line)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=10_000, help="refunds in the main engine run")
     parser.add_argument("--latency-ms", type=float, default=20.0, help="latency of a ledger call")
@@ -587,7 +588,7 @@ def main() -> int:
         default="sqlite",
         help="journal of the memory runs (sqlite: the CLI's; memory: held in the heap)",
     )
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     latency = args.latency_ms / 1000
     limit: int = args.concurrency
     n: int = args.n
