@@ -3,6 +3,13 @@
 Every operation runs in a private decimal context that *traps* inexact results, so a rounding can
 never happen silently: either the arithmetic is exact or it raises. Rounding happens in one place
 only, :func:`allocate`, and it names its method (largest remainder).
+
+Amounts are checked once, where they come in (``Money(...)``, :meth:`Money.of`, ...): type,
+finiteness, and the currency's exponent. Arithmetic on money that passed those checks builds its
+result directly (:func:`at_exponent`): adding or subtracting two amounts held at one exponent
+gives an amount at that exponent, exactly, or a trapped signal, and a trapped signal falls back
+to the checked constructor, which raises what it always raised. That keeps a decision's many sums
+from re-running every check on every intermediate amount (issue 15: they were most of its cost).
 """
 
 from __future__ import annotations
@@ -24,11 +31,13 @@ from ._errors import (
     UnknownCurrencyError,
 )
 
-__all__ = ["Currency", "Money", "allocate", "sum_money"]
+__all__ = ["MAX_DIGITS", "Currency", "Money", "allocate", "at_exponent", "sum_money"]
 
+#: The most digits an amount can have (the exact context's precision).
+MAX_DIGITS = 60
 # Precision far above any ledger amount; Inexact is trapped so nothing is ever rounded quietly.
 _EXACT = decimal.Context(
-    prec=60,
+    prec=MAX_DIGITS,
     rounding=decimal.ROUND_HALF_EVEN,
     Emax=999_999,
     Emin=-999_999,
@@ -39,6 +48,21 @@ _EXACT = decimal.Context(
         decimal.Inexact,
     ],
 )
+# The same, trapping any rounding at all: a sum of two amounts at one exponent is at that exponent
+# unless its digits outgrow the precision, which signals Rounded (exact) or Inexact.
+_ARITH = _EXACT.copy()
+_ARITH.traps[decimal.Rounded] = True
+# What _ARITH raises when a result outgrows the precision; the checked path then runs again in
+# _EXACT and raises exactly what it always raised.
+_OUTGROWN = (decimal.Rounded, decimal.Inexact)
+
+# Exponent and quantum of every code that can be a refund currency, computed once.
+_EXPONENTS: dict[str, int] = {
+    code: record.exponent for code, record in CURRENCIES.items() if record.exponent is not None
+}
+_QUANTA: dict[str, Decimal] = {
+    code: Decimal(1).scaleb(-exponent, context=_EXACT) for code, exponent in _EXPONENTS.items()
+}
 
 
 def _check_code(_instance: object, _attribute: object, code: object) -> None:
@@ -63,15 +87,12 @@ class Currency:
     @property
     def exponent(self) -> int:
         """Digits after the decimal point: 0 for JPY, 2 for USD, 3 for KWD."""
-        exponent = CURRENCIES[self.code].exponent
-        if exponent is None:  # unreachable: the validator refuses codes without a minor unit
-            raise UnknownCurrencyError(f"{self.code} has no minor unit")
-        return exponent
+        return _EXPONENTS[self.code]  # the validator admits only codes with a minor unit
 
     @property
     def quantum(self) -> Decimal:
         """The smallest amount of this currency, e.g. ``Decimal("0.01")`` for USD."""
-        return Decimal(1).scaleb(-self.exponent, context=_EXACT)
+        return _QUANTA[self.code]
 
     def __str__(self) -> str:
         return self.code
@@ -103,11 +124,22 @@ def _exact_decimal(value: object, *, what: str = "amount") -> Decimal:
     return result
 
 
+# One Currency per code named by a string: currencies are immutable values, and sharing them lets
+# arithmetic tell two amounts share a currency by identity before it compares codes.
+_CURRENCIES_BY_CODE: dict[str, Currency] = {}
+
+
 def _as_currency(currency: Currency | str) -> Currency:
-    return currency if isinstance(currency, Currency) else Currency(currency)
+    if isinstance(currency, Currency):
+        return currency
+    known = _CURRENCIES_BY_CODE.get(currency) if isinstance(currency, str) else None
+    if known is None:
+        known = Currency(currency)  # checks the code, raising for an unknown one
+        _CURRENCIES_BY_CODE[known.code] = known
+    return known
 
 
-@attrs.frozen(order=False)
+@attrs.frozen(order=False, eq=False)
 class Money:
     """An exact amount in one currency, held at exactly the currency's exponent.
 
@@ -122,7 +154,7 @@ class Money:
     def __attrs_post_init__(self) -> None:
         amount = _exact_decimal(self.amount)
         try:
-            normalised = amount.quantize(self.currency.quantum, context=_EXACT)
+            normalised = amount.quantize(_QUANTA[self.currency.code], context=_EXACT)
         except decimal.Inexact:
             raise PrecisionError(
                 f"{amount} has more decimal places than {self.currency.code} allows "
@@ -150,7 +182,10 @@ class Money:
     @classmethod
     def zero(cls, currency: Currency | str) -> Self:
         """Zero in the given currency."""
-        return cls(Decimal(0), _as_currency(currency))
+        cur = _as_currency(currency)
+        if cls is Money:
+            return _zero(cur)  # type: ignore[return-value]
+        return cls(Decimal(0), cur)
 
     @classmethod
     def from_minor_units(cls, minor: int, currency: Currency | str) -> Self:
@@ -162,8 +197,8 @@ class Money:
 
     def to_minor_units(self) -> int:
         """The amount as an integer count of minor units; exact by construction."""
-        scaled = self.amount.scaleb(self.currency.exponent, context=_EXACT)
-        return int(scaled.to_integral_exact(context=_EXACT))
+        # The amount is held at the exponent, so scaling by it leaves an integral value.
+        return int(self.amount.scaleb(_EXPONENTS[self.currency.code], context=_EXACT))
 
     # -- queries ----------------------------------------------------------------------------
 
@@ -185,6 +220,22 @@ class Money:
     def __str__(self) -> str:
         return f"{self.amount} {self.currency.code}"
 
+    # Equality as attrs would generate it (same class, equal amount and currency), written out
+    # because decisions compare money constantly: same-object currencies skip their comparison.
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self.amount == other.amount and (
+            self.currency is other.currency or self.currency == other.currency
+        )
+
+    def __ne__(self, other: object) -> bool:
+        equal = self.__eq__(other)
+        return equal if equal is NotImplemented else not equal
+
+    def __hash__(self) -> int:
+        return hash((self.amount, self.currency))
+
     # -- arithmetic -------------------------------------------------------------------------
 
     def _same_currency(self, other: object) -> Money:
@@ -198,30 +249,47 @@ class Money:
         return other
 
     def __add__(self, other: Money) -> Money:
-        other = self._same_currency(other)
-        return Money(_EXACT.add(self.amount, other.amount), self.currency)
+        if other.__class__ is not Money or other.currency is not self.currency:
+            other = self._same_currency(other)
+        try:
+            return at_exponent(_ARITH.add(self.amount, other.amount), self.currency)
+        except _OUTGROWN:  # digits beyond the precision: the checked path decides
+            return Money(_EXACT.add(self.amount, other.amount), self.currency)
 
     def __sub__(self, other: Money) -> Money:
-        other = self._same_currency(other)
-        return Money(_EXACT.subtract(self.amount, other.amount), self.currency)
+        if other.__class__ is not Money or other.currency is not self.currency:
+            other = self._same_currency(other)
+        try:
+            return at_exponent(_ARITH.subtract(self.amount, other.amount), self.currency)
+        except _OUTGROWN:  # digits beyond the precision: the checked path decides
+            return Money(_EXACT.subtract(self.amount, other.amount), self.currency)
 
     def __neg__(self) -> Money:
-        return Money(_EXACT.minus(self.amount), self.currency)
+        # Same digits, so same exponent; the context turns -0 into 0 as it always did.
+        return at_exponent(_EXACT.minus(self.amount), self.currency)
 
     def __abs__(self) -> Money:
-        return Money(_EXACT.abs(self.amount), self.currency)
+        return at_exponent(_EXACT.abs(self.amount), self.currency)
 
     def __lt__(self, other: Money) -> bool:
-        return self.amount < self._same_currency(other).amount
+        if other.__class__ is not Money or other.currency is not self.currency:
+            other = self._same_currency(other)
+        return self.amount < other.amount
 
     def __le__(self, other: Money) -> bool:
-        return self.amount <= self._same_currency(other).amount
+        if other.__class__ is not Money or other.currency is not self.currency:
+            other = self._same_currency(other)
+        return self.amount <= other.amount
 
     def __gt__(self, other: Money) -> bool:
-        return self.amount > self._same_currency(other).amount
+        if other.__class__ is not Money or other.currency is not self.currency:
+            other = self._same_currency(other)
+        return self.amount > other.amount
 
     def __ge__(self, other: Money) -> bool:
-        return self.amount >= self._same_currency(other).amount
+        if other.__class__ is not Money or other.currency is not self.currency:
+            other = self._same_currency(other)
+        return self.amount >= other.amount
 
     def min(self, other: Money) -> Money:
         """The smaller of two amounts in the same currency."""
@@ -232,12 +300,48 @@ class Money:
         return self if self >= other else other
 
 
+# Money's slots, set directly by _valid: the class is frozen, and these skip its checks on purpose.
+_SET_AMOUNT = Money.__dict__["amount"].__set__
+_SET_CURRENCY = Money.__dict__["currency"].__set__
+_new_money = object.__new__
+_ZEROS: dict[str, Money] = {}
+
+
+def at_exponent(amount: Decimal, currency: Currency) -> Money:
+    """Money from an amount *already* exact at ``currency``'s exponent; no checks are run.
+
+    Only for the core's own arithmetic on checked money (see the module), never for anything
+    from outside, which goes through ``Money(...)``. The amount must be a finite Decimal held at
+    the exponent with at most :data:`MAX_DIGITS` digits.
+    """
+    money = _new_money(Money)
+    _SET_AMOUNT(money, amount)
+    _SET_CURRENCY(money, currency)
+    return money
+
+
+def _zero(currency: Currency) -> Money:
+    zero = _ZEROS.get(currency.code)
+    if zero is None:
+        zero = _ZEROS[currency.code] = Money(Decimal(0), currency)
+    return zero
+
+
 def sum_money(amounts: Iterable[Money], currency: Currency | str) -> Money:
     """Add amounts that must all be in ``currency``; an empty iterable is zero."""
-    total = Money.zero(currency)
-    for amount in amounts:
-        total = total + amount
-    return total
+    cur = _as_currency(currency)
+    total = _zero(cur).amount
+    add = _ARITH.add
+    for item in amounts:
+        # An equal currency that is another object passes; anything else raises naming the sum.
+        money = item if item.__class__ is Money and item.currency is cur else None
+        if money is None:
+            money = at_exponent(total, cur)._same_currency(item)
+        try:
+            total = add(total, money.amount)
+        except _OUTGROWN:  # digits beyond the precision: the checked path decides
+            total = Money(_EXACT.add(total, money.amount), cur).amount
+    return at_exponent(total, cur)
 
 
 def allocate(total: Money, weights: Sequence[Decimal | int]) -> tuple[Money, ...]:
@@ -249,18 +353,39 @@ def allocate(total: Money, weights: Sequence[Decimal | int]) -> tuple[Money, ...
     """
     if not weights:
         raise MoneyError("cannot allocate over an empty list of weights")
-    exact = [Fraction(_exact_decimal(weight, what="weight")) for weight in weights]
-    if any(weight < 0 for weight in exact):
-        raise MoneyError(f"weights must be non-negative, got {list(map(str, weights))}")
-    weight_sum = sum(exact, Fraction(0))
-    if weight_sum == 0:
-        raise MoneyError("cannot allocate over weights that are all zero")
     sign = -1 if total.is_negative else 1
     minor = abs(total.to_minor_units())
-    ideal = [minor * weight / weight_sum for weight in exact]
-    floors = [int(share) for share in ideal]  # shares are non-negative, so int() is floor
+    floors: list[int]
+    remainders: Sequence[int | Fraction]
+    ints = [w for w in weights if isinstance(w, int) and not isinstance(w, bool)]
+    if len(ints) == len(weights):
+        # Integer weights (minor units, the usual case): share i is minor * w_i / W, so its floor
+        # and remainder are a divmod, and remainders over the one denominator W compare as ints.
+        if any(weight < 0 for weight in ints):
+            raise MoneyError(f"weights must be non-negative, got {list(map(str, weights))}")
+        int_sum = sum(ints)
+        if int_sum == 0:
+            raise MoneyError("cannot allocate over weights that are all zero")
+        parts = [divmod(minor * weight, int_sum) for weight in ints]
+        floors = [floor for floor, _ in parts]
+        remainders = [remainder for _, remainder in parts]
+    else:
+        exact = [Fraction(_exact_decimal(weight, what="weight")) for weight in weights]
+        if any(weight < 0 for weight in exact):
+            raise MoneyError(f"weights must be non-negative, got {list(map(str, weights))}")
+        weight_sum = sum(exact, Fraction(0))
+        if weight_sum == 0:
+            raise MoneyError("cannot allocate over weights that are all zero")
+        ideal = [minor * weight / weight_sum for weight in exact]
+        floors = [int(share) for share in ideal]  # shares are non-negative, so int() is floor
+        remainders = [share - floor for share, floor in zip(ideal, floors, strict=True)]
     leftover = minor - sum(floors)
-    by_remainder = sorted(range(len(ideal)), key=lambda i: (-(ideal[i] - floors[i]), i))
+    by_remainder = sorted(range(len(floors)), key=lambda i: (-remainders[i], i))
     for index in by_remainder[:leftover]:
         floors[index] += 1
-    return tuple(Money.from_minor_units(sign * share, total.currency) for share in floors)
+    # Each share is at most the total, so it scales to the exponent exactly.
+    currency, exponent = total.currency, -_EXPONENTS[total.currency.code]
+    return tuple(
+        at_exponent(Decimal(sign * share).scaleb(exponent, context=_EXACT), currency)
+        for share in floors
+    )

@@ -31,7 +31,7 @@ from typing import Any, Protocol
 import attrs
 
 from ._errors import InvalidRecordError
-from ._money import Money, sum_money
+from ._money import MAX_DIGITS, Money, at_exponent, sum_money
 from ._validators import identifier
 
 __all__ = [
@@ -58,11 +58,14 @@ class TaxRounding(enum.StrEnum):
     @property
     def decimal_mode(self) -> str:
         """The :mod:`decimal` rounding mode of this method."""
-        return {
-            TaxRounding.ROUND_OFF: decimal.ROUND_HALF_UP,
-            TaxRounding.ROUND_UP: decimal.ROUND_UP,
-            TaxRounding.ROUND_DOWN: decimal.ROUND_DOWN,
-        }[self]
+        return _DECIMAL_MODES[self]
+
+
+_DECIMAL_MODES = {
+    TaxRounding.ROUND_OFF: decimal.ROUND_HALF_UP,
+    TaxRounding.ROUND_UP: decimal.ROUND_UP,
+    TaxRounding.ROUND_DOWN: decimal.ROUND_DOWN,
+}
 
 
 class CreditLineKind(enum.StrEnum):
@@ -110,7 +113,9 @@ def line_tax(net: Money, rate: Decimal, rounding: TaxRounding = TaxRounding.ROUN
     """
     exact = _WIDE.divide(_WIDE.multiply(net.amount, rate), _HUNDRED)
     rounded = exact.quantize(net.currency.quantum, rounding=rounding.decimal_mode, context=_WIDE)
-    return Money(rounded, net.currency)
+    if rounded.adjusted() < MAX_DIGITS - net.currency.exponent:  # fits: at the exponent already
+        return at_exponent(rounded, net.currency)
+    return Money(rounded, net.currency)  # too many digits for an amount: Money says so
 
 
 class TaxedLine(Protocol):

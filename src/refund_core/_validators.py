@@ -29,7 +29,7 @@ def _where(instance: object, attribute: "attrs.Attribute[Any]") -> str:
 
 def identifier(instance: object, attribute: "attrs.Attribute[Any]", value: object) -> None:
     """A record or source identifier: a non-empty string without surrounding whitespace."""
-    if not isinstance(value, str) or not value or value != value.strip():
+    if not isinstance(value, str) or not value or value[0].isspace() or value[-1].isspace():
         raise InvalidRecordError(
             f"{_where(instance, attribute)} must be a non-empty identifier, got {value!r}"
         )
