@@ -196,8 +196,12 @@ def finish_plan(
         conflict = _conflict(key, flow, actions, ledger, delivered)
         if conflict is not None:
             return conflict
-    done = ledger.external_ids() | ledger.marked_synced
-    remaining = tuple(action for action in actions if action.external_id not in done)
+    made, marked = ledger.external_ids(), ledger.marked_synced
+    remaining = tuple(
+        action
+        for action in actions
+        if action.external_id not in made and action.external_id not in marked
+    )
     if actions and not remaining:
         return Skipped(
             key=key,

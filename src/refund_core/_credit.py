@@ -179,26 +179,11 @@ def split_line(
     return net, line_part
 
 
-def _groups(txn: Billing) -> tuple[list[tuple[LineTax, Money, Money]], Money]:
-    """Each tax code's (template, net, tax) and the untaxed rest (untaxed lines and shipping)."""
-    groups: dict[tuple[str, Decimal], tuple[LineTax, Money, Money]] = {}
-    untaxed = txn.shipping
-    for line in txn.lines:
-        if line.tax is None:
-            untaxed = untaxed + line.amount
-            continue
-        key = (line.tax.code, line.tax.rate)
-        zero = Money.zero(line.amount.currency)
-        template, net, tax = groups.get(key, (line.tax, zero, zero))
-        groups[key] = (template, net + line.amount, tax + line.tax.amount)
-    return [groups[key] for key in sorted(groups, key=str)], untaxed
-
-
 def _proportional(
     amount: Money, txn: Billing, item: str, account: str | None, origin: TransactionLine | None
 ) -> list[Piece]:
     """``amount`` split in ``txn``'s proportion into one piece per tax code and an untaxed one."""
-    groups, untaxed = _groups(txn)
+    groups, untaxed = txn.tax_groups
     weights: list[int] = []
     for _, net, tax in groups:
         weights.extend((net.to_minor_units(), tax.to_minor_units()))

@@ -146,7 +146,7 @@ def decide_incoming_refund(
     # create a second record under another external ID.
     reflected = fully_reflected(
         event,
-        (r.amount for r in ledger.refund_records() if r.source == key),
+        (r.amount for r in full_view.refund_records_for(key)),
         _FLOW,
         "NSC-4",
         expected=split.booked,
@@ -158,8 +158,8 @@ def decide_incoming_refund(
     open_rma = next(
         (
             rma
-            for rma in ledger.return_authorizations
-            if rma.order_id == order.internal_id and rma.status.is_open
+            for rma in full_view.return_authorizations_for(order.internal_id)
+            if rma.status.is_open
         ),
         None,
     )

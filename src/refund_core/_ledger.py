@@ -5,15 +5,20 @@ internal IDs of new records are derived from their external IDs. Decisions use i
 tests and the scenario runner; the in-memory fakes and stand-ins use it to stay faithful.
 """
 
-from collections.abc import Callable, Iterable
+import functools
+import operator
+from collections.abc import Callable, Collection, Hashable, Iterable, Iterator
 from decimal import Decimal
+from typing import Any
 
 import attrs
 
-from ._errors import InvalidRecordError
+from ._errors import InvalidRecordError, RefundSyncError
+from ._index import LedgerIndex, Measure, SourceRecords, Table
 from ._models import (
     CashRefund,
     CashSale,
+    CreditLine,
     CreditMemo,
     CustomerDeposit,
     CustomerPayment,
@@ -26,11 +31,12 @@ from ._models import (
     PaymentStatus,
     RefundApplication,
     RefundApplicationKind,
+    ReturnAuthorization,
     SalesOrder,
     SourceKey,
     TransactionLine,
 )
-from ._money import Money, sum_money
+from ._money import Currency, Money, sum_money
 from ._outcomes import (
     CreateCashRefund,
     CreateCreditMemo,
@@ -55,109 +61,220 @@ Billing = Invoice | CashSale
 
 @attrs.frozen
 class LedgerView:
-    """Read-only questions over a snapshot; every amount is computed, never stored."""
+    """Read-only questions over a snapshot; every amount is computed, never stored.
 
-    snapshot: LedgerSnapshot
+    Questions are answered from the snapshot's index (:mod:`refund_core._index`), built once per
+    snapshot on first use, so no question scans the ledger. A view made by
+    :meth:`without_source` answers as if the records of that source event were not there.
+    """
+
+    _base: LedgerSnapshot = attrs.field(alias="snapshot")
+    _excluded: frozenset[SourceKey] = attrs.field(
+        default=frozenset(), kw_only=True, alias="excluded"
+    )
+
+    @functools.cached_property
+    def snapshot(self) -> LedgerSnapshot:
+        """The snapshot this view answers for, without the records of excluded source events."""
+        snap = self._base
+        if not self._excluded:
+            return snap
+        keep = self._keep
+        return attrs.evolve(
+            snap,
+            credit_memos=tuple(r for r in snap.credit_memos if keep(r)),
+            cash_refunds=tuple(r for r in snap.cash_refunds if keep(r)),
+            customer_refunds=tuple(r for r in snap.customer_refunds if keep(r)),
+            payments=tuple(p for p in snap.payments if keep(p)),
+        )
+
+    @property
+    def _index(self) -> LedgerIndex:
+        index: LedgerIndex = self._base._index
+        return index
+
+    def _keep(self, record: object) -> bool:
+        """Whether the view holds ``record`` (records of excluded source events are left out)."""
+        return not self._excluded or getattr(record, "source", None) not in self._excluded
+
+    @functools.cached_property
+    def _gone(self) -> dict[str, list[Any]]:
+        """The records left out (those of the excluded source events), by family."""
+        gone: dict[str, list[Any]] = {}
+        by_source = self._index.by_source()
+        for source in self._excluded:
+            held = by_source.get(source)
+            if held is not None:
+                for family in SourceRecords.__slots__:
+                    gone.setdefault(family, []).extend(held.of(family))
+        return gone
 
     # -- lookups --------------------------------------------------------------------------
 
     def sales_order_by_ref(self, order_ref: str) -> SalesOrder | None:
         """The sales order imported from the storefront order ``order_ref``."""
-        return next((so for so in self.snapshot.sales_orders if so.order_ref == order_ref), None)
+        return self._index.orders_by_ref().get(order_ref)
 
     def sales_order(self, internal_id: str) -> SalesOrder | None:
         """The sales order with this internal ID."""
-        return next(
-            (so for so in self.snapshot.sales_orders if so.internal_id == internal_id), None
-        )
+        return self._index.orders_by_id().get(internal_id)
 
     def invoice(self, internal_id: str) -> Invoice:
         """The invoice with this internal ID; a snapshot missing it is incomplete input."""
-        for invoice in self.snapshot.invoices:
-            if invoice.internal_id == internal_id:
-                return invoice
+        txn = self._index.billing_by_id().get(internal_id)
+        if isinstance(txn, Invoice):
+            return txn
         raise InvalidRecordError(f"invoice {internal_id} is referenced but not in the snapshot")
+
+    def billing(self, internal_id: str) -> Billing | None:
+        """The invoice or cash sale with this internal ID."""
+        return self._index.billing_by_id().get(internal_id)
 
     def billing_for_order(self, order_id: str) -> tuple[Billing, ...]:
         """Invoices and cash sales of an order, in creation order (NSC-5)."""
-        billing: list[Billing] = [
-            *(inv for inv in self.snapshot.invoices if inv.order_id == order_id),
-            *(cs for cs in self.snapshot.cash_sales if cs.order_id == order_id),
-        ]
-        return tuple(sorted(billing, key=lambda txn: (txn.created_at, txn.internal_id)))
+        return self._index.billing_by_order().get(order_id, ())
+
+    def return_authorization(self, internal_id: str) -> ReturnAuthorization | None:
+        """The return authorization with this internal ID."""
+        return self._index.rmas_by_id().get(internal_id)
+
+    def return_authorizations_for(self, order_id: str) -> tuple[ReturnAuthorization, ...]:
+        """The return authorizations of an order, in snapshot order."""
+        return self._index.rmas_by_order().get(order_id, ())
 
     def payment_by_ref(self, payment_ref: str) -> CustomerPayment | None:
         """The customer payment recorded from processor charge ``payment_ref``."""
-        return next((p for p in self.snapshot.payments if p.payment_ref == payment_ref), None)
+        for _, record, payment in self._index.payments_by_ref().get(payment_ref):
+            if self._keep(record):
+                return payment
+        return None
+
+    def payment(self, internal_id: str) -> CustomerPayment | None:
+        """The customer payment with this internal ID."""
+        payment = self._index.payments_by_id().get(internal_id)
+        return payment if payment is not None and self._keep(payment) else None
 
     def cash_sale_by_ref(self, payment_ref: str) -> CashSale | None:
         """The cash sale paid by processor charge ``payment_ref``."""
-        return next((c for c in self.snapshot.cash_sales if c.payment_ref == payment_ref), None)
+        return self._index.cash_sales_by_ref().get(payment_ref)
 
     def deposit_by_ref(self, payment_ref: str) -> CustomerDeposit | None:
         """The customer deposit recorded from processor charge ``payment_ref``."""
-        return next(
-            (d for d in self.snapshot.customer_deposits if d.payment_ref == payment_ref), None
-        )
+        return self._index.deposits_by_ref().get(payment_ref)
 
     def refund_record(self, internal_id: str) -> CreditMemo | CashRefund | None:
         """The credit memo or cash refund with this internal ID."""
-        for record in self.snapshot.refund_records():
-            if record.internal_id == internal_id:
-                return record
-        return None
+        record = self._index.refund_records_by_id().get(internal_id)
+        return record if record is not None and self._keep(record) else None
+
+    def _from_source(self, source: SourceKey) -> SourceRecords | None:
+        if source in self._excluded:
+            return None
+        return self._index.by_source().get(source)
+
+    def refund_records_for(self, source: SourceKey) -> tuple[CreditMemo | CashRefund, ...]:
+        """Credit memos and cash refunds a sync created for one source event."""
+        found = self._from_source(source)
+        return tuple(found.refund_records) if found is not None else ()
 
     def customer_refunds_for(self, source: SourceKey) -> tuple[CustomerRefund, ...]:
         """Customer refunds a sync created for one source event."""
-        return tuple(cr for cr in self.snapshot.customer_refunds if cr.source == source)
+        found = self._from_source(source)
+        return tuple(found.customer_refunds) if found is not None else ()
 
     def reversals_for(self, source: SourceKey) -> tuple[CustomerPayment, ...]:
         """Payments a sync created to reverse one source event's refund (IDM-3)."""
-        return tuple(p for p in self.snapshot.payments if p.source == source)
+        found = self._from_source(source)
+        return tuple(found.payments) if found is not None else ()
 
     def records_for(
         self, source: SourceKey
     ) -> tuple[CreditMemo | CashRefund | CustomerRefund | CustomerPayment, ...]:
         """Every record NetSuite holds for a source event, whoever made it (IDM-4, MNY-4)."""
-        return (
-            *(r for r in self.snapshot.refund_records() if r.source == source),
-            *self.customer_refunds_for(source),
-            *self.reversals_for(source),
-        )
+        found = self._from_source(source)
+        return tuple(found.all()) if found is not None else ()
 
     def has_records_for(self, source: SourceKey) -> bool:
         """Whether any record was already created for this source event."""
-        return bool(self.reversals_for(source)) or any(
-            getattr(record, "source", None) == source for record in self.snapshot.created_records()
-        )
+        return self._from_source(source) is not None
 
     def without_source(self, source: SourceKey) -> "LedgerView":
         """The ledger as it was before any record of ``source`` was created.
 
         Decisions plan against this view so a plan interrupted halfway is planned again with the
-        very same actions and IDs; the ones that exist are then dropped (IDM-1, IDM-2).
+        very same actions and IDs; the ones that exist are then dropped (IDM-1, IDM-2). The view
+        shares the snapshot's index and leaves the source's records out of every answer.
         """
-        snap = self.snapshot
-        return LedgerView(
-            attrs.evolve(
-                snap,
-                credit_memos=tuple(r for r in snap.credit_memos if r.source != source),
-                cash_refunds=tuple(r for r in snap.cash_refunds if r.source != source),
-                customer_refunds=tuple(r for r in snap.customer_refunds if r.source != source),
-                payments=tuple(p for p in snap.payments if p.source != source),
-            )
-        )
+        return LedgerView(self._base, excluded=self._excluded | {source})
+
+    def refund_records_from(
+        self, txn_ids: Iterable[str], order_id: str | None = None
+    ) -> tuple[CreditMemo | CashRefund, ...]:
+        """Credit memos and cash refunds created from any of ``txn_ids`` or naming ``order_id``.
+
+        In snapshot order (credit memos, then cash refunds), each once.
+        """
+        index = self._index
+        found: dict[int, CreditMemo | CashRefund] = {}
+        for txn_id in txn_ids:
+            for position, record, _ in index.credits_from().get(txn_id):
+                found[position] = record
+        if order_id is not None:
+            for position, record, _ in index.refund_records_by_order().get(order_id):
+                found[position] = record
+        keep = self._keep
+        return tuple(found[position] for position in sorted(found) if keep(found[position]))
 
     # -- amounts --------------------------------------------------------------------------
 
-    def _credits_from(self, txn_id: str) -> tuple[CreditMemo | CashRefund, ...]:
-        return tuple(
-            record for record in self.snapshot.refund_records() if record.created_from == txn_id
+    def _total(
+        self,
+        table: Table[Any, Any],
+        keys: Collection[Hashable],
+        measure: Measure,
+        currency: Currency,
+    ) -> Money:
+        """The visible items of the buckets of ``keys``, measured and added up.
+
+        Each bucket's sum is kept by the index; the items of excluded records are taken back
+        out. Where a sum cannot be made that way (a record in another currency), the items are
+        added up one by one in snapshot order, which raises exactly what a scan raises.
+        """
+        known: list[Money] = []
+        for key in keys:
+            full = table.total(key, measure, currency)
+            if full is None:
+                break
+            known.append(full)
+        else:
+            try:
+                total = known[0] if len(known) == 1 else sum_money(known, currency)
+                if self._excluded:
+                    gone = [
+                        amount
+                        for family in table.families
+                        for record in self._gone.get(family, ())
+                        for key, item in table.items_of(record)
+                        if key in keys
+                        for amount in measure(item)
+                    ]
+                    if gone:
+                        total = total - sum_money(gone, currency)
+                return total
+            except (RefundSyncError, ArithmeticError):
+                pass  # added up one by one below, as a scan does
+        entries = sorted(
+            (entry for key in keys for entry in table.get(key)), key=operator.itemgetter(0)
+        )
+        keep = self._keep
+        return sum_money(
+            (amount for _, record, item in entries if keep(record) for amount in measure(item)),
+            currency,
         )
 
     def credited(self, txn: Billing) -> Money:
         """What credit memos or cash refunds have already taken from a billing transaction."""
-        return sum_money((r.amount for r in self._credits_from(txn.internal_id)), txn.currency)
+        return self._total(self._index.credits_from(), (txn.internal_id,), _amount, txn.currency)
 
     def refundable(self, txn: Billing) -> Money:
         """What is still refundable on a billing transaction (MNY-4)."""
@@ -165,16 +282,8 @@ class LedgerView:
 
     def shipping_refundable(self, txn: Billing) -> Money:
         """Shipping still refundable on a billing transaction (cost or shipping item, SHP-1)."""
-        used = sum_money(
-            (
-                amount
-                for record in self._credits_from(txn.internal_id)
-                for amount in (
-                    record.shipping,
-                    *(ln.amount for ln in record.lines if ln.kind is CreditLineKind.SHIPPING),
-                )
-            ),
-            txn.currency,
+        used = self._total(
+            self._index.credits_from(), (txn.internal_id,), _shipping_used, txn.currency
         )
         return (txn.shipping - used).max(Money.zero(txn.currency))
 
@@ -184,82 +293,63 @@ class LedgerView:
         The quantity is None when the line names none. A credit's explicit tax line for this
         billing line (TAX-2) counts with it.
         """
-        credited_lines = [
-            credit_line
-            for record in self._credits_from(txn.internal_id)
-            for credit_line in record.lines
-            if credit_line.origin_line_id == line.line_id
-        ]
-        amount = line.gross - sum_money((cl.gross for cl in credited_lines), txn.currency)
+        table = self._index.credit_lines()
+        key = (txn.internal_id, line.line_id)
+        amount = line.gross - self._total(table, (key,), _gross, txn.currency)
         if line.quantity is None:
             return amount, None
         quantity = line.quantity
-        for credit_line in credited_lines:
-            if credit_line.quantity is not None:
+        keep = self._keep
+        for _, record, credit_line in table.get(key):
+            if credit_line.quantity is not None and keep(record):
                 quantity -= credit_line.quantity
         return amount, quantity
 
     def is_credited_at_all(self, txn: Billing) -> bool:
         """Whether any credit was already taken from the transaction."""
-        return bool(self._credits_from(txn.internal_id))
+        keep = self._keep
+        return any(keep(r) for _, r, _ in self._index.credits_from().get(txn.internal_id))
 
     def order_refunded(self, order: SalesOrder) -> Money:
         """Everything credited against an order's billing transactions and RMAs."""
         ids = {txn.internal_id for txn in self.billing_for_order(order.internal_id)}
-        ids |= {
-            rma.internal_id
-            for rma in self.snapshot.return_authorizations
-            if rma.order_id == order.internal_id
-        }
-        return sum_money(
-            (
-                record.amount
-                for record in self.snapshot.refund_records()
-                if record.created_from in ids
-            ),
-            order.currency,
-        )
+        ids |= {rma.internal_id for rma in self.return_authorizations_for(order.internal_id)}
+        return self._total(self._index.credits_from(), ids, _amount, order.currency)
 
     def payment_refunded(self, payment: CustomerPayment) -> Money:
         """Customer refunds already made against a payment, by either path (MNY-4)."""
-        return sum_money(
-            (
-                cr.amount
-                for cr in self.snapshot.customer_refunds
-                if cr.payment_id == payment.internal_id
-            ),
+        return self._total(
+            self._index.customer_refunds_by_payment(),
+            (payment.internal_id,),
+            _amount,
             payment.amount.currency,
         )
 
     def payment_unapplied(self, payment: CustomerPayment) -> Money:
         """A payment's balance applied to no invoice and not yet refunded directly (STC-9)."""
-        direct = sum_money(
-            _applied_to(
-                self.snapshot.customer_refunds, RefundApplicationKind.PAYMENT, payment.internal_id
-            ),
+        direct = self._total(
+            self._index.applications_to(),
+            ((RefundApplicationKind.PAYMENT.value, payment.internal_id),),
+            _amount,
             payment.amount.currency,
         )
         return payment.amount - payment.applied - direct
 
     def application_credited(self, payment: CustomerPayment, invoice_id: str) -> Money:
         """Credit memos already refunding this payment's application to this invoice (STC-5)."""
-        return sum_money(
-            (
-                cm.amount
-                for cm in self.snapshot.credit_memos
-                if cm.refunded_payment_id == payment.internal_id and cm.created_from == invoice_id
-            ),
+        return self._total(
+            self._index.memos_by_application(),
+            ((payment.internal_id, invoice_id),),
+            _amount,
             payment.amount.currency,
         )
 
     def deposit_refunded(self, deposit: CustomerDeposit) -> Money:
         """Customer refunds already applied to a customer deposit."""
-        return sum_money(
-            _applied_to(
-                self.snapshot.customer_refunds,
-                RefundApplicationKind.CUSTOMER_DEPOSIT,
-                deposit.internal_id,
-            ),
+        return self._total(
+            self._index.applications_to(),
+            ((RefundApplicationKind.CUSTOMER_DEPOSIT.value, deposit.internal_id),),
+            _amount,
             deposit.amount.currency,
         )
 
@@ -267,23 +357,31 @@ class LedgerView:
         """(payment-method part, gift-card part) already synced out for an order (NSC-8)."""
         zero = Money.zero(order.currency)
         payment_part, gift_part = zero, zero
-        ids = {txn.internal_id for txn in self.billing_for_order(order.internal_id)}
-        for record in self.snapshot.refund_records():
+        ids = [txn.internal_id for txn in self.billing_for_order(order.internal_id)]
+        for record in self.refund_records_from(ids, order_id=order.internal_id):
             if record.storefront_sync is None:
                 continue
-            if record.order_id == order.internal_id or record.created_from in ids:
-                payment_part = payment_part + record.storefront_sync.payment_part
-                gift_part = gift_part + record.storefront_sync.gift_card_part
+            payment_part = payment_part + record.storefront_sync.payment_part
+            gift_part = gift_part + record.storefront_sync.gift_card_part
         return payment_part, gift_part
 
 
-def _applied_to(
-    refunds: Iterable[CustomerRefund], kind: RefundApplicationKind, record_id: str
-) -> Iterable[Money]:
-    for refund in refunds:
-        for app in refund.applications:
-            if app.kind is kind and app.record_id == record_id:
-                yield app.amount
+# What the sums above measure, one function each so the index can keep their sums.
+
+
+def _amount(item: Any) -> tuple[Money]:
+    return (item.amount,)
+
+
+def _gross(line: CreditLine) -> tuple[Money]:
+    return (line.gross,)
+
+
+def _shipping_used(record: CreditMemo | CashRefund) -> Iterator[Money]:
+    yield record.shipping
+    for line in record.lines:
+        if line.kind is CreditLineKind.SHIPPING:
+            yield line.amount
 
 
 # ----------------------------------------------------------------------------------------------

@@ -7,12 +7,14 @@ record is a frozen attrs class holding tuples, and checks on construction that i
 """
 
 import enum
+import functools
 from datetime import datetime
 from decimal import Decimal
 
 import attrs
 
 from ._errors import InvalidRecordError, NonPositiveAmountError
+from ._index import LedgerIndex
 from ._money import Currency, Money, sum_money
 from ._tax import CreditLineKind, LineTax, stated_tax
 from ._validators import (
@@ -206,7 +208,7 @@ class RefundEvent:
                 )
         _check_tenders(what, self.amount, self.tenders)
 
-    @property
+    @functools.cached_property
     def key(self) -> SourceKey:
         """The event's identity across deliveries."""
         return SourceKey(self.source, self.refund_id)
@@ -234,7 +236,7 @@ class PaymentFailure:
     failure_code: str = attrs.field(validator=identifier)
     failure_message: str = ""
 
-    @property
+    @functools.cached_property
     def key(self) -> SourceKey:
         """The event's identity across deliveries."""
         return SourceKey(self.source, self.failure_id)
@@ -318,7 +320,7 @@ class Payout:
         if len(set(ids)) != len(ids):
             raise InvalidRecordError(f"{what} lists a balance entry twice")
 
-    @property
+    @functools.cached_property
     def key(self) -> SourceKey:
         """The event's identity across deliveries."""
         return SourceKey(self.source, self.payout_id)
@@ -350,7 +352,7 @@ class TransactionLine:
         if self.tax is not None:
             same_currency(f"line {self.line_id}", self.amount.currency, (self.tax.amount,))
 
-    @property
+    @functools.cached_property
     def gross(self) -> Money:
         """Net plus tax."""
         return self.amount + stated_tax(self)
@@ -390,7 +392,7 @@ class CreditLine:
         elif self.tax_code is not None:
             raise InvalidRecordError(f"{what}: only an explicit tax line names a tax_code")
 
-    @property
+    @functools.cached_property
     def gross(self) -> Money:
         """Net plus the tax the line states."""
         return self.amount + stated_tax(self)
@@ -445,7 +447,7 @@ class SalesOrder:
         what = f"sales order {self.internal_id}"
         _check_tenders(what, _lines_total(what, self.lines, self.shipping), self.tenders)
 
-    @property
+    @functools.cached_property
     def total(self) -> Money:
         """Lines plus shipping."""
         return _lines_total(f"sales order {self.internal_id}", self.lines, self.shipping)
@@ -475,7 +477,7 @@ class _Billing:
         """A short human name, e.g. ``invoice INV-7``."""
         return f"transaction {self.internal_id}"
 
-    @property
+    @functools.cached_property
     def total(self) -> Money:
         """Lines plus shipping."""
         return _lines_total(self.describe(), self.lines, self.shipping)
@@ -484,6 +486,25 @@ class _Billing:
     def currency(self) -> Currency:
         """The transaction's currency."""
         return self.lines[0].amount.currency
+
+    @functools.cached_property
+    def tax_groups(self) -> tuple[tuple[tuple[LineTax, Money, Money], ...], Money]:
+        """Each tax code's (first line's tax, net, tax), by code and rate, and the untaxed rest.
+
+        The untaxed rest is the untaxed lines and the shipping: the parts a partial credit is
+        split over in proportion (TAX-2, see ``refund_core._credit``).
+        """
+        groups: dict[tuple[str, Decimal], tuple[LineTax, Money, Money]] = {}
+        untaxed = self.shipping
+        for line in self.lines:
+            if line.tax is None:
+                untaxed = untaxed + line.amount
+                continue
+            key = (line.tax.code, line.tax.rate)
+            zero = Money.zero(line.amount.currency)
+            template, net, tax = groups.get(key, (line.tax, zero, zero))
+            groups[key] = (template, net + line.amount, tax + line.tax.amount)
+        return tuple(groups[key] for key in sorted(groups, key=str)), untaxed
 
 
 @attrs.frozen
@@ -611,7 +632,7 @@ class CustomerPayment:
         if len(set(invoices)) != len(invoices):
             raise InvalidRecordError(f"{what} is applied to the same invoice twice")
 
-    @property
+    @functools.cached_property
     def applied(self) -> Money:
         """What is applied to invoices."""
         return sum_money((app.amount for app in self.applications), self.amount.currency)
@@ -647,7 +668,7 @@ class CustomerDeposit:
         if self.applied > self.amount:
             raise InvalidRecordError(f"{what}: applied {self.applied}, more than {self.amount}")
 
-    @property
+    @functools.cached_property
     def applied(self) -> Money:
         """What is applied to invoices."""
         return sum_money((app.amount for app in self.applications), self.amount.currency)
@@ -880,12 +901,16 @@ class LedgerSnapshot:
     )
 
     def __attrs_post_init__(self) -> None:
-        seen: set[str] = set()
-        for record in self.all_records():
-            internal_id = record.internal_id
-            if internal_id in seen:
-                raise InvalidRecordError(f"ledger holds two records with internal ID {internal_id}")
-            seen.add(internal_id)
+        records = self.all_records()
+        if len({record.internal_id for record in records}) != len(records):
+            seen: set[str] = set()
+            for record in records:
+                internal_id = record.internal_id
+                if internal_id in seen:
+                    raise InvalidRecordError(
+                        f"ledger holds two records with internal ID {internal_id}"
+                    )
+                seen.add(internal_id)
         external = [
             r.external_id
             for r in (*self.created_records(), *self.payments)
@@ -893,6 +918,13 @@ class LedgerSnapshot:
         ]
         if len(set(external)) != len(external):
             raise InvalidRecordError("ledger holds two records with the same external ID")
+
+    # A snapshot never changes, so what is derived from it is derived once, on first use.
+
+    @functools.cached_property
+    def _index(self) -> LedgerIndex:
+        """The lookups decisions make, by key (see :mod:`refund_core._index`)."""
+        return LedgerIndex(self)
 
     @classmethod
     def families(cls) -> tuple[str, ...]:
@@ -927,25 +959,17 @@ class LedgerSnapshot:
 
     def created_records(self) -> tuple[CreditMemo | CashRefund | CustomerRefund | Deposit, ...]:
         """Records that syncs create (and so may carry an external ID)."""
-        return (*self.credit_memos, *self.cash_refunds, *self.customer_refunds, *self.deposits)
+        return self._index.created_records()
 
     def external_ids(self) -> frozenset[str]:
         """Every external ID present, for idempotency checks (IDM-2)."""
-        return frozenset(
-            record.external_id
-            for record in (*self.created_records(), *self.payments)
-            if record.external_id is not None
-        )
+        return self._index.external_ids()
 
     def refund_records(self) -> tuple[CreditMemo | CashRefund, ...]:
         """Every credit memo and cash refund."""
-        return (*self.credit_memos, *self.cash_refunds)
+        return self._index.refund_records()
 
     @property
     def marked_synced(self) -> frozenset[str]:
         """External IDs of outgoing syncs already recorded on credit memos and cash refunds."""
-        return frozenset(
-            record.storefront_sync.external_id
-            for record in self.refund_records()
-            if record.storefront_sync is not None
-        )
+        return self._index.marked_synced()

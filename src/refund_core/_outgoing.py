@@ -111,19 +111,10 @@ def decide_outgoing_refund(
             message=f"{kind} {record.internal_id} was already sent to {storefront.name}",
             rule_ids=("IDM-2",),
         )
-    rma = next(
-        (r for r in ledger.return_authorizations if r.internal_id == record.created_from), None
-    )
+    rma = view.return_authorization(record.created_from)
     order_id = record.order_id or (rma.order_id if rma is not None else None)
     if order_id is None:
-        billing = next(
-            (
-                txn
-                for txn in (*ledger.invoices, *ledger.cash_sales)
-                if txn.internal_id == record.created_from
-            ),
-            None,
-        )
+        billing = view.billing(record.created_from)
         order_id = billing.order_id if billing is not None else None
     order = view.sales_order(order_id) if order_id is not None else None
     if order is None:
@@ -290,16 +281,11 @@ def _check_quantities(record: CreditMemo | CashRefund, order: SalesOrder, view: 
     if not wanted:
         return
     billing = {txn.internal_id for txn in view.billing_for_order(order.internal_id)}
-    rmas = {
-        r.internal_id
-        for r in view.snapshot.return_authorizations
-        if r.order_id == order.internal_id
-    }
+    rmas = {r.internal_id for r in view.return_authorizations_for(order.internal_id)}
     others = [
         other
-        for other in view.snapshot.refund_records()
+        for other in view.refund_records_from(billing | rmas, order_id=order.internal_id)
         if other.internal_id != record.internal_id
-        and (other.order_id == order.internal_id or other.created_from in billing | rmas)
     ]
     for ref, requested in wanted.items():
         sold_lines = [line for line in order.lines if line.order_line_ref == ref]

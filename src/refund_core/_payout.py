@@ -277,11 +277,7 @@ def decide_payout(payout: Payout, ledger: LedgerSnapshot, settings: RefundSettin
     already = [
         str(line.record)
         for line in payment_lines
-        if line.kind is DepositRecordKind.PAYMENT
-        and any(
-            p.internal_id == line.record.internal_id and p.status is PaymentStatus.DEPOSITED
-            for p in ledger.payments
-        )
+        if line.kind is DepositRecordKind.PAYMENT and _deposited(view, line.record.internal_id)
     ]
     deposit_id = external_id(key, Role.DEPOSIT, payout.payout_id)
     if already and deposit_id not in ledger.external_ids():
@@ -323,6 +319,12 @@ def decide_payout(payout: Payout, ledger: LedgerSnapshot, settings: RefundSettin
         refund=expected,
         conserved=(amount,),
     )
+
+
+def _deposited(view: LedgerView, payment_id: str | None) -> bool:
+    """Whether the payment is already in a deposit (looked up by ID, not by a scan)."""
+    payment = view.payment(payment_id) if payment_id is not None else None
+    return payment is not None and payment.status is PaymentStatus.DEPOSITED
 
 
 def _pre_start_lines(
