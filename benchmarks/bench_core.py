@@ -446,6 +446,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="instead of timing, print a cProfile of one workload (stripe_refund, "
         "storefront_refund, outgoing_refund, payout_10, payout_10000, prior_1000)",
     )
+    group.add_argument(
+        "--profile-sort", default="tottime", help="cProfile order: tottime or cumulative"
+    )
 
 
 def workloads() -> dict[str, Callable[[], Workload]]:
@@ -463,8 +466,8 @@ def workloads() -> dict[str, Callable[[], Workload]]:
     return built
 
 
-def profile(name: str, report: Report) -> None:
-    """Print a cProfile of one workload (cold), sorted by own time."""
+def profile(name: str, report: Report, sort: str = "tottime") -> None:
+    """Print a cProfile of one workload (cold), sorted by ``sort`` (own time by default)."""
     work = workloads()[name]()
     work.check()
     count = 20 if name.endswith("10000") else 2000
@@ -475,13 +478,13 @@ def profile(name: str, report: Report) -> None:
         work.decide(snapshot)
     profiler.disable()
     stats = pstats.Stats(profiler, stream=report.out)
-    stats.sort_stats("tottime").print_stats(30)
+    stats.sort_stats(sort).print_stats(40)
 
 
 def run(args: argparse.Namespace, report: Report) -> None:
     """Time every workload and record the ``core.*`` metrics and targets."""
     if args.profile:
-        profile(args.profile, report)
+        profile(args.profile, report, args.profile_sort)
         return
     runs, sample_s = args.runs, args.sample_s
     report.method["core"] = (
