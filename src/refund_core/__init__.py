@@ -111,7 +111,10 @@ from ._outgoing import NETSUITE_SOURCE, decide_outgoing_refund, tender_split
 from ._payout import decide_payout
 from ._ports import (
     DeadLetter,
+    Delivery,
     EventState,
+    Inbox,
+    InboxItem,
     Journal,
     Ledger,
     LedgerAction,
@@ -178,6 +181,7 @@ __all__ = [
     "CustomerPayment",
     "CustomerRefund",
     "DeadLetter",
+    "Delivery",
     "Deposit",
     "DepositApplication",
     "DepositPaymentLine",
@@ -188,6 +192,8 @@ __all__ = [
     "FieldProblem",
     "FloatAmountError",
     "Flow",
+    "Inbox",
+    "InboxItem",
     "InternalInvariantError",
     "InvalidInputError",
     "InvalidRecordError",

@@ -11,6 +11,8 @@ overlap calls under a concurrency limit; the journal is local and synchronous.
   NetSuite that still need to go out.
 - :class:`Storefront`: outgoing refunds and store credit, and what the storefront can do.
 - :class:`Journal`: cursors, per-event status, applied actions and dead letters.
+- :class:`Inbox`: webhook deliveries accepted for an account and not yet synced (a journal that
+  takes webhooks has one), deduplicated by the vendor's delivery ID.
 """
 
 import enum
@@ -32,11 +34,14 @@ from ._outcomes import (
     MarkRecordSynced,
 )
 from ._settings import StorefrontCapabilities
-from ._validators import identifier, optional_identifier, to_tuple
+from ._validators import aware, identifier, optional_identifier, to_tuple
 
 __all__ = [
     "DeadLetter",
+    "Delivery",
     "EventState",
+    "Inbox",
+    "InboxItem",
     "Journal",
     "Ledger",
     "LedgerAction",
@@ -297,4 +302,62 @@ class Journal(Protocol):
 
     def resolve_dead_letter(self, key: SourceKey) -> None:
         """Remove an event from the dead letters once a retry succeeded."""
+        ...
+
+
+@attrs.frozen
+class Delivery:
+    """A webhook delivery accepted for an account: what to read again, not what it said.
+
+    A webhook is a trigger, not the truth: the intake keeps only which object to read again from
+    the vendor (``object_id``, e.g. a refund's ID), under the vendor's own ID of the delivery
+    (``delivery_id``: Stripe's event ID, Shopify's ``X-Shopify-Webhook-Id``), which makes a
+    repeated delivery a duplicate. ``source`` is the source's name as in :class:`SourceKey`,
+    ``topic`` the vendor's event type (``refund.updated``, ``refunds/create``).
+    """
+
+    source: str = attrs.field(validator=identifier)
+    delivery_id: str = attrs.field(validator=identifier)
+    topic: str = attrs.field(validator=identifier)
+    object_id: str = attrs.field(validator=identifier)
+    received_at: datetime = attrs.field(validator=aware)
+
+
+@attrs.frozen
+class InboxItem:
+    """A delivery waiting in the inbox, with the attempts made to sync it so far."""
+
+    delivery: Delivery
+    attempts: int = 0
+    last_error: str = ""
+
+
+@runtime_checkable
+class Inbox(Protocol):
+    """Webhook deliveries stored before they are answered, until a worker has synced them.
+
+    Storing is the durable deduplication: a delivery ID stored once is never stored again, even
+    after it was finished. Items wait in the order they were received.
+    """
+
+    def put_delivery(self, delivery: Delivery) -> bool:
+        """Store a delivery; False when one with its source and delivery ID was stored before."""
+        ...
+
+    def pending_deliveries(self, limit: int) -> tuple[InboxItem, ...]:
+        """Up to ``limit`` deliveries not yet finished or given up, oldest received first."""
+        ...
+
+    def finish_delivery(self, source: str, delivery_id: str) -> None:
+        """The delivery's object was read again and synced: it leaves the pending list."""
+        ...
+
+    def fail_delivery(
+        self, source: str, delivery_id: str, *, error: str, give_up: bool = False
+    ) -> None:
+        """Reading the delivery's object failed: count an attempt, keep ``error``.
+
+        With ``give_up`` it leaves the pending list (the poll's overlap window still finds its
+        object); otherwise it stays pending for the next wake.
+        """
         ...

@@ -49,7 +49,9 @@ from ._outcomes import (
 )
 from ._ports import (
     DeadLetter,
+    Delivery,
     EventState,
+    InboxItem,
     LedgerAction,
     LedgerQuery,
     Page,
@@ -531,7 +533,8 @@ class MemoryJournal:
 
     Only one owner holds it at a time (:class:`~refund_core.JournalBusyError` otherwise; the same
     owner may acquire again). Cursors never move backwards. Dead letters stay in the order they
-    were first set aside, and count their attempts.
+    were first set aside, and count their attempts. It is an :class:`~refund_core.Inbox` too:
+    deliveries wait oldest received first, and a delivery ID is stored once, ever.
     """
 
     def __init__(self) -> None:
@@ -540,6 +543,8 @@ class MemoryJournal:
         self._events: dict[SourceKey, _EventEntry] = {}
         self._actions: dict[SourceKey, tuple[set[str], dict[str, str]]] = {}
         self._dead: dict[SourceKey, DeadLetter] = {}
+        #: (source, delivery ID) -> the item, and whether it still waits.
+        self._inbox: dict[tuple[str, str], tuple[InboxItem, bool]] = {}
 
     def acquire(self, owner: str) -> None:
         """Take the journal for ``owner``; another owner holding it raises JournalBusyError."""
@@ -626,3 +631,32 @@ class MemoryJournal:
     def resolve_dead_letter(self, key: SourceKey) -> None:
         """Remove an event from the dead letters."""
         self._dead.pop(key, None)
+
+    def put_delivery(self, delivery: Delivery) -> bool:
+        """Store a delivery; False when its source and delivery ID were stored before."""
+        name = (delivery.source, delivery.delivery_id)
+        if name in self._inbox:
+            return False
+        self._inbox[name] = (InboxItem(delivery), True)
+        return True
+
+    def pending_deliveries(self, limit: int) -> tuple[InboxItem, ...]:
+        """Up to ``limit`` waiting deliveries, oldest received first."""
+        waiting = [item for item, pending in self._inbox.values() if pending]
+        waiting.sort(key=lambda item: item.delivery.received_at)  # stable: arrival breaks ties
+        return tuple(waiting[: max(limit, 0)])
+
+    def finish_delivery(self, source: str, delivery_id: str) -> None:
+        """The delivery was synced: it no longer waits (its ID stays known)."""
+        found = self._inbox.get((source, delivery_id))
+        if found is not None:
+            self._inbox[(source, delivery_id)] = (found[0], False)
+
+    def fail_delivery(
+        self, source: str, delivery_id: str, *, error: str, give_up: bool = False
+    ) -> None:
+        """Count a failed attempt and keep its error; ``give_up`` stops it waiting."""
+        found = self._inbox.get((source, delivery_id))
+        if found is not None:
+            item = attrs.evolve(found[0], attempts=found[0].attempts + 1, last_error=error)
+            self._inbox[(source, delivery_id)] = (item, found[1] and not give_up)

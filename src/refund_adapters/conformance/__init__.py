@@ -35,6 +35,7 @@ contract                  factory (required)                  options and hooks
                                                               ``listed_event_id(event)``
 :class:`PayoutSourceContract`  ``make_payouts(payouts)``      (none)
 :class:`JournalContract`  ``make_journal(folder)``            (none)
+:class:`InboxContract`    ``make_inbox(folder)``              (none)
 ========================  ==================================  ===================================
 
 Every contract also has ``on_teardown(callback)``: a factory that starts something (a loopback
@@ -47,7 +48,7 @@ of :mod:`refund_core.testing`, in-process and over loopback HTTP. Needs pytest
 (:mod:`refund_adapters.conformance.builders`).
 """
 
-from ._journal import JournalContract
+from ._journal import InboxContract, JournalContract
 from ._ledger import LedgerContract, contract_snapshot
 from ._payout_source import PayoutSourceContract, contract_payout
 from ._refund_source import RefundSourceContract
@@ -65,6 +66,7 @@ __all__ = [
     "CUSTOMER_ID",
     "ORDER_REF",
     "ORDER_TOTAL",
+    "InboxContract",
     "JournalContract",
     "LedgerContract",
     "PayoutSourceContract",

@@ -1,4 +1,4 @@
-"""The Journal contract: cursors, event states, journalled writes, dead letters and the lock."""
+"""The Journal and Inbox contracts: a journal's state and lock, an inbox's waiting deliveries."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import attrs
 import pytest
 
 import refund_core as rc
@@ -13,10 +14,19 @@ import refund_core as rc
 from ._base import ContractBase, expect_refusal
 from .builders import at
 
-__all__ = ["JournalContract", "ticking_clock"]
+__all__ = ["InboxContract", "JournalContract", "ticking_clock"]
 
 KEY = rc.SourceKey("stripe", "re_1")
 OTHER = rc.SourceKey("stripe", "re_2")
+#: IDs a vendor may send that plain UTF-8 text cannot hold: a lone surrogate (from truncated
+#: UTF-16), a NUL, and the private-use character a store might escape them with.
+ODD_KEYS = (
+    rc.SourceKey("stripe", "re_\ud800"),
+    rc.SourceKey("stripe", "re_\udc00"),
+    rc.SourceKey("stripe", "re_\x00nul"),
+    rc.SourceKey("stripe", "re_\ue000\ue000"),
+    rc.SourceKey("stripe", "re_\ue0000000"),
+)
 
 
 def ticking_clock() -> Callable[[], datetime]:
@@ -148,6 +158,21 @@ class JournalContract(ContractBase):
         journal.add_dead_letter(OTHER, code="c", message="again", payload="{}")
         assert [letter.key for letter in journal.dead_letters()] == [OTHER, KEY, late_key]
 
+    def test_any_unicode_is_stored_exactly(self, journal: rc.Journal) -> None:
+        """Keys, codes, messages and payloads with lone surrogates or NULs read back as given."""
+        for n, key in enumerate(ODD_KEYS):
+            journal.mark_event(key, rc.EventState.DONE, code="planned", payload=f"{{{n}}}\x00")
+            journal.begin_action(key, f"rs-\ud800-{n}")
+            journal.add_dead_letter(key, code="conflict", message=f"{key} \udfff", payload="\x00")
+        for n, key in enumerate(ODD_KEYS):
+            assert journal.event_state(key) is rc.EventState.DONE
+            assert journal.synced_payload(key) == f"{{{n}}}\x00"
+            assert journal.pending_actions(key) == {f"rs-\ud800-{n}"}
+        letters = {letter.key: letter for letter in journal.dead_letters()}
+        assert set(letters) == set(ODD_KEYS)
+        assert all(letters[key].message == f"{key} \udfff" for key in ODD_KEYS)
+        assert all(letters[key].payload == "\x00" for key in ODD_KEYS)
+
     def test_second_owner_cannot_acquire(self, journal: rc.Journal) -> None:
         """While one owner holds the journal, another owner's acquire raises JournalBusyError."""
         journal.acquire("run-a")
@@ -174,3 +199,89 @@ class JournalContract(ContractBase):
             rc.JournalBusyError,
             "acquire by run-a while run-b holds the journal",
         )
+
+
+def _delivery(delivery_id: str, minute: int, *, source: str = "stripe") -> rc.Delivery:
+    return rc.Delivery(
+        source=source,
+        delivery_id=delivery_id,
+        topic="refund.updated",
+        object_id=f"re_{delivery_id}",
+        received_at=at(f"2026-03-01T10:{minute:02d}"),
+    )
+
+
+class InboxContract(ContractBase):
+    """Subclass as ``class TestMyInbox(InboxContract)`` and implement the factory.
+
+    :meth:`make_inbox` returns a fresh, empty inbox (usually a journal that is one); it may keep
+    its files in ``folder``. If it has a ``close()`` method it is called after the test.
+    """
+
+    def make_inbox(self, folder: Path) -> rc.Inbox:
+        """A fresh, empty inbox under test."""
+        raise NotImplementedError("implement make_inbox in your subclass")
+
+    @pytest.fixture
+    def inbox(self, tmp_path: Path) -> Iterator[rc.Inbox]:
+        """The inbox under test, closed after the test when it can be."""
+        inbox = self.make_inbox(tmp_path)
+        yield inbox
+        close = getattr(inbox, "close", None)
+        if callable(close):
+            close()
+
+    def test_conforms_to_the_protocol(self, inbox: rc.Inbox) -> None:
+        """The implementation is an Inbox structurally."""
+        assert isinstance(inbox, rc.Inbox)
+
+    def test_a_delivery_is_stored_once_ever(self, inbox: rc.Inbox) -> None:
+        """A repeated delivery ID is refused while it waits and after it was finished."""
+        assert inbox.put_delivery(_delivery("evt_1", 1)) is True
+        assert inbox.put_delivery(_delivery("evt_1", 2)) is False
+        assert [item.delivery for item in inbox.pending_deliveries(10)] == [_delivery("evt_1", 1)]
+        inbox.finish_delivery("stripe", "evt_1")
+        assert inbox.put_delivery(_delivery("evt_1", 3)) is False
+        assert inbox.pending_deliveries(10) == ()
+
+    def test_delivery_ids_are_per_source(self, inbox: rc.Inbox) -> None:
+        """The same delivery ID from two sources is two deliveries."""
+        assert inbox.put_delivery(_delivery("d1", 1, source="stripe")) is True
+        assert inbox.put_delivery(_delivery("d1", 2, source="shopify")) is True
+        assert [item.delivery.source for item in inbox.pending_deliveries(10)] == [
+            "stripe",
+            "shopify",
+        ]
+
+    def test_pending_deliveries_wait_oldest_first(self, inbox: rc.Inbox) -> None:
+        """Deliveries come back in the order received, at most ``limit`` at a time."""
+        for delivery_id, minute in (("b", 5), ("a", 9), ("c", 1)):
+            inbox.put_delivery(_delivery(delivery_id, minute))
+        assert [item.delivery.delivery_id for item in inbox.pending_deliveries(10)] == [
+            "c",
+            "b",
+            "a",
+        ]
+        assert [item.delivery.delivery_id for item in inbox.pending_deliveries(2)] == ["c", "b"]
+        inbox.finish_delivery("stripe", "b")
+        assert [item.delivery.delivery_id for item in inbox.pending_deliveries(10)] == ["c", "a"]
+        inbox.finish_delivery("stripe", "nothing-like-it")  # harmless
+
+    def test_a_failed_attempt_is_counted_and_waits_again(self, inbox: rc.Inbox) -> None:
+        """A failure counts an attempt and keeps its error; giving up stops the wait."""
+        inbox.put_delivery(_delivery("evt_1", 1))
+        inbox.fail_delivery("stripe", "evt_1", error="stripe: 503 from GET /v1/refunds/{id}")
+        inbox.fail_delivery("stripe", "evt_1", error="stripe: 503 again")
+        (item,) = inbox.pending_deliveries(10)
+        assert (item.attempts, item.last_error) == (2, "stripe: 503 again")
+        inbox.fail_delivery("stripe", "evt_1", error="gave up \ud800", give_up=True)
+        assert inbox.pending_deliveries(10) == ()
+        assert inbox.put_delivery(_delivery("evt_1", 2)) is False
+
+    def test_odd_delivery_ids_are_stored_exactly(self, inbox: rc.Inbox) -> None:
+        """Delivery and object IDs with lone surrogates or NULs come back as they were given."""
+        delivery = attrs.evolve(_delivery("evt_\ud800\x00", 1), object_id="re_\udc00\ue000")
+        assert inbox.put_delivery(delivery) is True
+        assert inbox.put_delivery(delivery) is False
+        (item,) = inbox.pending_deliveries(1)
+        assert item.delivery == delivery

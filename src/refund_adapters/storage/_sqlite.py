@@ -49,7 +49,6 @@ raises :class:`JournalError`.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import os
 import pathlib
 import secrets
@@ -63,12 +62,16 @@ from typing import Final
 
 from refund_core import (
     DeadLetter,
+    Delivery,
     EventState,
+    InboxItem,
     InvalidInputError,
     JournalBusyError,
     RefundSyncError,
     SourceKey,
 )
+
+from .._locks import LockHolder
 
 __all__ = [
     "MIGRATIONS",
@@ -148,6 +151,22 @@ MIGRATIONS: Final[tuple[tuple[str, ...], ...]] = (
     ("ALTER TABLE events ADD COLUMN synced TEXT",),
     # 5: the holder's process start, so a reused process ID is told from the holder.
     ("ALTER TABLE lock ADD COLUMN started TEXT NOT NULL DEFAULT ''",),
+    # 6: webhook deliveries stored before they are answered, until a worker synced them.
+    (
+        """CREATE TABLE inbox (
+            source TEXT NOT NULL,
+            delivery_id TEXT NOT NULL,
+            topic TEXT NOT NULL,
+            object_id TEXT NOT NULL,
+            received_at TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('pending', 'done', 'given_up')),
+            attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+            last_error TEXT NOT NULL DEFAULT '',
+            updated_at TEXT NOT NULL,
+            PRIMARY KEY (source, delivery_id)
+        )""",
+        "CREATE INDEX inbox_pending ON inbox (state, received_at, source, delivery_id)",
+    ),
 )
 
 #: The schema version this code writes; older files are migrated up to it when opened.
@@ -216,25 +235,6 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-@dataclasses.dataclass(frozen=True)
-class LockHolder:
-    """The run holding a journal: its owner name, process, host, since when, and whether alive.
-
-    ``alive`` is True while its process runs on this host, False once it is gone (or its ID was
-    taken by another process), None when that cannot be told (another host).
-    """
-
-    owner: str
-    pid: int
-    hostname: str
-    since: str
-    token: str = dataclasses.field(repr=False)
-    alive: bool | None
-
-    def __str__(self) -> str:
-        return f"{self.owner!r} (pid {self.pid} on {self.hostname}, since {self.since})"
-
-
 def _holder_alive(pid: int, hostname: str, started: str) -> bool | None:
     """Whether the lock's holder still runs: None when it cannot be told (see LockHolder)."""
     if hostname != socket.gethostname():
@@ -246,7 +246,9 @@ def _holder_alive(pid: int, hostname: str, started: str) -> bool | None:
 
 
 class SqliteJournal:
-    """A :class:`refund_core.Journal` in one SQLite file; see the module docstring.
+    """A :class:`refund_core.Journal` and :class:`refund_core.Inbox` in one SQLite file.
+
+    See the module docstring.
 
     Opening creates or migrates the file; a file written by a newer version raises
     :class:`JournalError`. With ``read_only`` the file must exist and is only read (never
@@ -759,3 +761,95 @@ class SqliteJournal:
             "DELETE FROM dead_letters WHERE source = ? AND event_id = ?",
             (key.source, key.event_id),
         )
+
+    # -- the inbox ---------------------------------------------------------------------------
+
+    def put_delivery(self, delivery: Delivery) -> bool:
+        """Store a delivery; False when its source and delivery ID were stored before."""
+        received = _require_aware("a delivery's arrival", delivery.received_at)
+        with self._transaction("store a delivery") as conn:
+            stored = conn.execute(
+                "INSERT INTO inbox (source, delivery_id, topic, object_id, received_at, state, "
+                "updated_at) VALUES (?, ?, ?, ?, ?, 'pending', ?) "
+                "ON CONFLICT (source, delivery_id) DO NOTHING",
+                _binds(
+                    (
+                        delivery.source,
+                        delivery.delivery_id,
+                        delivery.topic,
+                        delivery.object_id,
+                        received.astimezone(UTC).isoformat(timespec="microseconds"),
+                        self._stamp(),
+                    )
+                ),
+            ).rowcount
+        return bool(stored)
+
+    def pending_deliveries(self, limit: int) -> tuple[InboxItem, ...]:
+        """Up to ``limit`` waiting deliveries, oldest received first."""
+        if not self._has_inbox():
+            return ()
+        rows = self._fetchall(
+            "read the inbox",
+            "SELECT source, delivery_id, topic, object_id, received_at, attempts, last_error "
+            "FROM inbox WHERE state = 'pending' "
+            "ORDER BY received_at, source, delivery_id LIMIT ?",
+            (max(limit, 0),),
+        )
+        return tuple(
+            InboxItem(
+                Delivery(
+                    source=str(source),
+                    delivery_id=str(delivery_id),
+                    topic=str(topic),
+                    object_id=str(object_id),
+                    received_at=datetime.fromisoformat(str(received)),
+                ),
+                attempts=int(str(attempts)),
+                last_error=str(error),
+            )
+            for source, delivery_id, topic, object_id, received, attempts, error in rows
+        )
+
+    def finish_delivery(self, source: str, delivery_id: str) -> None:
+        """The delivery was synced: it no longer waits (its ID stays known)."""
+        self._execute(
+            "finish a delivery",
+            "UPDATE inbox SET state = 'done', updated_at = ? WHERE source = ? AND delivery_id = ?",
+            (self._stamp(), source, delivery_id),
+        )
+
+    def fail_delivery(
+        self, source: str, delivery_id: str, *, error: str, give_up: bool = False
+    ) -> None:
+        """Count a failed attempt and keep its error; ``give_up`` stops it waiting."""
+        self._execute(
+            "note a failed delivery",
+            "UPDATE inbox SET attempts = attempts + 1, last_error = ?, updated_at = ?, "
+            "state = CASE WHEN ? AND state = 'pending' THEN 'given_up' ELSE state END "
+            "WHERE source = ? AND delivery_id = ?",
+            (error, self._stamp(), give_up, source, delivery_id),
+        )
+
+    def inbox_counts(self) -> dict[str, int]:
+        """How many deliveries stand in each state (``pending``, ``done``, ``given_up``)."""
+        if not self._has_inbox():
+            return {}
+        rows = self._fetchall(
+            "count the inbox", "SELECT state, COUNT(*) FROM inbox GROUP BY state ORDER BY state"
+        )
+        return {str(state): int(str(n)) for state, n in rows}
+
+    def oldest_pending_delivery(self) -> datetime | None:
+        """When the oldest delivery still waiting arrived (the intake's lag starts there)."""
+        if not self._has_inbox():
+            return None
+        rows = self._fetchall(
+            "read the inbox",
+            "SELECT MIN(received_at) FROM inbox WHERE state = 'pending'",
+        )
+        return None if not rows or rows[0][0] is None else datetime.fromisoformat(str(rows[0][0]))
+
+    def _has_inbox(self) -> bool:
+        # A read-only journal may be older than version 6, which made the inbox.
+        return not self._read_only or self.schema_version >= 6
