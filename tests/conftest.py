@@ -7,6 +7,10 @@ Hypothesis profiles (pick one with the ``HYPOTHESIS_PROFILE`` environment variab
   CI run is reproducible, and failing examples printed as a ``@reproduce_failure`` blob.
   ``noxfile.py`` selects it when the ``CI`` environment variable is set.
 
+PostgreSQL: ``postgres_url``, ``postgres_schema`` and ``own_schema`` (``tests/postgres_server.py``)
+give a test the real server, skipping (or failing under ``REFUND_SYNC_REQUIRE_POSTGRES``) when
+it cannot be reached.
+
 Network guard: every test runs with ``socket.socket.connect`` patched to refuse any address that
 is not loopback (``127.0.0.0/8``, ``::1``, ``localhost``) or a Unix socket. Adapters are tested
 against fakes or ``httpx.MockTransport``; a test that reaches for the internet fails loudly.
@@ -21,6 +25,10 @@ from typing import Any
 
 import pytest
 from hypothesis import settings
+
+from tests.postgres_server import own_schema, postgres_schema, postgres_url
+
+__all__ = ["own_schema", "postgres_schema", "postgres_url"]  # fixtures for every test
 
 settings.register_profile("default", max_examples=100)
 settings.register_profile("ci", max_examples=200, deadline=None, derandomize=True, print_blob=True)

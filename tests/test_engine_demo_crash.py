@@ -2,13 +2,16 @@
 
 For every N, the run dies at the Nth write to a target (ledger or storefront), either before the
 write takes effect or after it did with its response lost. A rerun of every pass with the same
-SQLite journal must end with the ledger and storefront of an uninterrupted run (order aside) and
-no external ID written twice.
+journal (SQLite, or an account of the PostgreSQL journal reopened on a new connection) must end
+with the ledger and storefront of an uninterrupted run (order aside) and no external ID written
+twice.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections import Counter
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import attrs
@@ -20,7 +23,11 @@ from refund_adapters.storage import SqliteJournal
 from refund_core.testing import FakeLedger, FakeStorefront
 from tests.crashes import Crash, CrashingLedger, CrashingStorefront, SimulatedCrash
 from tests.demo_passes import demo_passes
+from tests.postgres_server import fresh_account
 from tests.test_engine import normalized
+
+#: Opens the journal of one run (each run of a test reopens the same one).
+Opener = Callable[[], contextlib.AbstractContextManager[rc.Journal]]
 
 SHOPIFY = rc.StorefrontCapabilities("shopify", rc.StorefrontKind.CART, supports_store_credit=True)
 
@@ -33,10 +40,28 @@ class Targets:
     shop: FakeStorefront
 
 
+def _sqlite(path: Path) -> Opener:
+    return lambda: SqliteJournal(path)
+
+
+def _postgres(url: str, schema: str) -> Opener:
+    """One account's PostgreSQL journal, on a connection of its own per run (as a process)."""
+    account = fresh_account()
+
+    @contextlib.contextmanager
+    def opened() -> Iterator[rc.Journal]:
+        from refund_adapters.postgres import PostgresStore  # noqa: PLC0415 - only when asked
+
+        with PostgresStore(url, schema=schema) as store:
+            yield store.journal(account)
+
+    return opened
+
+
 def _run(
-    world: DemoWorld, path: Path, crash: Crash | None = None, targets: Targets | None = None
+    world: DemoWorld, opener: Opener, crash: Crash | None = None, targets: Targets | None = None
 ) -> Targets:
-    """Every pass over ``targets`` (new ones by default) with the journal at ``path``."""
+    """Every pass over ``targets`` (new ones by default) with the journal ``opener`` opens."""
     if targets is None:
         targets = Targets(FakeLedger(world.ledger), FakeStorefront(SHOPIFY))
     ledger: object = targets.ledger
@@ -44,7 +69,7 @@ def _run(
     if crash is not None:
         ledger = CrashingLedger(targets.ledger, crash)
         shop = CrashingStorefront(targets.shop, crash)
-    with SqliteJournal(path) as journal:
+    with opener() as journal:
         for run_pass in demo_passes(world, ledger, {"shopify": shop}, journal):
             run_pass()
     return targets
@@ -65,7 +90,7 @@ def uninterrupted(tmp_path_factory: pytest.TempPathFactory) -> tuple[Targets, in
     """The demo run once without a crash, and how many target writes it made."""
     world = build_world()
     counter = Crash(None, after_apply=False)
-    targets = _run(world, tmp_path_factory.mktemp("demo") / "journal.db", counter)
+    targets = _run(world, _sqlite(tmp_path_factory.mktemp("demo") / "journal.db"), counter)
     return targets, counter.writes
 
 
@@ -80,19 +105,30 @@ def test_demo_scenario_makes_enough_writes_to_be_worth_crashing(
     assert _repeated_external_ids(targets.ledger.snapshot) == []
 
 
+@pytest.mark.parametrize("journal_kind", ["sqlite", "postgres"])
 @pytest.mark.parametrize("after_apply", [False, True], ids=["before-write", "lost-response"])
 def test_demo_crash_at_every_write_resumes_to_the_uninterrupted_result(
-    after_apply: bool, uninterrupted: tuple[Targets, int], tmp_path: Path
+    after_apply: bool,
+    journal_kind: str,
+    uninterrupted: tuple[Targets, int],
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
 ) -> None:
     """For every N, the demo killed at write N then rerun ends as if never interrupted (IDM-2)."""
     expected, writes = uninterrupted
     world = build_world()
     for crash_at in range(1, writes + 1):
-        path = tmp_path / f"journal-{crash_at}.db"
+        if journal_kind == "sqlite":
+            opener = _sqlite(tmp_path / f"journal-{crash_at}.db")
+        else:
+            opener = _postgres(
+                request.getfixturevalue("postgres_url"),
+                request.getfixturevalue("postgres_schema"),
+            )
         targets = Targets(FakeLedger(world.ledger), FakeStorefront(SHOPIFY))
         with pytest.raises(SimulatedCrash):
-            _run(world, path, Crash(crash_at, after_apply=after_apply), targets)
-        _run(world, path, targets=targets)  # every pass again, the journal reopened
+            _run(world, opener, Crash(crash_at, after_apply=after_apply), targets)
+        _run(world, opener, targets=targets)  # every pass again, the journal reopened
         where = f"crash at write {crash_at}"
         snapshot = targets.ledger.snapshot
         assert normalized(snapshot) == normalized(expected.ledger.snapshot), where

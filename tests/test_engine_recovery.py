@@ -1,15 +1,23 @@
-"""Recovery: dead letters retried after their cause is fixed, and the reconciliation sweep."""
+"""Recovery: dead letters retried after their cause is fixed, and the reconciliation sweep.
+
+The dead-letter cases run over every journal: in memory, SQLite, and PostgreSQL.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from pathlib import Path
 
 import attrs
+import pytest
 
 import refund_core as rc
 from refund_adapters.engine import EngineConfig, ReconciliationReport, SyncEngine
+from refund_adapters.storage import SqliteJournal
 from refund_core.testing import FakeLedger, FakeRefundSource, MemoryJournal
 from tests.builders import M, at, payment, stripe_refund
+from tests.postgres_server import fresh_account
 from tests.test_engine import ACCOUNT, START, _events, _ledger
 
 ORPHAN = stripe_refund("re_9", "10.00", charge="ch_9", created="2026-03-06")
@@ -27,14 +35,30 @@ def _engine(fake: FakeLedger, journal: rc.Journal, events: list[rc.SourceEvent])
     )
 
 
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
+def journal(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[rc.Journal]:
+    """An empty journal of each kind."""
+    if request.param == "memory":
+        yield MemoryJournal()
+    elif request.param == "sqlite":
+        with SqliteJournal(tmp_path / "journal.sqlite3") as sqlite:
+            yield sqlite
+    else:
+        from refund_adapters.postgres import PostgresStore  # noqa: PLC0415 - only when asked
+
+        url = request.getfixturevalue("postgres_url")
+        schema = request.getfixturevalue("postgres_schema")
+        with PostgresStore(url, schema=schema) as store:
+            yield store.journal(fresh_account())
+
+
 def _with_payment_9(fake: FakeLedger) -> FakeLedger:
     snap = fake.snapshot
     return FakeLedger(attrs.evolve(snap, payments=(*snap.payments, payment("PAY-9", ref="ch_9"))))
 
 
-def test_dead_letter_payload_is_tagged_with_its_kind() -> None:
+def test_dead_letter_payload_is_tagged_with_its_kind(journal: rc.Journal) -> None:
     """A dead letter's payload names the event's kind, so a retry can rebuild any event."""
-    journal = MemoryJournal()
     _engine(FakeLedger(_ledger()), journal, [ORPHAN]).run(START)
     (letter,) = journal.dead_letters()
     data = json.loads(letter.payload)
@@ -42,9 +66,8 @@ def test_dead_letter_payload_is_tagged_with_its_kind() -> None:
     assert rc.converter.structure(data, rc.ScenarioEvent) == ORPHAN
 
 
-def test_dead_letter_retried_after_its_cause_is_fixed_succeeds() -> None:
+def test_dead_letter_retried_after_its_cause_is_fixed_succeeds(journal: rc.Journal) -> None:
     """A refund for a payment not synced yet succeeds on retry once the payment exists."""
-    journal = MemoryJournal()
     first = FakeLedger(_ledger())
     _engine(first, journal, [ORPHAN]).run(START)
     (letter,) = journal.dead_letters()
@@ -59,9 +82,8 @@ def test_dead_letter_retried_after_its_cause_is_fixed_succeeds() -> None:
     assert refund.amount == M("10.00 USD")
 
 
-def test_dead_letter_still_failing_is_set_aside_again() -> None:
+def test_dead_letter_still_failing_is_set_aside_again(journal: rc.Journal) -> None:
     """A retry whose cause is not fixed keeps the letter and counts another attempt."""
-    journal = MemoryJournal()
     fake = FakeLedger(_ledger())
     engine = _engine(fake, journal, [ORPHAN])
     engine.run(START)
@@ -73,9 +95,8 @@ def test_dead_letter_still_failing_is_set_aside_again() -> None:
     assert journal.event_state(ORPHAN.key) is rc.EventState.DEAD
 
 
-def test_untagged_dead_letter_from_an_older_journal_is_retried() -> None:
+def test_untagged_dead_letter_from_an_older_journal_is_retried(journal: rc.Journal) -> None:
     """Letters written before payloads were tagged (plain ``rc.dumps``) are still retried."""
-    journal = MemoryJournal()
     journal.add_dead_letter(
         ORPHAN.key, code="payment_not_synced", message="old", payload=rc.dumps(ORPHAN)
     )
