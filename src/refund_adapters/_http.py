@@ -33,6 +33,7 @@ import math
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Protocol, runtime_checkable
 
 import attrs
 import httpx
@@ -42,6 +43,7 @@ import refund_core as rc
 
 __all__ = [
     "ConcurrencyLimiter",
+    "Limiter",
     "PacingError",
     "RatePacer",
     "RetryAdvice",
@@ -226,6 +228,24 @@ def default_advice(response: httpx.Response) -> RetryAdvice:
     return NO_RETRY
 
 
+@runtime_checkable
+class Limiter(Protocol):
+    """What bounds the requests in flight to one target: ``async with limiter:`` around each.
+
+    :class:`ConcurrencyLimiter` bounds one process; a limiter shared by every process writing to
+    one NetSuite account (``refund_adapters.postgres.SharedBudget``) bounds them all. Anything
+    with these two methods fits where an adapter takes a ``limiter``.
+    """
+
+    async def __aenter__(self) -> None:
+        """Wait for room, then take it for one request."""
+        ...
+
+    async def __aexit__(self, *exc: object) -> None:
+        """Give the room back."""
+        ...
+
+
 class ConcurrencyLimiter:
     """At most ``limit`` requests in flight, shared by every request an adapter sends.
 
@@ -393,7 +413,7 @@ async def send(
     service: str,
     policy: RetryPolicy = RetryPolicy(),
     advise: Callable[[httpx.Response], RetryAdvice] = default_advice,
-    limiter: ConcurrencyLimiter | None = None,
+    limiter: Limiter | None = None,
     pacer: RatePacer | None = None,
     sleep: Sleep = asyncio.sleep,
     describe: Callable[[httpx.Response], UpstreamError] | None = None,

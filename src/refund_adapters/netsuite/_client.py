@@ -1,8 +1,10 @@
 """One HTTP client for NetSuite's REST record service and SuiteQL, with its errors mapped.
 
-Every request goes through :func:`refund_adapters._http.send` under one shared
-:class:`~refund_adapters._http.ConcurrencyLimiter` (NetSuite's concurrency limit is per
-account, so all requests of an adapter count against one budget). Requests are built afresh per
+Every request goes through :func:`refund_adapters._http.send` under one shared limiter
+(NetSuite's concurrency limit is per account, so all requests of an adapter count against one
+budget): a :class:`~refund_adapters._http.ConcurrencyLimiter` by default, or any
+:class:`~refund_adapters._http.Limiter`, such as a budget shared through PostgreSQL by every
+worker that writes to the account. Requests are built afresh per
 attempt, so an ``httpx.Auth`` that signs (TBA / OAuth 1.0a) signs every attempt anew.
 
 Retries: HTTP 429 and NetSuite's concurrency-limit error codes always (the request was refused
@@ -34,6 +36,7 @@ import httpx
 import refund_core as rc
 from refund_adapters._http import (
     ConcurrencyLimiter,
+    Limiter,
     RetryAdvice,
     RetryPolicy,
     UpstreamAuthError,
@@ -228,7 +231,7 @@ class NetSuiteClient:
         account: str | None = None,
         base_url: str | None = None,
         auth: httpx.Auth | None = None,
-        limiter: ConcurrencyLimiter | None = None,
+        limiter: Limiter | None = None,
         concurrency_limit: int = 5,
         policy: RetryPolicy = DEFAULT_POLICY,
         sleep: Sleep = asyncio.sleep,
@@ -245,7 +248,9 @@ class NetSuiteClient:
         if auth is not None:
             _check_auth(auth)
         self.base_url = base_url.rstrip("/")
-        self.limiter = limiter if limiter is not None else ConcurrencyLimiter(concurrency_limit)
+        self.limiter: Limiter = (
+            limiter if limiter is not None else ConcurrencyLimiter(concurrency_limit)
+        )
         self.page_size = page_size
         self._http = http
         self._auth = auth
