@@ -18,7 +18,8 @@ from typing import Any
 from unittest import mock
 
 import attrs
-from hypothesis import given
+import hypothesis
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from refund_core import (
@@ -32,6 +33,7 @@ from refund_core import (
     CustomerDeposit,
     CustomerPayment,
     CustomerRefund,
+    InvalidInputError,
     InvalidRecordError,
     Invoice,
     LedgerSnapshot,
@@ -41,6 +43,7 @@ from refund_core import (
     RefundApplicationKind,
     RefundEvent,
     RefundSettings,
+    RefundStatus,
     ReturnAuthorization,
     ReturnAuthorizationStatus,
     SalesOrder,
@@ -477,6 +480,7 @@ def _questions(view: Any, ledger: LedgerSnapshot) -> dict[str, Any]:
     return answers
 
 
+@settings(deadline=None)  # many questions per example; speed is the benchmark's job
 @given(worlds())
 def test_the_index_answers_every_question_as_a_scan_does(world: World) -> None:
     """Each LedgerView question equals the scan's answer, whole and without a source's records."""
@@ -490,6 +494,36 @@ def test_the_index_answers_every_question_as_a_scan_does(world: World) -> None:
         )
     # Asked again (the sums are now kept), the answers are the same.
     assert _questions(indexed, ledger) == _questions(scanned, ledger)
+
+
+def _same_answers(ledger: LedgerSnapshot) -> None:
+    indexed: Any = LedgerView(ledger)
+    scanned: Any = ScanView(ledger)
+    assert _questions(indexed, ledger) == _questions(scanned, ledger)
+    for source in _sources(ledger):
+        assert _questions(indexed.without_source(source), ledger) == _questions(
+            scanned.without_source(source), ledger
+        )
+
+
+@settings(deadline=None)  # many questions per example; speed is the benchmark's job
+@given(worlds())
+def test_a_snapshot_grown_by_a_plan_answers_as_a_scan_does(world: World) -> None:
+    """Tables and sums carried to the snapshot a plan's writes leave answer as scans of it do."""
+    ledger = world.ledger
+    settings = world.settings
+    failed = [attrs.evolve(e, status=RefundStatus.FAILED) for e in world.events]
+    for event in (*world.events, *failed):
+        try:
+            if world.incoming:
+                outcome = decide_incoming_refund(event, ledger, settings, SHOP)
+            else:
+                outcome = decide_stripe_refund(event, ledger, settings)
+        except InvalidInputError:
+            continue
+        _same_answers(ledger)  # every table built and every sum kept before the snapshot grows
+        ledger = apply_plan(ledger, outcome)
+        _same_answers(ledger)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -512,6 +546,11 @@ def _decided(decide: Callable[..., Any], *args: Any) -> tuple[Any, Any]:
         for module in _DECISION_MODULES:
             stack.enter_context(mock.patch(f"{module}.LedgerView", ScanView))
         scanned = _answer(decide, *args)
+    if indexed[0] == "ok":
+        what = getattr(indexed[1], "code", None) or type(indexed[1]).__name__
+    else:
+        what = indexed[1].__name__
+    hypothesis.event(f"{decide.__name__}: {what}")
     return indexed, scanned
 
 
@@ -553,6 +592,7 @@ def _payout(ledger: LedgerSnapshot, draw: st.DrawFn) -> Payout | None:
     )
 
 
+@settings(deadline=None)  # many questions per example; speed is the benchmark's job
 @given(worlds(), st.data())
 def test_decisions_on_the_index_equal_decisions_by_scanning(
     world: World, data: st.DataObject

@@ -18,6 +18,8 @@ events; ``tests/test_ledger_index.py`` checks its answers against plain scans.
 
 from __future__ import annotations
 
+import bisect
+import operator
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Generic, TypeAlias, TypeVar
 
@@ -82,7 +84,8 @@ class Table(Generic[K, T]):
         self.families = families
         self.items_of = items_of
         self.buckets = buckets
-        self._sums: dict[tuple[K, str, Measure], Money | None] = {}
+        # Per key: per (currency code, measure), the bucket's sum (None: cannot be made).
+        self._sums: dict[K, dict[tuple[str, Measure], Money | None]] = {}
 
     @classmethod
     def build(
@@ -111,23 +114,75 @@ class Table(Generic[K, T]):
 
     def total(self, key: K, measure: Measure, currency: Currency) -> Money | None:
         """The bucket's items measured and added up, or None when they cannot be (currency)."""
-        memo = (key, currency.code, measure)
-        sums = self._sums
-        if memo in sums:
+        memo = (currency.code, measure)
+        sums = self._sums.get(key)
+        if sums is None:
+            sums = self._sums[key] = {}
+        elif memo in sums:
             return sums[memo]
         bucket = self.buckets.get(key)
-        total: Money | None
         if bucket is None:
-            total = Money.zero(currency)
+            total: Money | None = Money.zero(currency)
         else:
-            try:
-                total = sum_money(
-                    (amount for _, _, item in bucket for amount in measure(item)), currency
-                )
-            except (RefundSyncError, ArithmeticError):
-                total = None  # the caller adds the bucket up itself and raises what a scan raises
+            total = _sum((item for _, _, item in bucket), measure, currency)
         sums[memo] = total
         return total
+
+    def with_record(self, record: Any, position: int) -> Table[K, T]:
+        """This table with ``record`` added at ``position``, sharing what it does not change.
+
+        The record's buckets are copied with its entries in place, and their sums carried
+        forward by adding its items, so a table grown a record at a time is never rebuilt.
+        """
+        buckets = dict(self.buckets)
+        sums = dict(self._sums)
+        for part, (key, item) in enumerate(self.items_of(record)):
+            entry = (position + part, record, item)
+            bucket = buckets.get(key)
+            if bucket is None:
+                buckets[key] = [entry]
+            elif bucket[-1][0] < entry[0]:
+                buckets[key] = [*bucket, entry]
+            else:  # a credit memo goes before the cash refunds of a mixed bucket
+                grown = list(bucket)
+                bisect.insort(grown, entry, key=_POSITION)
+                buckets[key] = grown
+            held = sums.get(key)
+            if held:
+                sums[key] = {
+                    (code, measure): _grown(total, item, measure)
+                    for (code, measure), total in held.items()
+                }
+        table = Table(self.families, self.items_of, buckets)
+        table._sums = sums
+        return table
+
+
+def _sum(items: Iterable[Any], measure: Measure, currency: Currency) -> Money | None:
+    """The items measured and added up, or None when they cannot be (another currency).
+
+    On None the caller adds the items up itself, and so raises what a scan raises.
+    """
+    try:
+        return sum_money((amount for item in items for amount in measure(item)), currency)
+    except (RefundSyncError, ArithmeticError):
+        return None
+
+
+def _grown(total: Money | None, item: Any, measure: Measure) -> Money | None:
+    """A kept sum with one more item: what summing the grown bucket afresh gives."""
+    if total is None:
+        return None
+    more = _sum((item,), measure, total.currency)
+    if more is None:
+        return None
+    try:
+        return total + more
+    except (RefundSyncError, ArithmeticError):
+        return None
+
+
+_POSITION = operator.itemgetter(0)
 
 
 class SourceRecords:
@@ -145,6 +200,16 @@ class SourceRecords:
         """The records of one family (a field name of the snapshot)."""
         records: list[Any] = getattr(self, family)
         return records
+
+    def with_record(self, family: str, record: Any) -> SourceRecords:
+        """A copy with ``record`` appended to ``family``."""
+        grown = SourceRecords()
+        grown.credit_memos = list(self.credit_memos)
+        grown.cash_refunds = list(self.cash_refunds)
+        grown.customer_refunds = list(self.customer_refunds)
+        grown.payments = list(self.payments)
+        grown.of(family).append(record)
+        return grown
 
     @property
     def refund_records(self) -> list[RefundRecord]:
@@ -177,6 +242,41 @@ def _first_by(records: Iterable[Any], key: Callable[[Any], str | None]) -> dict[
     return found
 
 
+_ALWAYS_SHARED = (
+    "_orders_by_ref",
+    "_orders_by_id",
+    "_billing_by_id",
+    "_billing_by_order",
+    "_cash_sales_by_ref",
+    "_deposits_by_ref",
+    "_rmas_by_id",
+    "_rmas_by_order",
+)
+_REFUND_TABLES = (
+    "_credits_from",
+    "_refund_records_by_order",
+    "_memos_by_application",
+    "_refund_records_by_id",
+    "_credit_lines",
+    "_marked_synced",
+)
+_CUSTOMER_REFUND_TABLES = ("_customer_refunds_by_payment", "_applications_to")
+_PAYMENT_TABLES = ("_payments_by_ref", "_payments_by_id")
+_SHARED_BY_PAYMENTS = ("_created_by_external_id",)
+# The tables a record of each family leaves as they are (LedgerIndex.carry_into shares them).
+_SHARED_UNLESS: dict[str, tuple[str, ...]] = {
+    "credit_memos": (*_ALWAYS_SHARED, *_CUSTOMER_REFUND_TABLES, *_PAYMENT_TABLES),
+    "cash_refunds": (*_ALWAYS_SHARED, *_CUSTOMER_REFUND_TABLES, *_PAYMENT_TABLES),
+    "customer_refunds": (*_ALWAYS_SHARED, *_REFUND_TABLES, *_PAYMENT_TABLES),
+    "payments": (
+        *_ALWAYS_SHARED,
+        *_REFUND_TABLES,
+        *_CUSTOMER_REFUND_TABLES,
+        *_SHARED_BY_PAYMENTS,
+    ),
+}
+
+
 class LedgerIndex:
     """The tables of one snapshot; each family's are built the first time one is needed."""
 
@@ -186,12 +286,14 @@ class LedgerIndex:
         "_billing_by_order",
         "_by_source",
         "_cash_sales_by_ref",
+        "_created_by_external_id",
         "_created_records",
         "_credit_lines",
         "_credits_from",
         "_customer_refunds_by_payment",
         "_deposits_by_ref",
         "_external_ids",
+        "_internal_ids",
         "_marked_synced",
         "_memos_by_application",
         "_orders_by_id",
@@ -229,6 +331,10 @@ class LedgerIndex:
         self._refund_records: tuple[RefundRecord, ...] | None = None
         self._created_records: tuple[RefundRecord | CustomerRefund | Deposit, ...] | None = None
         self._external_ids: frozenset[str] | None = None
+        self._internal_ids: frozenset[str] | None = None
+        self._created_by_external_id: dict[str, RefundRecord | CustomerRefund | Deposit] | None = (
+            None
+        )
         self._marked_synced: frozenset[str] | None = None
 
     # -- what the snapshot itself answers (see LedgerSnapshot) -------------------------------
@@ -245,6 +351,25 @@ class LedgerIndex:
             snap = self.snapshot
             self._created_records = (*self.refund_records(), *snap.customer_refunds, *snap.deposits)
         return self._created_records
+
+    def know_ids(self, internal_ids: frozenset[str], external_ids: frozenset[str]) -> None:
+        """Keep the internal and external IDs the snapshot collected while checking itself."""
+        self._internal_ids = internal_ids
+        self._external_ids = external_ids
+
+    def internal_ids(self) -> frozenset[str]:
+        """Every record's internal ID."""
+        if self._internal_ids is None:
+            self._internal_ids = frozenset(r.internal_id for r in self.snapshot.all_records())
+        return self._internal_ids
+
+    def created_by_external_id(self) -> dict[str, RefundRecord | CustomerRefund | Deposit]:
+        """Created records by external ID (the first one, as a scan finds it)."""
+        if self._created_by_external_id is None:
+            self._created_by_external_id = _first_by(
+                self.created_records(), lambda record: record.external_id
+            )
+        return self._created_by_external_id
 
     def external_ids(self) -> frozenset[str]:
         """Every external ID of a created record or a payment."""
@@ -459,6 +584,81 @@ class LedgerIndex:
             self._build_customer_refunds()
         assert self._applications_to is not None
         return self._applications_to
+
+    # -- a snapshot grown by one record ------------------------------------------------------
+
+    def carry_into(self, grown: LedgerIndex, family: str, record: Any) -> None:
+        """Give ``grown`` (this snapshot with ``record`` appended to ``family``) these tables.
+
+        Applying a plan grows a snapshot a record at a time (``apply_action``); rebuilding every
+        table for each new snapshot would make a run of refunds on one charge quadratic again.
+        Tables the record does not touch are shared; those it does are copied with it added
+        (:meth:`Table.with_record`); tables never built here are built on first use as usual.
+        """
+        for name in _SHARED_UNLESS[family]:
+            setattr(grown, name, getattr(self, name))
+        if self._internal_ids is not None:
+            grown._internal_ids = self._internal_ids | {record.internal_id}
+        external = record.external_id
+        if self._external_ids is not None:
+            grown._external_ids = (
+                self._external_ids if external is None else self._external_ids | {external}
+            )
+        if self._created_by_external_id is not None and family != "payments":
+            known = self._created_by_external_id
+            # Created records are credit memos, cash refunds, customer refunds, deposits, in
+            # that order: a new one is the first with its external ID unless one came earlier.
+            grown._created_by_external_id = (
+                known if external is None or external in known else {**known, external: record}
+            )
+        index = len(getattr(self.snapshot, family))
+        if self._by_source is not None:
+            by_source = dict(self._by_source)
+            if record.source is not None:
+                held = by_source.get(record.source) or SourceRecords()
+                by_source[record.source] = held.with_record(family, record)
+            grown._by_source = by_source
+        if family in REFUND_FAMILIES:
+            position = REFUND_FAMILIES.index(family) * _RANK + index * _INDEX
+            self._carry_refund_record(grown, family, record, position)
+        elif family == "customer_refunds":
+            position = index * _INDEX
+            if self._customer_refunds_by_payment is not None:
+                grown._customer_refunds_by_payment = self._customer_refunds_by_payment.with_record(
+                    record, position
+                )
+            if self._applications_to is not None:
+                grown._applications_to = self._applications_to.with_record(record, position)
+        elif family == "payments":
+            if self._payments_by_ref is not None:
+                grown._payments_by_ref = self._payments_by_ref.with_record(record, index * _INDEX)
+            if self._payments_by_id is not None:
+                grown._payments_by_id = {**self._payments_by_id, record.internal_id: record}
+
+    def _carry_refund_record(
+        self, grown: LedgerIndex, family: str, record: RefundRecord, position: int
+    ) -> None:
+        if self._credits_from is not None:
+            grown._credits_from = self._credits_from.with_record(record, position)
+        if self._refund_records_by_order is not None:
+            grown._refund_records_by_order = self._refund_records_by_order.with_record(
+                record, position
+            )
+        if self._memos_by_application is not None:
+            grown._memos_by_application = (
+                self._memos_by_application.with_record(record, position)
+                if family == "credit_memos"
+                else self._memos_by_application
+            )
+        if self._refund_records_by_id is not None:
+            grown._refund_records_by_id = {**self._refund_records_by_id, record.internal_id: record}
+        if self._credit_lines is not None:
+            grown._credit_lines = self._credit_lines.with_record(record, position)
+        if self._marked_synced is not None:
+            sync = record.storefront_sync
+            grown._marked_synced = (
+                self._marked_synced if sync is None else self._marked_synced | {sync.external_id}
+            )
 
 
 # What each table holds of one record (``Table.items_of``), matching the builders above.

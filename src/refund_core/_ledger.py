@@ -415,9 +415,9 @@ def apply_plan(
 def _resolve(snap: LedgerSnapshot, ref: RecordRef) -> str:
     if ref.internal_id is not None:
         return ref.internal_id
-    for record in snap.created_records():
-        if record.external_id == ref.external_id:
-            return record.internal_id
+    record = snap._index.created_by_external_id().get(ref.external_id or "")
+    if record is not None:
+        return record.internal_id
     raise InvalidRecordError(f"no record with external ID {ref.external_id} to apply to")
 
 
@@ -442,7 +442,7 @@ def apply_action(
                 refunded_payment_id=action.refunded_payment_id,
                 source=action.source,
             )
-            return attrs.evolve(snap, credit_memos=(*snap.credit_memos, memo))
+            return _appended(snap, "credit_memos", memo)
         case CreateCashRefund() if action.external_id not in existing:
             refund = CashRefund(
                 internal_id=internal_id_for(action.external_id),
@@ -455,7 +455,7 @@ def apply_action(
                 order_id=action.order_id,
                 source=action.source,
             )
-            return attrs.evolve(snap, cash_refunds=(*snap.cash_refunds, refund))
+            return _appended(snap, "cash_refunds", refund)
         case CreateCustomerRefund() if action.external_id not in existing:
             customer_refund = CustomerRefund(
                 internal_id=internal_id_for(action.external_id),
@@ -470,7 +470,7 @@ def apply_action(
                 payment_id=action.payment_id,
                 source=action.source,
             )
-            return attrs.evolve(snap, customer_refunds=(*snap.customer_refunds, customer_refund))
+            return _appended(snap, "customer_refunds", customer_refund)
         case CreateRefundReversal() if action.external_id not in existing:
             # Applied to nothing: the amount is the customer's credit again (IDM-3).
             reversal = CustomerPayment(
@@ -483,7 +483,7 @@ def apply_action(
                 source=action.source,
                 memo=action.memo,
             )
-            return attrs.evolve(snap, payments=(*snap.payments, reversal))
+            return _appended(snap, "payments", reversal)
         case MarkPaymentFailed():
             return attrs.evolve(
                 snap,
@@ -529,6 +529,11 @@ def apply_action(
         case _:
             # An action whose external ID already exists: NetSuite would refuse a duplicate.
             return snap
+
+
+def _appended(snap: LedgerSnapshot, family: str, record: Any) -> LedgerSnapshot:
+    """``snap`` with ``record`` appended to ``family`` (see ``LedgerSnapshot._with``)."""
+    return snap._with(family, record)
 
 
 def _apply_deposit(
