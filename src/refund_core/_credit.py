@@ -98,7 +98,7 @@ class Settled:
 
 def is_taxed(txn: Billing) -> bool:
     """Whether any line of a billing transaction carries tax (TAX-1)."""
-    return any(line.tax is not None for line in txn.lines)
+    return bool(txn.tax_groups[0])
 
 
 def settle_tax(pieces: Sequence[Piece], settings: RefundSettings) -> Settled | str:
@@ -106,6 +106,35 @@ def settle_tax(pieces: Sequence[Piece], settings: RefundSettings) -> Settled | s
     lines: list[CreditLine] = []
     explicit: list[str] = []
     for piece in pieces:
+        rate = piece.rate
+        if rate is None:
+            if not piece.net.is_zero:
+                lines.append(
+                    CreditLine(
+                        piece.item,
+                        piece.net,
+                        piece.quantity,
+                        piece.origin_line_id,
+                        piece.order_line_ref,
+                        piece.account,
+                    )
+                )
+            continue
+        computed = line_tax(piece.net, rate.rate, settings.tax_rounding)
+        if computed == piece.tax:
+            if not (piece.net.is_zero and piece.tax.is_zero):
+                lines.append(
+                    CreditLine(
+                        piece.item,
+                        piece.net,
+                        piece.quantity,
+                        piece.origin_line_id,
+                        piece.order_line_ref,
+                        piece.account,
+                        LineTax(rate.code, rate.rate, computed),
+                    )
+                )
+            continue
         common = {
             "item": piece.item,
             "quantity": piece.quantity,
@@ -113,20 +142,10 @@ def settle_tax(pieces: Sequence[Piece], settings: RefundSettings) -> Settled | s
             "order_line_ref": piece.order_line_ref,
             "account": piece.account,
         }
-        if piece.rate is None:
-            if not piece.net.is_zero:
-                lines.append(CreditLine(amount=piece.net, **common))  # type: ignore[arg-type]
-            continue
-        computed = line_tax(piece.net, piece.rate.rate, settings.tax_rounding)
-        if computed == piece.tax:
-            if not (piece.net.is_zero and piece.tax.is_zero):
-                tax = LineTax(piece.rate.code, piece.rate.rate, computed)
-                lines.append(CreditLine(amount=piece.net, tax=tax, **common))  # type: ignore[arg-type]
-            continue
         if settings.tax_item is None:
             return (
                 f"NetSuite's per-line tax rounding cannot reach {piece.net} + {piece.tax} tax "
-                f"({piece.rate.describe()}) with a taxable line of {piece.item}, and no tax item "
+                f"({rate.describe()}) with a taxable line of {piece.item}, and no tax item "
                 "is set for an explicit tax line; set tax_item in the refund settings"
             )
         if not piece.net.is_zero:
@@ -138,12 +157,12 @@ def settle_tax(pieces: Sequence[Piece], settings: RefundSettings) -> Settled | s
                 origin_line_id=piece.origin_line_id,
                 order_line_ref=piece.order_line_ref,
                 kind=CreditLineKind.TAX,
-                tax_code=piece.rate.code,
+                tax_code=rate.code,
             )
         )
         explicit.append(
             f"{piece.item} is non-taxable for {piece.net} and an explicit tax line of "
-            f"{settings.tax_item} holds {piece.tax} of {piece.rate.describe()} (NetSuite would "
+            f"{settings.tax_item} holds {piece.tax} of {rate.describe()} (NetSuite would "
             f"compute {computed})"
         )
     return Settled(tuple(lines), tuple(explicit))
@@ -183,11 +202,7 @@ def _proportional(
     amount: Money, txn: Billing, item: str, account: str | None, origin: TransactionLine | None
 ) -> list[Piece]:
     """``amount`` split in ``txn``'s proportion into one piece per tax code and an untaxed one."""
-    groups, untaxed = txn.tax_groups
-    weights: list[int] = []
-    for _, net, tax in groups:
-        weights.extend((net.to_minor_units(), tax.to_minor_units()))
-    weights.append(untaxed.to_minor_units())
+    groups, _, weights = txn.tax_groups
     shares = allocate(amount, weights)
     ref = origin.order_line_ref if origin is not None else None
     line_id = origin.line_id if origin is not None else None

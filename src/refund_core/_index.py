@@ -54,8 +54,28 @@ T = TypeVar("T")
 
 #: (position in the snapshot, the record, the item: the record itself or one of its parts).
 Entry = tuple[int, Any, T]
-#: How much an item counts in a sum (one or more amounts).
-Measure = Callable[[Any], Iterable[Money]]
+
+
+class Measure:
+    """How much an item counts in a sum: one amount (``one``) or several (``many``)."""
+
+    __slots__ = ("many", "one")
+
+    def __init__(
+        self,
+        one: Callable[[Any], Money] | None = None,
+        many: Callable[[Any], Iterable[Money]] | None = None,
+    ) -> None:
+        self.one = one
+        self.many = many
+
+    def amounts(self, item: Any) -> Iterable[Money]:
+        """The amounts ``item`` counts for, in the order a scan adds them."""
+        if self.one is not None:
+            return (self.one(item),)
+        assert self.many is not None
+        return self.many(item)
+
 
 # A position is rank * _RANK + index * _INDEX + part: the families of one table in snapshot order
 # (credit memos before cash refunds), the records of a family in theirs, a record's parts in theirs.
@@ -164,7 +184,9 @@ def _sum(items: Iterable[Any], measure: Measure, currency: Currency) -> Money | 
     On None the caller adds the items up itself, and so raises what a scan raises.
     """
     try:
-        return sum_money((amount for item in items for amount in measure(item)), currency)
+        if measure.one is not None:
+            return sum_money(map(measure.one, items), currency)
+        return sum_money((amount for item in items for amount in measure.amounts(item)), currency)
     except (RefundSyncError, ArithmeticError):
         return None
 

@@ -18,7 +18,6 @@ from ._index import LedgerIndex, Measure, SourceRecords, Table
 from ._models import (
     CashRefund,
     CashSale,
-    CreditLine,
     CreditMemo,
     CustomerDeposit,
     CustomerPayment,
@@ -205,6 +204,8 @@ class LedgerView:
         very same actions and IDs; the ones that exist are then dropped (IDM-1, IDM-2). The view
         shares the snapshot's index and leaves the source's records out of every answer.
         """
+        if source in self._excluded or source not in self._index.by_source():
+            return self  # no record of the source is in view: leaving it out changes nothing
         return LedgerView(self._base, excluded=self._excluded | {source})
 
     def refund_records_from(
@@ -240,6 +241,11 @@ class LedgerView:
         out. Where a sum cannot be made that way (a record in another currency), the items are
         added up one by one in snapshot order, which raises exactly what a scan raises.
         """
+        if not self._excluded and len(keys) == 1:  # the usual question: one bucket, all in view
+            for key in keys:
+                full = table.total(key, measure, currency)
+                if full is not None:
+                    return full
         known: list[Money] = []
         for key in keys:
             full = table.total(key, measure, currency)
@@ -256,7 +262,7 @@ class LedgerView:
                         for record in self._gone.get(family, ())
                         for key, item in table.items_of(record)
                         if key in keys
-                        for amount in measure(item)
+                        for amount in measure.amounts(item)
                     ]
                     if gone:
                         total = total - sum_money(gone, currency)
@@ -268,7 +274,12 @@ class LedgerView:
         )
         keep = self._keep
         return sum_money(
-            (amount for _, record, item in entries if keep(record) for amount in measure(item)),
+            (
+                amount
+                for _, record, item in entries
+                if keep(record)
+                for amount in measure.amounts(item)
+            ),
             currency,
         )
 
@@ -366,22 +377,19 @@ class LedgerView:
         return payment_part, gift_part
 
 
-# What the sums above measure, one function each so the index can keep their sums.
+# What the sums above measure, one object each so the index can keep their sums.
 
 
-def _amount(item: Any) -> tuple[Money]:
-    return (item.amount,)
-
-
-def _gross(line: CreditLine) -> tuple[Money]:
-    return (line.gross,)
-
-
-def _shipping_used(record: CreditMemo | CashRefund) -> Iterator[Money]:
+def _shipping_amounts(record: CreditMemo | CashRefund) -> Iterator[Money]:
     yield record.shipping
     for line in record.lines:
         if line.kind is CreditLineKind.SHIPPING:
             yield line.amount
+
+
+_amount = Measure(one=operator.attrgetter("amount"))
+_gross = Measure(one=operator.attrgetter("gross"))
+_shipping_used = Measure(many=_shipping_amounts)
 
 
 # ----------------------------------------------------------------------------------------------

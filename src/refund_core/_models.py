@@ -22,6 +22,7 @@ from ._tax import CreditLineKind, LineTax, stated_tax
 from ._validators import (
     aware,
     identifier,
+    member_of,
     optional_aware,
     optional_identifier,
     positive_money,
@@ -99,7 +100,7 @@ class RefundKind(enum.StrEnum):
     DISPUTE = "dispute"
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class SourceKey:
     """Identifies one source event: the system it came from and its ID there."""
 
@@ -360,6 +361,10 @@ class TransactionLine:
         return self.amount + stated_tax(self)
 
 
+def _credit_line_kind(value: object) -> CreditLineKind:
+    return member_of(CreditLineKind, value)
+
+
 @attrs.frozen
 class CreditLine:
     """A line of a credit memo or cash refund: its item, net amount and tax (TAX-3).
@@ -379,7 +384,7 @@ class CreditLine:
     order_line_ref: str | None = attrs.field(default=None, validator=optional_identifier)
     account: str | None = attrs.field(default=None, validator=optional_identifier)
     tax: LineTax | None = None
-    kind: CreditLineKind = attrs.field(default=CreditLineKind.ITEM, converter=CreditLineKind)
+    kind: CreditLineKind = attrs.field(default=CreditLineKind.ITEM, converter=_credit_line_kind)
     tax_code: str | None = attrs.field(default=None, validator=optional_identifier)
 
     def __attrs_post_init__(self) -> None:
@@ -490,11 +495,14 @@ class _Billing:
         return self.lines[0].amount.currency
 
     @functools.cached_property
-    def tax_groups(self) -> tuple[tuple[tuple[LineTax, Money, Money], ...], Money]:
-        """Each tax code's (first line's tax, net, tax), by code and rate, and the untaxed rest.
+    def tax_groups(
+        self,
+    ) -> tuple[tuple[tuple[LineTax, Money, Money], ...], Money, tuple[int, ...]]:
+        """Each tax code's (first line's tax, net, tax), the untaxed rest, and their weights.
 
-        The untaxed rest is the untaxed lines and the shipping: the parts a partial credit is
-        split over in proportion (TAX-2, see ``refund_core._credit``).
+        Groups are by code and rate. The untaxed rest is the untaxed lines and the shipping: the
+        parts a partial credit is split over in proportion (TAX-2, see ``refund_core._credit``).
+        The weights are those parts in minor units: each group's net and tax, then the rest.
         """
         groups: dict[tuple[str, Decimal], tuple[LineTax, Money, Money]] = {}
         untaxed = self.shipping
@@ -506,7 +514,10 @@ class _Billing:
             zero = Money.zero(line.amount.currency)
             template, net, tax = groups.get(key, (line.tax, zero, zero))
             groups[key] = (template, net + line.amount, tax + line.tax.amount)
-        return tuple(groups[key] for key in sorted(groups, key=str)), untaxed
+        ordered = tuple(groups[key] for key in sorted(groups, key=str))
+        weights = [minor for _, net, tax in ordered for minor in (net, tax)]
+        weights.append(untaxed)
+        return ordered, untaxed, tuple(money.to_minor_units() for money in weights)
 
 
 @attrs.frozen
@@ -755,11 +766,16 @@ class RefundApplicationKind(enum.StrEnum):
     CUSTOMER_DEPOSIT = "customer_deposit"
 
 
+def refund_application_kind(value: object) -> RefundApplicationKind:
+    """The converter of a refund application's kind (a member passes as it is)."""
+    return member_of(RefundApplicationKind, value)
+
+
 @attrs.frozen
 class RefundApplication:
     """One line of a customer refund's apply list."""
 
-    kind: RefundApplicationKind = attrs.field(converter=RefundApplicationKind)
+    kind: RefundApplicationKind = attrs.field(converter=refund_application_kind)
     record_id: str = attrs.field(validator=identifier)
     amount: Money = attrs.field(validator=positive_money)
 
@@ -799,6 +815,11 @@ class DepositRecordKind(enum.StrEnum):
     CUSTOMER_REFUND = "customer_refund"
 
 
+def deposit_record_kind(value: object) -> DepositRecordKind:
+    """The converter of a deposit line's kind (a member passes as it is)."""
+    return member_of(DepositRecordKind, value)
+
+
 @attrs.frozen
 class DepositPaymentLine:
     """A payment (positive) or customer refund (negative) moved into the deposit.
@@ -807,7 +828,7 @@ class DepositPaymentLine:
     another currency (the charge's): the record's amount times the rate is ``amount`` (CCY-1).
     """
 
-    kind: DepositRecordKind = attrs.field(converter=DepositRecordKind)
+    kind: DepositRecordKind = attrs.field(converter=deposit_record_kind)
     record_id: str = attrs.field(validator=identifier)
     amount: Money
     exchange_rate: Decimal | None = attrs.field(default=None, validator=positive_quantity)

@@ -18,7 +18,7 @@ import decimal
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from fractions import Fraction
-from typing import Self
+from typing import Self, cast
 
 import attrs
 
@@ -182,10 +182,16 @@ class Money:
     @classmethod
     def zero(cls, currency: Currency | str) -> Self:
         """Zero in the given currency."""
-        cur = _as_currency(currency)
         if cls is Money:
-            return _zero(cur)  # type: ignore[return-value]
-        return cls(Decimal(0), cur)
+            if isinstance(currency, Currency):
+                code: str | None = currency.code
+            else:
+                code = currency if currency.__class__ is str else None
+            zero = _ZEROS.get(code) if code is not None else None
+            if zero is not None:
+                return zero  # type: ignore[return-value]
+            return _zero(_as_currency(currency))  # type: ignore[return-value]
+        return cls(Decimal(0), _as_currency(currency))
 
     @classmethod
     def from_minor_units(cls, minor: int, currency: Currency | str) -> Self:
@@ -353,22 +359,28 @@ def allocate(total: Money, weights: Sequence[Decimal | int]) -> tuple[Money, ...
     """
     if not weights:
         raise MoneyError("cannot allocate over an empty list of weights")
-    sign = -1 if total.is_negative else 1
-    minor = abs(total.to_minor_units())
+    currency = total.currency
+    exponent = _EXPONENTS[currency.code]
+    # The amount is held at the exponent, so scaling by it gives an integral value.
+    minor = int(total.amount.scaleb(exponent, context=_EXACT))
+    sign = -1 if minor < 0 else 1
+    minor = abs(minor)
     floors: list[int]
     remainders: Sequence[int | Fraction]
-    ints = [w for w in weights if isinstance(w, int) and not isinstance(w, bool)]
-    if len(ints) == len(weights):
+    if set(map(type, weights)) == {int}:  # bools are not weights: they take the checked path
         # Integer weights (minor units, the usual case): share i is minor * w_i / W, so its floor
         # and remainder are a divmod, and remainders over the one denominator W compare as ints.
-        if any(weight < 0 for weight in ints):
+        ints = cast("Sequence[int]", weights)
+        if min(ints) < 0:
             raise MoneyError(f"weights must be non-negative, got {list(map(str, weights))}")
         int_sum = sum(ints)
         if int_sum == 0:
             raise MoneyError("cannot allocate over weights that are all zero")
-        parts = [divmod(minor * weight, int_sum) for weight in ints]
-        floors = [floor for floor, _ in parts]
-        remainders = [remainder for _, remainder in parts]
+        floors, remainders = [], []
+        for weight in ints:
+            floor, remainder = divmod(minor * weight, int_sum)
+            floors.append(floor)
+            remainders.append(remainder)
     else:
         exact = [Fraction(_exact_decimal(weight, what="weight")) for weight in weights]
         if any(weight < 0 for weight in exact):
@@ -380,12 +392,13 @@ def allocate(total: Money, weights: Sequence[Decimal | int]) -> tuple[Money, ...
         floors = [int(share) for share in ideal]  # shares are non-negative, so int() is floor
         remainders = [share - floor for share, floor in zip(ideal, floors, strict=True)]
     leftover = minor - sum(floors)
-    by_remainder = sorted(range(len(floors)), key=lambda i: (-remainders[i], i))
-    for index in by_remainder[:leftover]:
-        floors[index] += 1
+    if leftover:
+        # Largest remainders first; the sort is stable, so on a tie the earlier share first.
+        by_remainder = sorted(range(len(floors)), key=remainders.__getitem__, reverse=True)
+        for index in by_remainder[:leftover]:
+            floors[index] += 1
     # Each share is at most the total, so it scales to the exponent exactly.
-    currency, exponent = total.currency, -_EXPONENTS[total.currency.code]
     return tuple(
-        at_exponent(Decimal(sign * share).scaleb(exponent, context=_EXACT), currency)
+        at_exponent(Decimal(sign * share).scaleb(-exponent, context=_EXACT), currency)
         for share in floors
     )

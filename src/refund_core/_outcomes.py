@@ -20,9 +20,18 @@ from ._models import (
     RefundApplicationKind,
     SourceKey,
     StorefrontSync,
+    deposit_record_kind,
+    refund_application_kind,
 )
 from ._money import Money, sum_money
-from ._validators import aware, identifier, optional_identifier, positive_money, to_tuple
+from ._validators import (
+    aware,
+    identifier,
+    member_of,
+    optional_identifier,
+    positive_money,
+    to_tuple,
+)
 
 __all__ = [
     "Action",
@@ -89,6 +98,14 @@ class Reason(enum.StrEnum):
     WRONG_DIRECTION = "wrong_direction"
 
 
+def _flow(value: object) -> Flow:
+    return member_of(Flow, value)
+
+
+def _reason(value: object) -> Reason:
+    return member_of(Reason, value)
+
+
 @attrs.frozen
 class RecordRef:
     """A NetSuite record by internal ID, or by the external ID of a record the same plan creates."""
@@ -153,7 +170,7 @@ class CreateCashRefund(_Action):
 class PlannedApplication:
     """One line of a planned customer refund's apply list."""
 
-    kind: RefundApplicationKind = attrs.field(converter=RefundApplicationKind)
+    kind: RefundApplicationKind = attrs.field(converter=refund_application_kind)
     record: RecordRef
     amount: Money = attrs.field(validator=positive_money)
 
@@ -211,7 +228,7 @@ class PlannedDepositLine:
     rate when the record is in another (the charge's) currency (CCY-1).
     """
 
-    kind: DepositRecordKind = attrs.field(converter=DepositRecordKind)
+    kind: DepositRecordKind = attrs.field(converter=deposit_record_kind)
     record: RecordRef
     amount: Money
     exchange_rate: Decimal | None = None
@@ -306,7 +323,7 @@ Action = (
 class ManualAction:
     """Something a person must do because the connector will not (NSC-8, STC-11)."""
 
-    code: Reason = attrs.field(converter=Reason)
+    code: Reason = attrs.field(converter=_reason)
     message: str
     rule_ids: tuple[str, ...] = attrs.field(converter=to_tuple)
     amount: Money | None = None
@@ -316,7 +333,7 @@ class ManualAction:
 class Notice:
     """Something reported about a plan that needs nobody to act (NSC-8: store credit issued)."""
 
-    code: Reason = attrs.field(converter=Reason)
+    code: Reason = attrs.field(converter=_reason)
     message: str
     rule_ids: tuple[str, ...] = attrs.field(converter=to_tuple)
     amount: Money | None = None
@@ -330,7 +347,7 @@ class Plan:
     """
 
     key: SourceKey
-    flow: Flow = attrs.field(converter=Flow)
+    flow: Flow = attrs.field(converter=_flow)
     summary: str
     actions: tuple[Action, ...] = attrs.field(converter=to_tuple)
     manual_actions: tuple[ManualAction, ...] = attrs.field(default=(), converter=to_tuple)
@@ -359,8 +376,8 @@ class Skipped:
     """Nothing to do for this event, on purpose; ``code`` says why, ``message`` says it in words."""
 
     key: SourceKey
-    flow: Flow = attrs.field(converter=Flow)
-    code: Reason = attrs.field(converter=Reason)
+    flow: Flow = attrs.field(converter=_flow)
+    code: Reason = attrs.field(converter=_reason)
     message: str
     rule_ids: tuple[str, ...] = attrs.field(converter=to_tuple)
     manual_actions: tuple[ManualAction, ...] = attrs.field(default=(), converter=to_tuple)
@@ -371,8 +388,8 @@ class Unsupported:
     """The event cannot be represented under this policy; nothing is created."""
 
     key: SourceKey
-    flow: Flow = attrs.field(converter=Flow)
-    code: Reason = attrs.field(converter=Reason)
+    flow: Flow = attrs.field(converter=_flow)
+    code: Reason = attrs.field(converter=_reason)
     message: str
     rule_ids: tuple[str, ...] = attrs.field(converter=to_tuple)
 
