@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import attrs
+
 import refund_core as rc
 from refund_adapters.engine import EngineConfig, SyncEngine
 from refund_core.testing import FakeLedger, FakePayoutSource, FakeRefundSource, MemoryJournal
@@ -117,3 +119,32 @@ def test_payout_before_its_refund_is_dead_lettered_then_retried() -> None:
     assert journal.dead_letters() == ()
     assert journal.event_state(_payout().key) is rc.EventState.DONE
     _check_deposit(fake.snapshot)
+
+
+class _OutOfOrderPayouts(FakePayoutSource):
+    """Serves its payouts one per page, in the order given (not by arrival)."""
+
+    async def list_payouts(
+        self, *, since: object, page_token: str | None, limit: int
+    ) -> rc.Page[rc.Payout]:
+        """One payout per page, as given."""
+        index = int(page_token or 0)
+        chosen = self._payouts[index]
+        more = str(index + 1) if index + 1 < len(self._payouts) else None
+        return rc.Page([chosen], more)
+
+
+def test_the_payout_cursor_never_moves_back_past_a_page_already_read() -> None:
+    """A page of older payouts after a newer one leaves the cursor at the newest time read."""
+    newer = attrs.evolve(_payout(), payout_id="po_new", arrival_at=at("2026-03-10"))
+    older = attrs.evolve(_payout(), payout_id="po_old", arrival_at=at("2026-03-05"))
+    journal = MemoryJournal()
+    engine = SyncEngine(
+        account=ACCOUNT,
+        policy=rc.Policy.STRIPE_CONNECTOR,
+        payouts=_OutOfOrderPayouts("stripe", [newer, older]),
+        ledger=FakeLedger(_ledger()),
+        journal=journal,
+    )
+    engine.run_payouts(START)
+    assert journal.get_cursor(engine.payout_stream) == at("2026-03-10")

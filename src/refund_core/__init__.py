@@ -127,6 +127,7 @@ from ._ports import (
     UnreadableItem,
     WriteReceipt,
 )
+from ._queries import ledger_query
 from ._scenario import (
     OutgoingRefund,
     Rejected,
@@ -283,6 +284,7 @@ __all__ = [
     "dumps",
     "external_id",
     "json_schema",
+    "ledger_query",
     "line_tax",
     "loads_json",
     "loads_scenario",
