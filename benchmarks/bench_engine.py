@@ -35,7 +35,7 @@ import attrs
 import httpx
 
 import refund_core as rc
-from refund_adapters._http import ConcurrencyLimiter
+from refund_adapters._pacing import ConcurrencyLimiter
 from refund_adapters.engine import EngineConfig, SyncEngine
 from refund_adapters.netsuite import NetSuiteClient, NetSuiteLedger, NetSuiteStandIn
 from refund_adapters.storage import SqliteJournal

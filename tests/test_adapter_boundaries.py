@@ -15,7 +15,8 @@ import pytest
 
 import refund_core as rc
 from refund_adapters._decode import UpstreamDataError
-from refund_adapters._http import PacingError, RatePacer, RetryPolicy, retry_after_seconds
+from refund_adapters._http import RetryPolicy, retry_after_seconds
+from refund_adapters._pacing import PacingError, RatePacer
 from refund_adapters.amazon import AmazonStandIn, SeededItem
 from refund_adapters.amazon._standin import dumps_with_numbers
 from refund_adapters.conformance import run

@@ -250,33 +250,36 @@ def test_unsupported_refund_is_dead_lettered_and_retryable() -> None:
     assert rc.converter.structure(json.loads(letter.payload), rc.ScenarioEvent) == events[0]
 
 
-def test_transient_failures_are_retried_with_backoff() -> None:
-    """Connection errors are retried with growing waits, recorded instead of slept."""
-    waits: list[float] = []
-
-    async def record(delay: float) -> None:
-        waits.append(delay)
+def test_a_write_that_still_fails_sets_its_event_aside_and_a_retry_writes_it() -> None:
+    """A connection error out of a write is not retried by the engine: set aside, then retried."""
 
     class Flaky(CrashingLedger):
         async def write(self, action: rc.LedgerAction) -> rc.WriteReceipt:
-            """Fail the first two writes with a connection error."""
+            """Fail the first write with a connection error (the adapter's retries ran out)."""
             self.writes += 1
-            if self.writes <= 2:
-                raise ConnectionError("connection reset")
+            if self.writes == 1:
+                raise ConnectionError("stripe: connection failed after 4 attempts in 3.2 s")
             return await self.inner.write(action)
 
     fake = FakeLedger(_ledger())
+    journal = MemoryJournal()
+    flaky = Flaky(fake, 0, after_apply=False)
     engine = SyncEngine(
         account=ACCOUNT,
         policy=rc.Policy.STRIPE_CONNECTOR,
         source=FakeRefundSource("stripe", _events()[:1]),
-        ledger=Flaky(fake, 0, after_apply=False),  # type: ignore[arg-type]
-        journal=MemoryJournal(),
-        sleep=record,
+        ledger=flaky,  # type: ignore[arg-type]
+        journal=journal,
     )
     summary = asyncio.run(engine.run_async(START))
-    assert summary.planned == 1
-    assert waits == [0.5, 1.0]
+    assert flaky.writes == 1  # one call: the engine repeats nothing itself
+    assert (summary.planned, summary.dead_lettered) == (0, 1)
+    (letter,) = journal.dead_letters()
+    assert letter.code == "transient_failure"
+    assert "connection failed after 4 attempts" in letter.message
+    retried = engine.retry()
+    assert (retried.planned, retried.resolved) == (1, 1)
+    assert journal.dead_letters() == ()
 
 
 def test_account_with_both_directions_is_refused_before_anything_runs() -> None:

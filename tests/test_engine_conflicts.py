@@ -395,23 +395,26 @@ class FlakySource(FakeRefundSource):
         return await super().list_events(since=since, page_token=page_token, limit=limit)  # type: ignore[arg-type]
 
 
-def test_source_listings_are_retried_on_transient_errors() -> None:
-    """A listing that fails with a connection error is retried with backoff, not fatal."""
-    waits: list[float] = []
-
-    async def record(delay: float) -> None:
-        waits.append(delay)
-
+def test_a_listing_that_still_fails_stops_the_pass_and_the_next_run_resumes() -> None:
+    """A connection error out of a listing stops the pass as it is; the cursor stays put."""
     world, events = _many_payments(2)
     fake = FakeLedger(world)
-    engine = SyncEngine(
-        account=STRIPE_ACCOUNT,
-        policy=rc.Policy.STRIPE_CONNECTOR,
-        source=FlakySource(events, failures=2),
-        ledger=fake,
-        journal=MemoryJournal(),
-        sleep=record,
-    )
-    summary = asyncio.run(engine.run_async(START))
+    journal = MemoryJournal()
+    source = FlakySource(events, failures=1)
+
+    def engine() -> SyncEngine:
+        return SyncEngine(
+            account=STRIPE_ACCOUNT,
+            policy=rc.Policy.STRIPE_CONNECTOR,
+            source=source,
+            ledger=fake,
+            journal=journal,
+        )
+
+    first = engine()
+    with pytest.raises(ConnectionError, match="connection reset by peer"):
+        asyncio.run(first.run_async(START))
+    assert journal.get_cursor(first.stream) is None
+    assert journal.dead_letters() == ()
+    summary = engine().run(START)
     assert summary.planned == 2
-    assert waits == [0.5, 1.0]

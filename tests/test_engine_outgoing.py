@@ -286,22 +286,26 @@ def test_two_outgoing_accounts_on_one_ledger_each_send_their_own_storefronts_ref
 
 
 def test_a_storefront_answer_lost_in_transit_is_retried_into_the_one_refund_made() -> None:
-    """The refund happened but its answer was lost: the retry finds it; nothing is sent twice."""
+    """The refund happened but its answer was lost: set aside, the retry finds it; sent once."""
     fake = FakeLedger(_ledger())
     orders = {ref: M("100.00 USD") for ref in ("1001", "1002", "1003")}
     storefront = FakeStorefront(SHOP, orders=orders)
     storefront.lose_next_response()
+    journal = MemoryJournal()
     engine = SyncEngine(
         account=ACCOUNT,
         policy=rc.Policy.NETSUITE_CONNECTOR,
         ledger=fake,
         storefront=storefront,
-        journal=MemoryJournal(),
-        config=EngineConfig(page_size=2, backoff_base_s=0.0),
+        journal=journal,
+        config=EngineConfig(page_size=2),
     )
     summary = engine.run_outgoing(START)
-    assert summary.dead_lettered == 0
-    assert summary.writes_repeated == 1
+    assert summary.dead_lettered == 1
+    (letter,) = journal.dead_letters()
+    assert letter.code == "transient_failure"
+    retried = engine.retry()
+    assert (retried.resolved, retried.writes_repeated) == (1, 1)
     sent = Counter(r.external_id for r in storefront.refunds)
     assert set(sent.values()) == {1}
     assert _unsynced(fake) == []

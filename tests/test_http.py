@@ -14,6 +14,7 @@ from refund_adapters._http import (
     default_advice,
     send,
 )
+from refund_core import ConfigurationError
 from tests.contracts._run import run
 
 URL = "https://vendor.example/v1/things"
@@ -165,3 +166,49 @@ def test_a_connection_failure_is_retried_then_translated() -> None:
         _send(handler, policy=RetryPolicy(max_attempts=2))
     assert calls == 2
     assert isinstance(info.value.__cause__, httpx.ConnectError)
+
+
+def test_a_connection_failure_names_the_request_attempts_and_time_never_the_query() -> None:
+    """The give-up names method, scheme, host, port and path, and what it cost; no query string."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("All connection attempts failed", request=request)
+
+    async def go() -> None:
+        async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as http:
+            await send(
+                http,
+                lambda: http.build_request("GET", "http://127.0.0.1:9/v1/refunds?key=sk_secret"),
+                service="stripe",
+                policy=RetryPolicy(max_attempts=3),
+                sleep=Recorder(),
+            )
+
+    with pytest.raises(UpstreamUnavailableError) as info:
+        run(go())
+    message = str(info.value)
+    assert message.startswith("stripe: GET http://127.0.0.1:9/v1/refunds: connection failed")
+    assert "after 3 attempts in " in message
+    assert "sk_secret" not in message
+
+
+def test_no_wait_is_begun_that_would_pass_the_time_a_call_may_take() -> None:
+    """With waits of 20 s and 30 s allowed in all, the call stops after the first wait."""
+    handler, seen = _counting(httpx.Response(503, headers={"Retry-After": "20"}))
+    sleep = Recorder()
+    with pytest.raises(UpstreamUnavailableError) as info:
+        _send(handler, policy=RetryPolicy(max_attempts=10, max_elapsed_s=30), sleep=sleep)
+    assert len(seen) == 2
+    assert len(sleep.delays) == 1
+    assert sleep.delays[0] >= 20
+    assert "the next wait would pass the 30 s a call may take" in str(info.value)
+    assert "gave up after 2 attempts in " in str(info.value)
+
+
+def test_the_bounds_of_a_call_are_stated_and_checked() -> None:
+    """Attempts and time are both bounded by default; a NaN or negative bound is refused."""
+    policy = RetryPolicy()
+    assert (policy.max_attempts, policy.max_elapsed_s, policy.max_retry_after_s) == (5, 120, 60)
+    for bad in (float("nan"), -1.0, float("inf")):
+        with pytest.raises(ConfigurationError):
+            RetryPolicy(max_elapsed_s=bad)

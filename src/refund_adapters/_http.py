@@ -1,12 +1,22 @@
-"""HTTP plumbing every adapter shares: bounded retries, concurrency and rate limits, typed errors.
+"""HTTP plumbing every adapter shares: the one retry policy, and typed errors.
 
-Adapters differ in what they retry (Stripe's ``Stripe-Should-Retry``, NetSuite's concurrency
-errors, Shopify's THROTTLED) but not in how: :func:`send` builds the request afresh on every
+This is the only place anything is retried on a timer. Adapters differ in *what* they retry
+(Stripe's ``Stripe-Should-Retry``, NetSuite's concurrency errors, Shopify's THROTTLED: each
+passes its ``advise``) but not in *how*: :func:`send` builds the request afresh on every
 attempt (so OAuth signatures, nonces and timestamps are new each time), waits a jittered
-exponential backoff that is never shorter than the server's ``Retry-After``, and gives up after a
-bounded number of attempts with a :class:`UpstreamUnavailableError` the engine can retry later.
-A ``Retry-After`` longer than the policy allows (:attr:`RetryPolicy.max_retry_after_s`) is not
-slept through: the call gives up at once, and the error carries the advised wait.
+exponential backoff that is never shorter than the server's ``Retry-After``, and gives up with
+a :class:`UpstreamUnavailableError` naming the method, the URL (without its query string), the
+attempts made and the time spent. Above it, nobody retries: the engine decides what to do with
+the error (a write's event is set aside, retried by a later run; a failed read stops the pass).
+
+The bounds of one call (:class:`RetryPolicy`): at most ``max_attempts`` attempts; no wait is
+begun that would take the attempts and waits so far past ``max_elapsed_s``, so a call ends
+within ``max_elapsed_s`` plus one request's own timeout (the ``httpx`` client's); a
+``Retry-After`` longer than ``max_retry_after_s`` is not slept through at all: the call gives up
+at once, and the error carries the advised wait. Retrying a write is the adapter's choice per
+call: only calls that are safe to repeat (reads, writes with an idempotency key) retry dropped
+connections (``retry_transport_errors``). Rate and concurrency limits are
+:mod:`refund_adapters._pacing`'s.
 
 Errors (every httpx exception is translated here, chained with ``raise ... from``)::
 
@@ -20,8 +30,8 @@ Errors (every httpx exception is translated here, chained with ``raise ... from`
                                          connection failed, or the answer could not be read
                                          (also a ConnectionError); retry_after_s
 
-Only IDs, methods, paths, status codes and timings are logged: never headers, query strings or
-bodies (they carry tokens, signatures and customer data).
+Only IDs, methods, hosts, paths, status codes and timings are logged or put in errors: never
+headers, query strings or bodies (they carry tokens, signatures and customer data).
 """
 
 from __future__ import annotations
@@ -33,7 +43,6 @@ import math
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import Protocol, runtime_checkable
 
 import attrs
 import httpx
@@ -41,11 +50,9 @@ import tenacity
 
 import refund_core as rc
 
+from ._pacing import Limiter, RatePacer, check_seconds
+
 __all__ = [
-    "ConcurrencyLimiter",
-    "Limiter",
-    "PacingError",
-    "RatePacer",
     "RetryAdvice",
     "RetryPolicy",
     "UnsendableRequestError",
@@ -54,7 +61,6 @@ __all__ = [
     "UpstreamNotFoundError",
     "UpstreamRejectedError",
     "UpstreamUnavailableError",
-    "check_seconds",
     "default_advice",
     "retry_after_seconds",
     "send",
@@ -142,21 +148,6 @@ class UpstreamUnavailableError(UpstreamError, ConnectionError):
         self.retry_after_s = retry_after_s
 
 
-def check_seconds(what: str, value: object, *, positive: bool = False) -> float:
-    """``value`` as a number of seconds (or a rate): finite and not negative, else a typed error.
-
-    A NaN or infinite wait makes a loop spin or sleep forever; a negative one is meaningless.
-    Raises :class:`refund_core.ConfigurationError` naming ``what``.
-    """
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise rc.ConfigurationError(f"{what} must be a number, got {type(value).__name__}")
-    number = float(value)
-    if not math.isfinite(number) or number < 0 or (positive and number == 0):
-        needed = "above 0" if positive else "0 or more"
-        raise rc.ConfigurationError(f"{what} must be a finite number {needed}, got {value!r}")
-    return number
-
-
 def _seconds(_instance: object, attribute: attrs.Attribute[float], value: float) -> None:
     check_seconds(attribute.name, value)
 
@@ -170,13 +161,17 @@ def _at_least_one(_instance: object, attribute: attrs.Attribute[int], value: int
 
 @attrs.frozen
 class RetryPolicy:
-    """How hard :func:`send` tries: attempts in all, and the backoff's base and cap.
+    """How hard :func:`send` tries: attempts and time in all, and the backoff's base and cap.
 
-    Every number is checked: a NaN, infinite or negative delay is a
+    A call makes at most ``max_attempts`` attempts and begins no wait that would take it past
+    ``max_elapsed_s`` (attempts and waits counted), so it ends within ``max_elapsed_s`` plus one
+    request's timeout. Every number is checked: a NaN, infinite or negative delay is a
     :class:`refund_core.ConfigurationError`, never a wait without end.
     """
 
     max_attempts: int = attrs.field(default=5, validator=_at_least_one)
+    #: The time one call may spend on attempts and waits before it gives up.
+    max_elapsed_s: float = attrs.field(default=120.0, validator=_seconds)
     base_delay_s: float = attrs.field(default=0.25, validator=_seconds)
     max_delay_s: float = attrs.field(default=20.0, validator=_seconds)
     #: The longest ``Retry-After`` worth waiting for inside one call. A longer one (a server
@@ -228,166 +223,6 @@ def default_advice(response: httpx.Response) -> RetryAdvice:
     return NO_RETRY
 
 
-@runtime_checkable
-class Limiter(Protocol):
-    """What bounds the requests in flight to one target: ``async with limiter:`` around each.
-
-    :class:`ConcurrencyLimiter` bounds one process; a limiter shared by every process writing to
-    one NetSuite account (``refund_adapters.postgres.SharedBudget``) bounds them all. Anything
-    with these two methods fits where an adapter takes a ``limiter``.
-    """
-
-    async def __aenter__(self) -> None:
-        """Wait for room, then take it for one request."""
-        ...
-
-    async def __aexit__(self, *exc: object) -> None:
-        """Give the room back."""
-        ...
-
-
-class ConcurrencyLimiter:
-    """At most ``limit`` requests in flight, shared by every request an adapter sends.
-
-    Usable across several event loops one after the other (each ``asyncio.run`` gets a fresh
-    semaphore), because the sync entry points of the engine run one loop per call.
-    """
-
-    def __init__(self, limit: int) -> None:
-        if limit < 1:
-            raise rc.ConfigurationError(f"concurrency limit must be at least 1, got {limit}")
-        self.limit = limit
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._semaphore: asyncio.Semaphore | None = None
-        self.in_flight = 0
-        self.peak_in_flight = 0
-
-    def _current(self) -> asyncio.Semaphore:
-        loop = asyncio.get_running_loop()
-        if self._semaphore is None or self._loop is not loop:
-            self._loop = loop
-            self._semaphore = asyncio.Semaphore(self.limit)
-        return self._semaphore
-
-    async def __aenter__(self) -> None:
-        await self._current().acquire()
-        self.in_flight += 1
-        self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
-
-    async def __aexit__(self, *exc: object) -> None:
-        self.in_flight -= 1
-        self._current().release()
-
-
-class RatePacer:
-    """A token bucket: ``rate`` tokens per second, holding at most ``burst``.
-
-    Amazon's SP-API documents per-operation rates and bursts; Shopify's GraphQL cost budget is a
-    bucket too (``update`` sets it from ``throttleStatus``). The clock and sleep are injectable
-    so tests run instantly.
-
-    Bounded: every number it is given (rate, burst, cost, availability, pause) must be finite and
-    not negative, or it raises :class:`refund_core.ConfigurationError` (a NaN from a server once
-    made it spin forever); one ``acquire`` waits at most ``max_wait_s`` in all, then raises
-    :class:`PacingError`.
-    """
-
-    #: The longest one ``acquire`` may wait, in all (an hour: far beyond any documented refill).
-    max_wait_s = 3600.0
-    #: Sleeps one ``acquire`` may take (a clock that does not move would otherwise never end it).
-    max_rounds = 10_000
-
-    def __init__(
-        self,
-        rate: float,
-        burst: float,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Sleep = asyncio.sleep,
-    ) -> None:
-        rate = check_seconds("the pacer's rate", rate, positive=True)
-        burst = check_seconds("the pacer's burst", burst, positive=True)
-        self._rate = rate
-        self._burst = burst
-        self._clock = clock
-        self._sleep = sleep
-        self._tokens = burst
-        self._stamp = clock()
-        self.waited_s = 0.0
-
-    def _refill(self) -> None:
-        now = self._clock()
-        self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
-        self._stamp = now
-
-    @property
-    def rate(self) -> float:
-        """Tokens per second."""
-        return self._rate
-
-    @rate.setter
-    def rate(self, value: float) -> None:
-        self._rate = check_seconds("the pacer's rate", value, positive=True)
-
-    @property
-    def burst(self) -> float:
-        """The most tokens the bucket holds."""
-        return self._burst
-
-    @burst.setter
-    def burst(self, value: float) -> None:
-        self._burst = check_seconds("the pacer's burst", value, positive=True)
-
-    async def acquire(self, cost: float = 1.0) -> None:
-        """Wait until ``cost`` tokens are available and take them (bounded, see the class)."""
-        cost = min(check_seconds("a pacer cost", cost), self.burst)
-        waited = 0.0
-        for _ in range(self.max_rounds):
-            self._refill()
-            # A hair of tolerance: with a simulated clock, float rounding can leave the bucket a
-            # few ulps short forever (the missing wait is below the clock's resolution).
-            if self._tokens >= cost - 1e-9:
-                self._tokens -= cost
-                return
-            wait = (cost - self._tokens) / self.rate
-            if waited + wait > self.max_wait_s:
-                raise PacingError(
-                    f"the pacer would wait {waited + wait:.0f} s for {cost:g} tokens at "
-                    f"{self.rate:g}/s, more than the {self.max_wait_s:g} s allowed"
-                )
-            waited += wait
-            self.waited_s += wait
-            await self._sleep(wait)
-        raise PacingError(
-            f"the pacer slept {self.max_rounds} times and the bucket never refilled "
-            "(does the clock move?)"
-        )
-
-    def update(
-        self, *, available: float, rate: float | None = None, burst: float | None = None
-    ) -> None:
-        """Take the server's own account of the bucket (e.g. Shopify's ``throttleStatus``)."""
-        available = check_seconds("the bucket's available tokens", available)
-        if burst is not None:
-            self.burst = burst
-        if rate is not None:
-            self.rate = rate
-        self._refill()
-        self._tokens = min(self.burst, available)
-
-    def pause(self, seconds: float) -> None:
-        """Empty the bucket so the next ``acquire`` waits at least ``seconds`` (after a 429)."""
-        seconds = check_seconds("a pacer pause", seconds)
-        self._refill()
-        self._tokens = -min(seconds, self.max_wait_s) * self.rate
-
-
-class PacingError(rc.RefundSyncError, TimeoutError):
-    """A pacer would wait longer than it may (or its clock does not move): stop, never spin."""
-
-    error_code = "pacing"
-
-
 class _RetryableStatus(Exception):  # noqa: N818 - internal signal, never escapes send()
     def __init__(self, response: httpx.Response, delay_s: float | None) -> None:
         super().__init__(f"HTTP {response.status_code}")
@@ -406,6 +241,26 @@ def _request_id(response: httpx.Response) -> str | None:
     return None
 
 
+@attrs.define
+class _Effort:
+    """What one :func:`send` has spent so far: attempts, seconds (attempts and waits), where."""
+
+    attempts: int = 0
+    spent_s: float = 0.0
+    target: str = ""
+
+    def summary(self) -> str:
+        """``4 attempts in 3.2 s``."""
+        plural = "" if self.attempts == 1 else "s"
+        return f"{self.attempts} attempt{plural} in {self.spent_s:.1f} s"
+
+
+def _target(request: httpx.Request) -> str:
+    """``GET https://host:port/path``: the method and URL without query string or credentials."""
+    url = request.url
+    return f"{request.method} {url.scheme}://{url.netloc.decode('ascii', 'replace')}{url.path}"
+
+
 async def send(
     client: httpx.AsyncClient,
     build: Callable[[], httpx.Request],
@@ -421,15 +276,17 @@ async def send(
     """Send ``build()``, retrying as ``advise`` and ``policy`` say; return the final response.
 
     A response ``advise`` does not retry is returned whatever its status (the adapter maps it to
-    its own errors). When the attempts run out on retryable responses, or the server asks for a
-    wait longer than ``policy.max_retry_after_s``, raises :class:`UpstreamUnavailableError`
-    naming the last status, request ID and advised wait; ``describe`` (the adapter's own reading
-    of an error answer) adds the vendor's error code and message, and becomes the cause.
-    Connection failures, undecodable answers and redirect loops are translated too.
+    its own errors). When the attempts or the time run out on retryable responses, or the server
+    asks for a wait longer than ``policy.max_retry_after_s``, raises
+    :class:`UpstreamUnavailableError` naming the request, the attempts and time spent, the last
+    status, request ID and advised wait; ``describe`` (the adapter's own reading of an error
+    answer) adds the vendor's error code and message, and becomes the cause. Connection
+    failures, undecodable answers and redirect loops are translated too, naming the request.
     """
     backoff = tenacity.wait_random_exponential(
         multiplier=policy.base_delay_s, max=policy.max_delay_s
     )
+    effort = _Effort()
 
     def wait(state: tenacity.RetryCallState) -> float:
         delay = backoff(state)
@@ -438,6 +295,16 @@ async def send(
         if isinstance(exc, _RetryableStatus) and exc.delay_s is not None:
             delay = max(delay, exc.delay_s)
         return float(delay)
+
+    def out_of_effort(state: tenacity.RetryCallState) -> bool:
+        # Counted by hand, not by tenacity's clock: ``sleep`` may be a test's recorder.
+        if state.attempt_number >= policy.max_attempts:
+            return True
+        return effort.spent_s + state.upcoming_sleep > policy.max_elapsed_s
+
+    def slept(state: tenacity.RetryCallState) -> None:
+        effort.spent_s += state.upcoming_sleep
+        log.info("%s: attempt %d failed, retrying", service, state.attempt_number)
 
     retry_on: tuple[type[BaseException], ...] = (_RetryableStatus,)
     if policy.retry_transport_errors:
@@ -451,22 +318,26 @@ async def send(
             raise UnsendableRequestError(
                 f"the request cannot be sent: {type(exc).__name__}: {exc}", service=service
             ) from exc
+        effort.attempts += 1
+        effort.target = _target(request)
         if pacer is not None:
             await pacer.acquire()
         started = time.perf_counter()
-        if limiter is not None:
-            async with limiter:
+        try:
+            if limiter is not None:
+                async with limiter:
+                    response = await client.send(request)
+            else:
                 response = await client.send(request)
-        else:
-            response = await client.send(request)
-        elapsed_ms = (time.perf_counter() - started) * 1000
+        finally:
+            effort.spent_s += time.perf_counter() - started
         log.debug(
             "%s %s %s -> %d in %.0f ms (request %s)",
             service,
             request.method,
             request.url.path,
             response.status_code,
-            elapsed_ms,
+            (time.perf_counter() - started) * 1000,
             _request_id(response) or "-",
         )
         advice = advise(response)
@@ -481,36 +352,36 @@ async def send(
         return isinstance(exc, retry_on) and not isinstance(exc, _WaitTooLong)
 
     retrying = tenacity.AsyncRetrying(
-        stop=tenacity.stop_after_attempt(policy.max_attempts),
+        stop=out_of_effort,
         wait=wait,
         retry=tenacity.retry_if_exception(retryable),
         sleep=sleep,
         reraise=True,
-        before_sleep=lambda state: log.info(
-            "%s: attempt %d failed, retrying", service, state.attempt_number
-        ),
+        before_sleep=slept,
     )
     try:
         return await retrying(attempt)
     except _RetryableStatus as exc:
         described = describe(exc.response) if describe is not None else None
-        raise _gave_up(exc, policy, service, described) from (described or exc)
+        raise _gave_up(exc, policy, service, effort, described) from (described or exc)
     except httpx.TransportError as exc:
         raise UpstreamUnavailableError(
-            f"connection failed ({type(exc).__name__}: {exc})", service=service
+            f"{effort.target}: connection failed after {effort.summary()} "
+            f"({type(exc).__name__}: {exc})",
+            service=service,
         ) from exc
     except httpx.DecodingError as exc:
         raise UpstreamUnavailableError(
-            f"the answer could not be decoded ({type(exc).__name__}: {exc})", service=service
+            f"{effort.target}: the answer could not be decoded ({type(exc).__name__}: {exc})",
+            service=service,
         ) from exc
     except httpx.TooManyRedirects as exc:
         raise UpstreamUnavailableError(
-            f"too many redirects from {exc.request.method} {exc.request.url.path}",
-            service=service,
+            f"too many redirects from {_target(exc.request)}", service=service
         ) from exc
     except httpx.RequestError as exc:  # any other httpx request failure: still ours to name
         raise UpstreamUnavailableError(
-            f"request failed ({type(exc).__name__}: {exc})", service=service
+            f"{effort.target}: request failed ({type(exc).__name__}: {exc})", service=service
         ) from exc
 
 
@@ -518,18 +389,24 @@ def _gave_up(
     signal: _RetryableStatus,
     policy: RetryPolicy,
     service: str,
+    effort: _Effort,
     described: UpstreamError | None,
 ) -> UpstreamUnavailableError:
     """The give-up error for the last retryable answer, with the vendor's code and words."""
     response = signal.response
     if isinstance(signal, _WaitTooLong):
         why = f"gave up at once: a wait over {policy.max_retry_after_s:g} s is not slept through"
+    elif effort.attempts >= policy.max_attempts:
+        why = f"gave up after {effort.summary()}"
     else:
-        why = f"gave up after {policy.max_attempts} attempts"
+        why = (
+            f"gave up after {effort.summary()}: the next wait would pass the "
+            f"{policy.max_elapsed_s:g} s a call may take"
+        )
     if described is not None:
         why = f"{why} ({described.reason})"
     return UpstreamUnavailableError(
-        why,
+        f"{effort.target}: {why}",
         service=service,
         status=response.status_code,
         code=described.code if described is not None else None,

@@ -417,7 +417,7 @@ class FakeLedger:
 
 
 class LostResponseError(RefundSyncError, ConnectionError):
-    """A fake's write took effect but its answer was lost (the engine retries it)."""
+    """A fake's write took effect but its answer was lost (as a dropped connection would)."""
 
 
 class FakeStorefront:

@@ -14,7 +14,8 @@ from typing import Any
 import httpx
 
 import refund_core as rc
-from refund_adapters._http import RatePacer, RetryPolicy
+from refund_adapters._http import RetryPolicy
+from refund_adapters._pacing import RatePacer
 from refund_adapters.amazon import AmazonRefundSource, AmazonStandIn, FinancesApi, LwaCredentials
 
 #: A wall-clock "now" after every contract event (they are in early 2026) and before 2027.

@@ -11,7 +11,7 @@ import pytest
 
 from refund_adapters._decode import UpstreamDataError
 from refund_adapters._doctor import Check, Verdict
-from refund_adapters._http import RatePacer
+from refund_adapters._pacing import RatePacer
 from refund_adapters.amazon import AmazonDoctor, AmazonStandIn, FinancesApi, SeededItem
 from tests.amazon.factories import NOW, FakeClock, source_for, standin
 from tests.amazon.swagger_check import SwaggerModel

@@ -12,13 +12,13 @@ import pytest
 
 import refund_core as rc
 from refund_adapters._http import (
-    RatePacer,
     RetryPolicy,
     UpstreamAuthError,
     UpstreamNotFoundError,
     UpstreamRejectedError,
     UpstreamUnavailableError,
 )
+from refund_adapters._pacing import RatePacer
 from refund_adapters.amazon import (
     DEFAULT_CAPABILITIES,
     MAX_WINDOW,

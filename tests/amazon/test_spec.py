@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl
 import httpx
 import pytest
 
-from refund_adapters._http import RatePacer
+from refund_adapters._pacing import RatePacer
 from refund_adapters.amazon import AmazonRefundSource, AmazonStandIn, FinancesApi, SeededItem
 from tests.amazon.factories import FakeClock, fresh_token, source_for, standin
 from tests.amazon.swagger_check import SwaggerModel, load_json

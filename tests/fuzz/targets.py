@@ -35,7 +35,8 @@ import httpx
 
 import refund_core as rc
 from refund_adapters import amazon, cli, magento, shopify, stripe
-from refund_adapters._http import RatePacer, RetryPolicy
+from refund_adapters._http import RetryPolicy
+from refund_adapters._pacing import RatePacer
 from refund_adapters.cli import _config
 from refund_adapters.cli._demo_world import (
     MAGENTO_ORDER,

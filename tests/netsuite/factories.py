@@ -17,7 +17,8 @@ import attrs
 import httpx
 
 import refund_core as rc
-from refund_adapters._http import ConcurrencyLimiter, RetryPolicy
+from refund_adapters._http import RetryPolicy
+from refund_adapters._pacing import ConcurrencyLimiter
 from refund_adapters.netsuite import NetSuiteClient, NetSuiteLedger, NetSuiteStandIn
 
 #: Where the in-process stand-in pretends to live.

@@ -10,8 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 import refund_core as rc
-from refund_adapters._http import ConcurrencyLimiter, RetryPolicy, UpstreamAuthError
+from refund_adapters._http import RetryPolicy, UpstreamAuthError
 from refund_adapters._oauth1 import OAuth1Credentials
+from refund_adapters._pacing import ConcurrencyLimiter
 from refund_adapters.netsuite import NetSuiteClient, NetSuiteLedger, NetSuiteStandIn, tba_auth
 from refund_adapters.netsuite._auth_server import NetSuiteAuthServer
 from tests.builders import at

@@ -13,6 +13,7 @@ import pytest
 import refund_core as rc
 from refund_adapters._http import RetryPolicy, UpstreamAuthError, UpstreamUnavailableError
 from refund_adapters.netsuite import (
+    LostWriteError,
     NetSuiteLedger,
     NetSuiteNotFoundError,
     NetSuiteRejectedError,
@@ -351,28 +352,33 @@ def _record_calls(setup: Rig, since: int) -> list[tuple[str, bool]]:
     ]
 
 
-def test_dropped_write_is_sent_again_once_nothing_was_written() -> None:
-    """A connection dropped before the write: the eid lookup finds nothing, the POST goes again."""
+def test_dropped_write_found_absent_is_left_to_the_next_run() -> None:
+    """A connection dropped before the write: the eid lookup finds nothing; a later write does."""
     setup = rig(rich_snapshot())
     run(setup.ledger.write(customer_refund_action("rs-cr-warm")))  # currencies now known
     since = len(setup.standin.requests)
     setup.standin.drop_next()
-    receipt = run(setup.ledger.write(customer_refund_action()))
+    with pytest.raises(LostWriteError, match="nothing was written"):
+        run(setup.ledger.write(customer_refund_action()))
+    assert _record_calls(setup, since) == [("POST", False), ("GET", True)]
+    receipt = run(setup.ledger.write(customer_refund_action()))  # the engine's next run
     assert receipt.created
-    assert _record_calls(setup, since) == [("POST", False), ("GET", True), ("POST", False)]
     refunds = setup.standin.snapshot().customer_refunds
     assert len([r for r in refunds if r.external_id == "rs-cr-test"]) == 1
 
 
 def test_server_error_on_a_create_is_looked_up_not_retried_blindly() -> None:
-    """A 500 on a POST is resolved by an eid lookup before the POST is sent again."""
+    """A 500 on a POST is resolved by an eid lookup; absent, the adapter does not send it again."""
     setup = rig(rich_snapshot())
     run(setup.ledger.write(customer_refund_action("rs-cr-warm")))
     since = len(setup.standin.requests)
     setup.standin.fail_next(500)
+    with pytest.raises(LostWriteError, match="HTTP 500"):
+        run(setup.ledger.write(customer_refund_action()))
+    assert _record_calls(setup, since) == [("POST", False), ("GET", True)]
     receipt = run(setup.ledger.write(customer_refund_action()))
     assert receipt.created
-    assert _record_calls(setup, since) == [("POST", False), ("GET", True), ("POST", False)]
+    assert _record_calls(setup, since)[2:] == [("POST", False)]
 
 
 def test_status_writes_repeat_as_no_ops() -> None:
@@ -667,16 +673,16 @@ def test_a_refused_create_with_no_such_record_is_raised_after_one_lookup() -> No
     assert _calls(setup, since) == [f"POST {REFUND_PATH}", "GET eid"]
 
 
-def test_a_lost_write_found_absent_is_sent_again_after_a_backoff() -> None:
-    """A dropped create, looked up and absent, waits a (recorded) backoff before the resend."""
+def test_a_lost_write_found_absent_is_never_repeated_on_a_timer() -> None:
+    """A dropped create, looked up and absent: no backoff, no resend; the engine decides."""
     setup = rig(rich_snapshot())
     since = _warm(setup)
     setup.standin.drop_next()
-    receipt = run(setup.ledger.write(customer_refund_action()))
-    assert receipt.created
-    assert _calls(setup, since) == [f"POST {REFUND_PATH}", "GET eid", f"POST {REFUND_PATH}"]
-    assert len(setup.sleeps) == 1
-    assert setup.sleeps[0] > 0
+    with pytest.raises(LostWriteError) as caught:
+        run(setup.ledger.write(customer_refund_action()))
+    assert isinstance(caught.value, UpstreamUnavailableError)  # a ConnectionError: set aside
+    assert _calls(setup, since) == [f"POST {REFUND_PATH}", "GET eid"]
+    assert setup.sleeps == []
 
 
 def test_writes_ask_netsuite_to_refuse_unknown_properties() -> None:

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 import httpx
 import pytest
 
-from refund_adapters._http import Limiter
+from refund_adapters._pacing import Limiter
 from refund_adapters._standin import StandIn
 from refund_adapters.postgres import BudgetDeadlineError, PostgresBudgets, SharedBudget
 from tests.postgres_server import fresh_account

@@ -42,7 +42,6 @@ import httpx
 import refund_core as rc
 from refund_adapters._decode import UpstreamDataError, unreadable_item
 from refund_adapters._http import (
-    RatePacer,
     RetryAdvice,
     RetryPolicy,
     Sleep,
@@ -54,6 +53,7 @@ from refund_adapters._http import (
     retry_after_seconds,
     send,
 )
+from refund_adapters._pacing import RatePacer
 
 from ._auth import LWA_TOKEN_URL, AccessTokenCache, LwaCredentials, Region, endpoint
 from ._mapping import (

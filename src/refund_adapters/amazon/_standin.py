@@ -47,6 +47,7 @@ import attrs
 import httpx
 
 import refund_core as rc
+from refund_adapters._pacing import TokenBucket
 from refund_adapters._standin import StandIn
 
 from ._mapping import LINE_CHARGE_TYPES, SHIPPING_CHARGE_TYPES
@@ -130,22 +131,6 @@ class _OtherTransaction:
     amount: Decimal
 
 
-@attrs.define
-class _Bucket:
-    rate: float
-    burst: float
-    tokens: float
-    stamp: float
-
-    def take(self, now: float) -> bool:
-        self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
-        self.stamp = now
-        if self.tokens >= 1:
-            self.tokens -= 1
-            return True
-        return False
-
-
 @attrs.frozen
 class _Paging:
     operation: str
@@ -211,10 +196,9 @@ class AmazonStandIn(StandIn):
         self._paging: dict[str, _Paging] = {}
         self._counter = itertools.count(1)
         self._state_lock = threading.Lock()
-        now = monotonic()
         self._buckets = {
-            "listTransactions": _Bucket(0.5, 10, 10, now),
-            "listFinancialEvents": _Bucket(0.5, 30, 30, now),
+            "listTransactions": TokenBucket(0.5, 10, clock=monotonic),
+            "listFinancialEvents": TokenBucket(0.5, 30, clock=monotonic),
         }
         #: Requests answered 429 QuotaExceeded because the bucket was empty.
         self.throttled = 0
@@ -390,7 +374,7 @@ class AmazonStandIn(StandIn):
             return self._forbidden("The access token you provided has expired.")
         if self.enforce_rate_limits:
             with self._state_lock:
-                allowed = self._buckets[operation].take(self._monotonic())
+                allowed = self._buckets[operation].take()
                 if not allowed:
                     self.throttled += 1
             if not allowed:

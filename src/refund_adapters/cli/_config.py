@@ -37,6 +37,7 @@ Example::
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import tomllib
@@ -59,6 +60,8 @@ __all__ = [
     "load_config",
     "parse_config",
 ]
+
+log = logging.getLogger("refund_sync.config")
 
 #: The roles an adapter can play for an account.
 ROLES = ("source", "payouts", "ledger", "storefront")
@@ -207,13 +210,26 @@ _MAX_OVERLAP_MINUTES = 366 * 24 * 60
 _ACCOUNT_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
 
 
+#: Keys of the engine's own retry loop, gone since retries happen once, in each adapter's HTTP
+#: layer: still accepted, so files written for earlier versions keep working, and ignored.
+_RETIRED_ENGINE_KEYS = frozenset({"max_attempts", "backoff_base_s", "backoff_cap_s"})
+
+
 def _engine(data: Mapping[str, Any]) -> EngineConfig:
     where = "engine"
     fields = {field.name: field for field in attrs.fields(EngineConfig)}
-    allowed = (set(fields) - {"overlap", "dry_run"}) | {"overlap_minutes"}
+    allowed = (set(fields) - {"overlap", "dry_run"}) | {"overlap_minutes"} | _RETIRED_ENGINE_KEYS
     _only(data, allowed, where)
     kwargs: dict[str, Any] = {}
     for name, value in data.items():
+        if name in _RETIRED_ENGINE_KEYS:
+            log.warning(
+                "%s.%s is no longer used: each adapter retries its HTTP calls itself (one retry "
+                "policy), and the engine sets aside what still fails for a later run; remove it",
+                where,
+                name,
+            )
+            continue
         if name == "overlap_minutes":
             if (
                 not isinstance(value, int | float)

@@ -16,7 +16,6 @@ from ._config import EngineConfig, StopRequest, SyncStopped
 from ._engine import SyncEngine
 from ._paging import ListingLoopError
 from ._results import Progress, ReconciliationReport, RunSummary
-from ._runner import TransientError
 
 __all__ = [
     "EngineConfig",
@@ -27,5 +26,4 @@ __all__ = [
     "StopRequest",
     "SyncEngine",
     "SyncStopped",
-    "TransientError",
 ]

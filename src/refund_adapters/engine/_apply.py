@@ -25,11 +25,11 @@ from typing import TypeVar
 
 import refund_core as rc
 
-from .._http import ConcurrencyLimiter
+from .._pacing import ConcurrencyLimiter
 from ._letters import dead_letter, dump_payload
 from ._news import news
 from ._results import Tally
-from ._runner import Exhausted, Runner
+from ._runner import Runner
 
 __all__ = ["process_event", "process_news", "run_group"]
 
@@ -152,7 +152,9 @@ async def process_event(
         except rc.InvalidInputError as exc:
             dead_letter(journal, event, "write_rejected", str(exc), tally)
             return snapshot
-        except Exhausted as exc:
+        except (ConnectionError, TimeoutError) as exc:
+            # What the adapter's retries could not get through (a vendor down, an answer lost):
+            # set aside, and the next run or `retry` tries it again, looking before writing.
             dead_letter(journal, event, "transient_failure", str(exc), tally)
             return snapshot
         tally.planned += 1
@@ -208,7 +210,7 @@ async def _apply(
             # The response of an earlier attempt may have been lost: look before writing.
             # (A storefront write is simply repeated: the storefront is idempotent by
             # external ID, NSC-7.)
-            found = await run.with_retry(
+            found = await run.call(
                 functools.partial(run.ledger.find_by_external_id, action.external_id),
                 run.ledger_limit,
             )
@@ -218,9 +220,7 @@ async def _apply(
                 snapshot = rc.apply_action(snapshot, action)
                 continue
         journal.begin_action(key, action.external_id)
-        receipt = await run.with_retry(
-            functools.partial(_write, run, action), _limit_for(run, action)
-        )
+        receipt = await run.call(functools.partial(_write, run, action), _limit_for(run, action))
         journal.complete_action(key, action.external_id, receipt.record_id)
         if receipt.created:
             tally.writes_created += 1

@@ -8,8 +8,6 @@ import attrs
 
 import refund_core as rc
 
-from .._http import check_seconds
-
 __all__ = ["GROUPS_PER_SLOT", "EngineConfig", "StopRequest", "SyncStopped"]
 
 _AT_LEAST_ONE = attrs.validators.ge(1)
@@ -18,26 +16,21 @@ _AT_LEAST_ONE = attrs.validators.ge(1)
 GROUPS_PER_SLOT = 2
 
 
-def _finite_seconds(_instance: object, attribute: attrs.Attribute[float], value: float) -> None:
-    # A NaN or infinite backoff would make a retry wait forever (or not at all).
-    check_seconds(attribute.name, value)
-
-
 @attrs.frozen
 class EngineConfig:
     """Knobs of a run. The defaults suit a NetSuite account concurrency limit of 5.
 
     ``ledger_concurrency`` bounds ledger calls in flight (reads and writes: NetSuite counts
     both against the account's limit); ``storefront_concurrency`` bounds storefront writes.
+    Retries are not the engine's: each adapter's HTTP calls follow its
+    :class:`~refund_adapters._http.RetryPolicy`, and the engine decides what to do with what
+    still fails (a write's event is set aside for a later run; a failed read stops the pass).
     """
 
     page_size: int = attrs.field(default=100, validator=_AT_LEAST_ONE)
     overlap: timedelta = timedelta(minutes=10)
     ledger_concurrency: int = attrs.field(default=5, validator=_AT_LEAST_ONE)
     storefront_concurrency: int = attrs.field(default=5, validator=_AT_LEAST_ONE)
-    max_attempts: int = attrs.field(default=4, validator=_AT_LEAST_ONE)
-    backoff_base_s: float = attrs.field(default=0.5, validator=_finite_seconds)
-    backoff_cap_s: float = attrs.field(default=30.0, validator=_finite_seconds)
     #: Decide and report, but write nothing anywhere: no ledger or storefront writes, and the
     #: journal is only read (what a run would record is kept in memory for the run).
     dry_run: bool = False

@@ -21,7 +21,7 @@ from ._dry_run import DryRunJournal
 from ._reconcile import reconcile
 from ._results import Progress, ReconciliationReport, RunSummary
 from ._retry import run_retry
-from ._runner import Runner, Sleep
+from ._runner import Runner
 
 __all__ = ["SyncEngine"]
 
@@ -31,9 +31,9 @@ class SyncEngine:
 
     Collaborators are injected, and each pass needs only its own: ``source`` for the incoming
     pass and the reconciliation, ``storefront`` for the outgoing pass, ``payouts`` for the payout
-    pass. ``on_outcome``, if given, sees every decision (for a live report). ``sleep`` is a
-    parameter so tests record backoff instead of waiting. The engine never catches
-    ``BaseException``: a crash stops it where it stands and the journal lets the next run resume.
+    pass. ``on_outcome``, if given, sees every decision (for a live report). The engine retries
+    nothing itself (the adapters' HTTP layer does, once); it never catches ``BaseException``: a
+    crash stops it where it stands and the journal lets the next run resume.
     """
 
     def __init__(
@@ -47,7 +47,6 @@ class SyncEngine:
         storefront: rc.Storefront | None = None,
         payouts: rc.PayoutSource | None = None,
         config: EngineConfig | None = None,
-        sleep: Sleep = asyncio.sleep,
         owner: str = "refund-sync",
         on_outcome: Callable[[rc.Outcome], None] | None = None,
         on_progress: Callable[[Progress], None] | None = None,
@@ -63,7 +62,6 @@ class SyncEngine:
             storefront=storefront,
             payouts=payouts,
             config=config,
-            sleep=sleep,
             owner=owner,
             on_outcome=on_outcome,
             on_progress=on_progress,

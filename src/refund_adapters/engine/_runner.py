@@ -9,7 +9,6 @@ the journal with :meth:`Runner.holding`, reads through :meth:`Runner.read` and r
 from __future__ import annotations
 
 import contextlib
-import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import datetime
@@ -19,20 +18,13 @@ import attrs
 
 import refund_core as rc
 
-from .._http import ConcurrencyLimiter
+from .._pacing import ConcurrencyLimiter
 from ._config import GROUPS_PER_SLOT, EngineConfig, StopRequest, SyncStopped
 from ._results import Progress, RunSummary, Tally
 
-__all__ = ["Exhausted", "Runner", "Sleep", "TransientError"]
+__all__ = ["Runner"]
 
-log = logging.getLogger("refund_sync.engine")
-
-Sleep = Callable[[float], Awaitable[None]]
 _T = TypeVar("_T")
-
-
-class TransientError(rc.RefundSyncError, ConnectionError):
-    """A failure worth retrying (timeouts, 429, 5xx); adapters raise it or a ConnectionError."""
 
 
 class Runner:
@@ -49,7 +41,6 @@ class Runner:
         storefront: rc.Storefront | None,
         payouts: rc.PayoutSource | None,
         config: EngineConfig,
-        sleep: Sleep,
         owner: str,
         on_outcome: Callable[[rc.Outcome], None] | None,
         on_progress: Callable[[Progress], None] | None,
@@ -64,7 +55,6 @@ class Runner:
         self.storefront = storefront
         self.payouts = payouts
         self.config = config
-        self.sleep = sleep
         self.owner = owner
         self.on_outcome = on_outcome
         self.on_progress = on_progress
@@ -155,43 +145,18 @@ class Runner:
     async def read(
         self, call: Callable[[], Awaitable[_T]], limiter: ConcurrencyLimiter | None
     ) -> _T:
-        """A read outside any one event (a listing, a page's load): retried, then raised as is.
+        """A read outside any one event (a listing, a page's load), holding a slot of ``limiter``.
 
-        ``limiter`` is the ledger's for ledger reads, ``None`` for a source's listing.
+        ``limiter`` is the ledger's for ledger reads, ``None`` for a source's listing. Nothing
+        is retried here: the adapter's HTTP layer already did (the one retry policy); an error
+        that comes out stops the pass, whose cursor has not moved past the page.
         """
-        return await self.with_retry(call, limiter, wrap=False)
+        return await self.call(call, limiter)
 
-    async def with_retry(
-        self,
-        call: Callable[[], Awaitable[_T]],
-        limiter: ConcurrencyLimiter | None,
-        *,
-        wrap: bool = True,
-    ) -> _T:
-        """Call, holding a slot of ``limiter``, retrying transient failures with backoff.
-
-        When attempts run out: :class:`Exhausted` (the event is dead-lettered) if ``wrap``,
-        else the last failure itself.
-        """
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                if limiter is None:
-                    return await call()
-                async with limiter:
-                    return await call()
-            except (TransientError, ConnectionError, TimeoutError) as exc:
-                if attempt >= self.config.max_attempts:
-                    if not wrap:
-                        raise
-                    raise Exhausted(f"gave up after {attempt} attempts: {exc}") from exc
-                delay = min(
-                    self.config.backoff_cap_s, self.config.backoff_base_s * 2 ** (attempt - 1)
-                )
-                log.info("transient failure (attempt %d), retrying in %.2fs", attempt, delay)
-                await self.sleep(delay)
-
-
-class Exhausted(rc.RefundSyncError):
-    """Retries ran out; the event is dead-lettered and stays retryable."""
+    @staticmethod
+    async def call(call: Callable[[], Awaitable[_T]], limiter: ConcurrencyLimiter | None) -> _T:
+        """Call, holding a slot of ``limiter`` (when one is given)."""
+        if limiter is None:
+            return await call()
+        async with limiter:
+            return await call()

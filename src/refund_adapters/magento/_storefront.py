@@ -22,9 +22,10 @@ the credit memo's comment is a marker, ``refund-sync:<external ID>`` (:func:`mar
 before every POST (the first included: the engine repeats storefront writes whose response it
 never saw) the adapter reads the order's credit memos and returns the marked one if it exists.
 That lookup comes before the refund is checked against the order, since a refund already made
-has used up what it would now be checked for. A POST is never retried blindly: a lost or failed
-response is followed by the same jittered backoff as :func:`refund_adapters._http.send`, then
-by the lookup, then (only if nothing carries the marker) by the POST again.
+has used up what it would now be checked for. A POST is never repeated blindly: it is sent again
+only when Magento refused it unprocessed (429); after a lost, failed or unreadable answer the
+marker is looked up, and when no credit memo carries it, the error goes to the engine, which
+sets the event aside for a later run (whose first step is the same lookup).
 
 Store credit cannot be refunded over Magento's REST API (Adobe Commerce bugs #26249, #27468,
 #32812), so the storefront declares no store credit and the core reports a gift-card part as a
@@ -44,20 +45,21 @@ from typing import Any, TypeVar
 
 import attrs
 import httpx
-import tenacity
 
 import refund_core as rc
 
 from .._http import (
-    ConcurrencyLimiter,
+    RetryAdvice,
     RetryPolicy,
     UpstreamAuthError,
     UpstreamError,
     UpstreamNotFoundError,
     UpstreamRejectedError,
     UpstreamUnavailableError,
+    retry_after_seconds,
     send,
 )
+from .._pacing import ConcurrencyLimiter
 from ._wire import (
     MAX_NUMBER,
     SERVICE,
@@ -102,10 +104,9 @@ T = TypeVar("T")
 
 #: The most pages one search is read through; a total_count asking for more is malformed.
 MAX_SEARCH_PAGES = 10_000
-#: Reads are safe to repeat; the refund POST gets exactly one attempt per lookup (see module doc).
-#: Reads (searches, order loads) retry 429/5xx and dropped connections with send()'s backoff.
+#: Reads (searches, order loads) are safe to repeat: they retry 429/5xx and dropped connections
+#: with send()'s backoff. The refund POST has no idempotency key: see ``_refused_before_it_ran``.
 _READ_POLICY = RetryPolicy()
-_ONE_ATTEMPT = RetryPolicy(max_attempts=1, retry_transport_errors=False)
 _WORK = decimal.Context(prec=40)
 
 
@@ -167,7 +168,6 @@ class MagentoStorefront:
         capabilities: rc.StorefrontCapabilities = DEFAULT_CAPABILITIES,
         transport: httpx.AsyncBaseTransport | None = None,
         policy: RetryPolicy = _READ_POLICY,
-        write_attempts: int = 4,
         offline_payment_methods: frozenset[str] = DEFAULT_OFFLINE_METHODS,
         return_to_stock: bool = False,
         notify_customer: bool = False,
@@ -181,8 +181,6 @@ class MagentoStorefront:
                 "Magento cannot refund to store credit over REST: declare "
                 "supports_store_credit=False (gift-card parts become manual actions, NSC-8)"
             )
-        if write_attempts < 1:
-            raise rc.ConfigurationError(f"write_attempts must be at least 1, got {write_attempts}")
         if page_size < 1:
             raise rc.ConfigurationError(f"page_size must be at least 1, got {page_size}")
         if not store_code or "/" in store_code:
@@ -195,7 +193,6 @@ class MagentoStorefront:
         self._capabilities = capabilities
         self._transport = transport
         self._policy = policy
-        self._write_attempts = write_attempts
         self._offline_methods = frozenset(offline_payment_methods)
         self._return_to_stock = return_to_stock
         self._notify = notify_customer
@@ -253,71 +250,37 @@ class MagentoStorefront:
         invoice = (
             await self._invoice_for(client, order, body, action) if self._is_online(order) else None
         )
-        # The POST itself is sent once per attempt (never retried blindly by send()); between
-        # attempts the same jittered backoff as send() runs, and each new attempt first looks
-        # for the marker, since the attempt before may have made the credit memo unheard.
-        retrying = tenacity.AsyncRetrying(
-            stop=tenacity.stop_after_attempt(self._write_attempts),
-            wait=tenacity.wait_random_exponential(
-                multiplier=self._policy.base_delay_s, max=self._policy.max_delay_s
-            ),
-            retry=tenacity.retry_if_exception_type(UpstreamUnavailableError),
-            sleep=self._sleep,
-            reraise=True,
-        )
         try:
-            async for attempt in retrying:
-                with attempt:
-                    number = attempt.retry_state.attempt_number
-                    if number > 1:
-                        found = await self._find_marked(client, order.entity_id, marker)
-                        if found is not None:
-                            log.info(
-                                "magento: credit memo %s of order %s made by attempt %d of %s",
-                                found,
-                                order.increment_id,
-                                number - 1,
-                                action.external_id,
-                            )
-                            return rc.WriteReceipt(action.external_id, str(found), created=True)
-                    try:
-                        memo_id = await self._post_refund(
-                            client, order, invoice=invoice, body=body, action=action, marker=marker
-                        )
-                    except MagentoResponseError as exc:
-                        # Magento took the POST (2xx) but its answer cannot be read: the credit
-                        # memo may well exist. As for a lost answer, its marker says.
-                        found = await self._find_marked(client, order.entity_id, marker)
-                        if found is not None:
-                            log.info(
-                                "magento: credit memo %s of order %s found by its marker after "
-                                "an unreadable answer",
-                                found,
-                                order.increment_id,
-                            )
-                            return rc.WriteReceipt(action.external_id, str(found), created=True)
-                        raise MagentoResponseError(
-                            f"{exc.problem}; and no credit memo of order {order.increment_id} "
-                            f"carries the marker of {action.external_id}, so none was made",
-                            endpoint=exc.endpoint,
-                            path=exc.path,
-                            status=exc.status,
-                        ) from exc
-        except UpstreamUnavailableError as exc:
-            # Every attempt went unconfirmed: one last look, then let the engine retry later.
-            log.info(
-                "magento: refund of order %s unconfirmed after %d attempts: %s",
-                order.increment_id,
-                self._write_attempts,
-                type(exc).__name__,
+            memo_id = await self._post_refund(
+                client, order, invoice=invoice, body=body, action=action, marker=marker
             )
+        except (UpstreamUnavailableError, MagentoResponseError) as exc:
+            # The POST went out and no usable answer came back (lost, 5xx, or unreadable): the
+            # credit memo may well exist, and its marker says. Absent, nothing was made, and
+            # the engine sets the event aside; the next run looks again before it sends.
             found = await self._find_marked(client, order.entity_id, marker)
             if found is not None:
+                log.info(
+                    "magento: credit memo %s of order %s found by its marker after %s",
+                    found,
+                    order.increment_id,
+                    type(exc).__name__,
+                )
                 return rc.WriteReceipt(action.external_id, str(found), created=True)
+            if isinstance(exc, MagentoResponseError):
+                raise MagentoResponseError(
+                    f"{exc.problem}; and no credit memo of order {order.increment_id} "
+                    f"carries the marker of {action.external_id}, so none was made",
+                    endpoint=exc.endpoint,
+                    path=exc.path,
+                    status=exc.status,
+                ) from exc
             raise UpstreamUnavailableError(
                 f"refund {action.external_id} of order {order.increment_id} was not confirmed "
-                f"after {self._write_attempts} attempts; no credit memo carries its marker yet",
+                f"({exc.reason}); no credit memo carries its marker, so none was made: a later "
+                "run sends it again",
                 service=SERVICE,
+                status=exc.status,
             ) from exc
         log.info(
             "magento: credit memo %s created for order %s (%s, %s)",
@@ -548,7 +511,10 @@ class MagentoStorefront:
                 headers={"Content-Type": "application/json", "Accept": "application/json"},
             ),
             service=SERVICE,
-            policy=_ONE_ATTEMPT,
+            # A 429 was refused before Magento ran it: safe to send again. Anything else (a
+            # 5xx, a dropped connection) may have made the credit memo: never sent again here.
+            policy=attrs.evolve(self._policy, retry_transport_errors=False),
+            advise=_refused_before_it_ran,
             limiter=self._limiter,
             sleep=self._sleep,
         )
@@ -736,6 +702,13 @@ def _as_int(value: object, *, endpoint: str, path: str) -> int:
 def _template(path: str) -> str:
     """``order/12/refund`` -> ``order/{id}/refund``: the endpoint's name without its IDs."""
     return "/".join("{id}" if part.isdigit() else part for part in path.split("/"))
+
+
+def _refused_before_it_ran(response: httpx.Response) -> RetryAdvice:
+    """Retry a refund POST only when Magento refused it unprocessed (429, after Retry-After)."""
+    if response.status_code == 429:
+        return RetryAdvice(retry=True, delay_s=retry_after_seconds(response))
+    return RetryAdvice(retry=False)
 
 
 def _json_or_raise(response: httpx.Response, endpoint: str) -> Any:

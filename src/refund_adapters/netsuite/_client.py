@@ -2,8 +2,8 @@
 
 Every request goes through :func:`refund_adapters._http.send` under one shared limiter
 (NetSuite's concurrency limit is per account, so all requests of an adapter count against one
-budget): a :class:`~refund_adapters._http.ConcurrencyLimiter` by default, or any
-:class:`~refund_adapters._http.Limiter`, such as a budget shared through PostgreSQL by every
+budget): a :class:`~refund_adapters._pacing.ConcurrencyLimiter` by default, or any
+:class:`~refund_adapters._pacing.Limiter`, such as a budget shared through PostgreSQL by every
 worker that writes to the account. Requests are built afresh per
 attempt, so an ``httpx.Auth`` that signs (TBA / OAuth 1.0a) signs every attempt anew.
 
@@ -25,7 +25,6 @@ Error tree (what callers see)::
 from __future__ import annotations
 
 import asyncio
-import random
 import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
@@ -35,8 +34,6 @@ import httpx
 
 import refund_core as rc
 from refund_adapters._http import (
-    ConcurrencyLimiter,
-    Limiter,
     RetryAdvice,
     RetryPolicy,
     UpstreamAuthError,
@@ -46,6 +43,7 @@ from refund_adapters._http import (
     retry_after_seconds,
     send,
 )
+from refund_adapters._pacing import ConcurrencyLimiter, Limiter
 
 from . import _json
 from ._auth import NetSuiteAccount
@@ -347,15 +345,6 @@ class NetSuiteClient:
             )
         raise_for_error(response, what)
         return response
-
-    async def backoff(self, attempt: int) -> None:
-        """Wait before repeating something for the ``attempt``-th time (jittered exponential).
-
-        For repeats the caller decides on itself (a lost write looked up and found absent); the
-        same policy and sleep as the retries of :meth:`request`.
-        """
-        cap = min(self._policy.max_delay_s, self._policy.base_delay_s * 2 ** max(0, attempt - 1))
-        await self._sleep(random.uniform(cap / 2, cap))  # jitter, not a secret
 
     async def suiteql_page(self, query: str, *, limit: int, offset: int) -> SuiteQLPage:
         """One page of a SuiteQL query (``limit``/``offset`` in the URL, ``Prefer: transient``)."""

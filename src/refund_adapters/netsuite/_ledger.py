@@ -10,12 +10,12 @@ external ID, by the transforms of the 2026.1 metadata where one exists: credit m
 refunds from the invoice, cash sale or RMA, customer refunds from the credit memo or payment
 they pay out (``!transform``); a customer refund of a customer deposit (no transform makes one),
 deposits and refund reversals by create; status writes by PATCH with a custom-field mark (see
-``docs/netsuite-standin.md``). A repeat creates nothing:
-a create NetSuite refuses (4xx) is checked by looking its external ID up, and resolves to the
-record found, whatever the error code; a write whose answer was lost is looked up the same way
-before it is sent again, after a backoff. Records this ledger wrote are remembered by external
-ID (a bounded map, like the record types), so a customer refund applied to the credit memo
-written just before it costs no lookup.
+``docs/netsuite-standin.md``). A repeat creates nothing: a create NetSuite refuses (4xx) is
+checked by looking its external ID up, and resolves to the record found, whatever the error
+code; a write whose answer was lost is looked up the same way, and when absent is left to the
+engine (set aside, and written by a later run, which looks first). Records this ledger wrote
+are remembered by external ID (a bounded map, like the record types), so a customer refund
+applied to the credit memo written just before it costs no lookup.
 
 Customer refunds and refund reversals post to Undeposited Funds (STC-12): the refund names the
 account's Undeposited Funds account (its internal ID, given to the constructor) as its
@@ -57,9 +57,6 @@ TYPE_CACHE_SIZE = 10_000
 
 #: External IDs of this ledger's own writes remembered before the memory is emptied.
 RECEIPT_CACHE_SIZE = 10_000
-
-#: How often a create whose answer was lost is looked up and, when absent, sent again.
-LOST_WRITE_ATTEMPTS = 3
 
 _SUITEQL = "POST /query/v1/suiteql"
 _R = TypeVar("_R")
@@ -287,52 +284,55 @@ class NetSuiteLedger:
         external_id: str,
         params: Mapping[str, str] | None = None,
     ) -> rc.WriteReceipt:
-        """POST a create or transform; resolve refusals and lost answers by external ID."""
-        for attempt in range(1, LOST_WRITE_ATTEMPTS + 1):
-            try:
-                response = await self.client.request(
-                    "POST",
-                    path,
-                    what=f"write {external_id}",
-                    params=params,
-                    body=body,
-                    headers=WRITE_HEADERS,
-                    repeatable=False,
+        """POST a create or transform; resolve refusals and lost answers by external ID.
+
+        Sent once (a create is never repeated blindly). A lost answer is no reason to write
+        again: the record is looked up by its external ID, and if it is absent the write did
+        not happen and the error goes to the engine, which sets the event aside; the next run
+        looks before it writes, as for any write begun and not completed.
+        """
+        try:
+            response = await self.client.request(
+                "POST",
+                path,
+                what=f"write {external_id}",
+                params=params,
+                body=body,
+                headers=WRITE_HEADERS,
+                repeatable=False,
+            )
+        except LostWriteError as exc:
+            found = await self._lookup(target, external_id)
+            if found is not None:
+                return rc.WriteReceipt(external_id, found, created=True)
+            log.info("netsuite write %s: answer lost, nothing written", external_id)
+            raise LostWriteError(
+                f"{exc.reason}; no record has external ID {external_id}, so nothing was "
+                "written: a later run writes it",
+                service=SERVICE,
+                status=exc.status,
+            ) from exc
+        except _Rejected as exc:
+            # NetSuite documents no error code for a taken external ID on REST, so any
+            # refusal is checked: a record with this external ID means the write is a
+            # repeat (IDM-2), whatever else the error says.
+            found = await self._lookup(target, external_id)
+            if found is not None:
+                log.info(
+                    "netsuite write %s refused (%s): already present as %s",
+                    external_id,
+                    exc.code or exc.status,
+                    found,
                 )
-            except LostWriteError:
-                found = await self._lookup(target, external_id)
-                if found is not None:
-                    return rc.WriteReceipt(external_id, found, created=True)
-                log.info("netsuite write %s: answer lost, nothing written", external_id)
-                if attempt < LOST_WRITE_ATTEMPTS:
-                    await self.client.backoff(attempt)
-                continue
-            except _Rejected as exc:
-                # NetSuite documents no error code for a taken external ID on REST, so any
-                # refusal is checked: a record with this external ID means the write is a
-                # repeat (IDM-2), whatever else the error says.
-                found = await self._lookup(target, external_id)
-                if found is not None:
-                    log.info(
-                        "netsuite write %s refused (%s): already present as %s",
-                        external_id,
-                        exc.code or exc.status,
-                        found,
-                    )
-                    return rc.WriteReceipt(external_id, found, created=False)
-                raise
-            record_id = _location_id(response) or await self._lookup(target, external_id)
-            if record_id is None:
-                raise UpstreamUnavailableError(
-                    f"write {external_id} succeeded but named no record", service=SERVICE
-                )
-            self._remember(record_id, target)
-            return rc.WriteReceipt(external_id, record_id, created=True)
-        raise UpstreamUnavailableError(
-            f"write {external_id}: no answer after {LOST_WRITE_ATTEMPTS} attempts and no "
-            "record with its external ID",
-            service=SERVICE,
-        )
+                return rc.WriteReceipt(external_id, found, created=False)
+            raise
+        record_id = _location_id(response) or await self._lookup(target, external_id)
+        if record_id is None:
+            raise UpstreamUnavailableError(
+                f"write {external_id} succeeded but named no record", service=SERVICE
+            )
+        self._remember(record_id, target)
+        return rc.WriteReceipt(external_id, record_id, created=True)
 
     async def _transform(
         self,

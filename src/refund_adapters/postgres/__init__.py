@@ -8,7 +8,7 @@ table has an ``account`` column, so any number of workers on any machines share 
 lock a run takes on an account is tied to its database session (a run killed anywhere frees it
 at once) and, for a worker, to a lease it renews; a run that lost its lease can write nothing.
 :class:`PostgresBudgets` shares a NetSuite account's concurrency limit between every process
-writing to it (:class:`SharedBudget` is a :class:`refund_adapters._http.Limiter`), and a
+writing to it (:class:`SharedBudget` is a :class:`refund_adapters._pacing.Limiter`), and a
 :class:`Listener` hands a process the notifications that wake it. Every ``psycopg`` failure is
 raised typed::
 

@@ -13,7 +13,7 @@ server's clock from the moment it is taken, and the request is cut off (a typed
 this process's clock from before the statement that took it was sent. A worker cut off from
 the database keeps what it holds only until then; its requests end first.
 
-:class:`SharedBudget` is one account's budget as a :class:`refund_adapters._http.Limiter`: give
+:class:`SharedBudget` is one account's budget as a :class:`refund_adapters._pacing.Limiter`: give
 it to the NetSuite client where a ``ConcurrencyLimiter`` would go. Within a process, requests
 waiting for a slot queue in order, and one of them at a time asks the database (a release, here
 or in another process, is announced with ``NOTIFY``; a slot freed by a session that died or a
@@ -359,7 +359,7 @@ class PostgresBudgets:
 
 
 class SharedBudget:
-    """One NetSuite account's budget, as a :class:`refund_adapters._http.Limiter`.
+    """One NetSuite account's budget, as a :class:`refund_adapters._pacing.Limiter`.
 
     ``in_flight`` and ``peak_in_flight`` count this process's requests under it.
     """

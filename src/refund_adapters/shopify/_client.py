@@ -3,7 +3,7 @@
 Shopify budgets GraphQL calls per app and store as a leaky bucket of cost points: every response
 carries ``extensions.cost`` (``requestedQueryCost``, ``actualQueryCost`` and ``throttleStatus``
 with ``maximumAvailable``, ``currentlyAvailable`` and ``restoreRate``). The client keeps a
-:class:`~refund_adapters._http.RatePacer` in step with ``throttleStatus`` and waits before an
+:class:`~refund_adapters._pacing.RatePacer` in step with ``throttleStatus`` and waits before an
 operation whose last known cost the bucket cannot pay. A throttled call comes back as HTTP 200
 with ``errors[].extensions.code == "THROTTLED"`` (some reports say 429: both are handled) and is
 retried after the time the bucket needs to refill, through :func:`refund_adapters._http.send`.
@@ -42,8 +42,6 @@ import refund_core as rc
 
 from .._decode import UpstreamDataError, parse_json
 from .._http import (
-    ConcurrencyLimiter,
-    RatePacer,
     RetryAdvice,
     RetryPolicy,
     UpstreamAuthError,
@@ -53,6 +51,7 @@ from .._http import (
     default_advice,
     send,
 )
+from .._pacing import ConcurrencyLimiter, RatePacer
 
 __all__ = [
     "API_VERSION",
@@ -426,7 +425,7 @@ class ShopifyAdminClient:
             messages = "; ".join(_describe_error(error) for error in errors)
             if _error_code(first) in _TRY_LATER_CODES:
                 # The first attempt with this key is still running (or Shopify failed inside):
-                # the same request later is safe and may succeed; the engine retries it.
+                # the same request later is safe and may succeed; a later run retries it.
                 raise UpstreamUnavailableError(
                     f"{operation}: {messages}",
                     service=SERVICE,

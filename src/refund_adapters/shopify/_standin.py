@@ -64,6 +64,7 @@ import httpx
 
 import refund_core as rc
 
+from .._pacing import TokenBucket
 from .._standin import StandIn, json_response
 
 __all__ = [
@@ -305,25 +306,6 @@ class _Shop:
     idempotency: dict[str, tuple[str, str | None]] = attrs.Factory(dict)
 
 
-@attrs.define
-class _Bucket:
-    maximum: float
-    restore_rate: float
-    available: float
-    stamp: float
-
-    def refill(self, now: float) -> None:
-        self.available = min(self.maximum, self.available + (now - self.stamp) * self.restore_rate)
-        self.stamp = now
-
-    def status(self) -> dict[str, float]:
-        return {
-            "maximumAvailable": self.maximum,
-            "currentlyAvailable": round(self.available, 3),
-            "restoreRate": self.restore_rate,
-        }
-
-
 class _UserErrors(Exception):  # noqa: N818 - carries userErrors out of the mutation logic
     def __init__(self, errors: list[dict[str, Any]]) -> None:
         super().__init__(errors)
@@ -397,7 +379,7 @@ class ShopifyStandIn(StandIn):
         self._clock = clock
         self._now = now
         self.require_idempotency = require_idempotency
-        self.bucket = _Bucket(bucket_size, restore_rate, bucket_size, clock())
+        self.bucket = TokenBucket(restore_rate, bucket_size, clock=clock)
         self._shops: dict[str, _Shop] = {}
         self._ids = itertools.count(9_000_001)
         #: Every GraphQL document received, in order (to check them against the schema).
@@ -770,7 +752,7 @@ class ShopifyStandIn(StandIn):
         if problems:
             return json_response(200, {"errors": [p.formatted for p in problems]})
         cost = self.query_cost(document, operation, variables)
-        self.bucket.refill(self._clock())
+        self.bucket.refill()
         if cost > _MAX_SINGLE_QUERY_COST:
             return json_response(
                 200,
@@ -789,7 +771,7 @@ class ShopifyStandIn(StandIn):
                 },
             )
         # A millionth of a point of slack: a simulated clock adds float rounding of its own.
-        if cost > self.bucket.available + 1e-6:
+        if not self.bucket.take(cost, slack=1e-6):
             self.throttled += 1
             return json_response(
                 200,
@@ -806,7 +788,6 @@ class ShopifyStandIn(StandIn):
                     "extensions": self._cost_extension(cost, None),
                 },
             )
-        self.bucket.available -= cost
         result = graphql.execute_sync(
             self.schema,
             document,
@@ -826,7 +807,11 @@ class ShopifyStandIn(StandIn):
             "cost": {
                 "requestedQueryCost": requested,
                 "actualQueryCost": actual,
-                "throttleStatus": self.bucket.status(),
+                "throttleStatus": {
+                    "maximumAvailable": self.bucket.burst,
+                    "currentlyAvailable": round(self.bucket.available, 3),
+                    "restoreRate": self.bucket.rate,
+                },
             }
         }
 

@@ -30,7 +30,6 @@ import httpx
 
 from refund_adapters._decode import UpstreamDataError, parse_json
 from refund_adapters._http import (
-    ConcurrencyLimiter,
     RetryAdvice,
     RetryPolicy,
     Sleep,
@@ -42,6 +41,7 @@ from refund_adapters._http import (
     retry_after_seconds,
     send,
 )
+from refund_adapters._pacing import ConcurrencyLimiter
 
 __all__ = [
     "DEFAULT_BASE_URL",
