@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 import refund_core as rc
-from refund_adapters.cli._demo_world import START, DemoWorld
+from refund_adapters.demo import START, DemoWorld
 from refund_adapters.engine import RunSummary, SyncEngine
 from refund_core.testing import FakePayoutSource, FakeRefundSource
 

@@ -224,6 +224,31 @@ def test_adapter_import_of_cli_is_reported(tmp_path: Path) -> None:
     ]
 
 
+def test_composition_roots_import_downwards_only(tmp_path: Path) -> None:
+    """Cli may import demo and wiring, demo may import wiring; never the other way round."""
+    root = _write_tree(
+        tmp_path,
+        {
+            "refund_adapters/cli/__init__.py": "from ..demo import run\nfrom ..wiring import x\n",
+            "refund_adapters/demo/__init__.py": "from ..wiring import x\nfrom ..stripe import s\n",
+            "refund_adapters/demo/back.py": "from ..cli import main\n",
+            "refund_adapters/wiring/__init__.py": "from ..stripe import s\n",
+            "refund_adapters/wiring/back.py": "from refund_adapters.demo import run\n",
+            "refund_adapters/stripe/__init__.py": "",
+            "refund_adapters/stripe/up.py": "from refund_adapters.wiring import x\n",
+        },
+    )
+    messages = _messages(root)
+    assert messages == [
+        "src/refund_adapters/demo/back.py:1: composition root 'refund_adapters.demo' must not "
+        "import 'refund_adapters.cli', which sits above it (cli > demo > wiring)",
+        "src/refund_adapters/stripe/up.py:1: 'refund_adapters.stripe' must not import the "
+        "composition root 'refund_adapters.wiring'",
+        "src/refund_adapters/wiring/back.py:1: composition root 'refund_adapters.wiring' must "
+        "not import 'refund_adapters.demo', which sits above it (cli > demo > wiring)",
+    ]
+
+
 def test_shared_module_importing_subpackage_is_reported(tmp_path: Path) -> None:
     """A shared module in refund_adapters/ may not import a subpackage."""
     root = _write_tree(

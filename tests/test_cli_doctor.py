@@ -17,14 +17,14 @@ from pathlib import Path
 import pytest
 
 from refund_adapters.cli import main
-from refund_adapters.cli._demo import (
+from refund_adapters.demo import (
     SECRETS,
     StandIns,
     build_standins,
+    build_world,
     config_text,
     serving,
 )
-from refund_adapters.cli._demo_world import build_world
 from refund_adapters.shopify._standin import published_versions
 from refund_adapters.stripe import STRIPE_VERSION
 from tests.builders import at

@@ -13,8 +13,7 @@ import pytest
 import refund_core as rc
 from refund_adapters import amazon, magento, netsuite, shopify, stripe
 from refund_adapters.cli import default_registry
-from refund_adapters.cli._adapters import BuildContext
-from refund_adapters.cli._config import AccountConfig, AdapterConfig, parse_config
+from refund_adapters.wiring import AccountConfig, AdapterConfig, BuildContext, parse_config
 
 ENV = {
     "STRIPE_KEY": "sk_test_registry_0000000000000000",

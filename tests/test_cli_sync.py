@@ -15,11 +15,10 @@ import pytest
 
 import refund_core as rc
 from refund_adapters.cli import AdapterRegistry, main
-from refund_adapters.cli._adapters import BuildContext
-from refund_adapters.cli._config import AdapterConfig, is_secret_name, load_config
 from refund_adapters.cli._sync import ProgressDisplay, sync
 from refund_adapters.engine import Progress
 from refund_adapters.storage._sqlite import MIGRATIONS
+from refund_adapters.wiring import AdapterConfig, BuildContext, is_secret_name, load_config
 from refund_core.testing import FakeLedger, FakeRefundSource, FakeStorefront
 from tests.builders import at, credit_memo, invoice, ledger, order, payment, stripe_refund
 

@@ -10,15 +10,17 @@ from pathlib import Path
 import pytest
 
 import refund_core as rc
-from refund_adapters.cli import _render_outcome, main
-from refund_adapters.cli._config import load_config
-from refund_adapters.cli._demo import SECRETS, DemoResult, demo
-from refund_adapters.cli._demo_world import (
+from refund_adapters.cli import main, render_outcome
+from refund_adapters.demo import (
     MAGENTO_ORDER,
+    SECRETS,
     SHOPIFY_CUSTOMER,
     SHOPIFY_EU_ORDER,
     SHOPIFY_ORDER,
+    DemoResult,
+    demo,
 )
+from refund_adapters.wiring import load_config
 
 CATALOGUE = (
     [f"NSC-{n}" for n in range(1, 11)]
@@ -38,7 +40,7 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def ran(workdir: Path) -> tuple[DemoResult, str]:
     """One demo run (both passes) and what it printed."""
     out = io.StringIO()
-    result = demo(out, _render_outcome, workdir)
+    result = demo(out, render_outcome, workdir)
     return result, out.getvalue()
 
 

@@ -19,6 +19,13 @@ def test_concepts_page_examples_run() -> None:
     assert result.failed == 0
 
 
+def test_wiring_page_example_runs() -> None:
+    """The wiring page's example builds an account from tables and syncs it as it shows."""
+    result = doctest.testfile(str(ROOT / "docs" / "wiring.md"), module_relative=False)
+    assert result.attempted > 10
+    assert result.failed == 0
+
+
 @pytest.mark.parametrize(
     "name", [m.name for m in pkgutil.iter_modules(refund_core.__path__, "refund_core.")]
 )

@@ -18,10 +18,16 @@ import pytest
 
 import refund_core as rc
 from refund_adapters.cli import default_registry
-from refund_adapters.cli._config import load_config
-from refund_adapters.cli._demo import SECRETS, build_standins, config_text, serving
-from refund_adapters.cli._demo_world import DemoWorld, build_world
 from refund_adapters.cli._sync import sync_accounts
+from refund_adapters.demo import (
+    SECRETS,
+    DemoWorld,
+    build_standins,
+    build_world,
+    config_text,
+    serving,
+)
+from refund_adapters.wiring import load_config
 from refund_core.testing import (
     FakeLedger,
     FakeStorefront,

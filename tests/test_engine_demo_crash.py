@@ -18,7 +18,7 @@ import attrs
 import pytest
 
 import refund_core as rc
-from refund_adapters.cli._demo import DemoWorld, build_world
+from refund_adapters.demo import DemoWorld, build_world
 from refund_adapters.storage import SqliteJournal
 from refund_core.testing import FakeLedger, FakeStorefront
 from tests.crashes import Crash, CrashingLedger, CrashingStorefront, SimulatedCrash

@@ -11,9 +11,11 @@ Rules:
   ``datetime.utcnow()``, ``date.today()``, any ``.now()``/``.today()``, nor the builtins
   ``open``, ``print`` and ``input``.
 * Each direct subpackage of ``src/refund_adapters`` (``stripe``, ``netsuite``, ... discovered
-  from disk) must not import a sibling subpackage. ``refund_adapters.cli`` is the composition
-  root: it may import every sibling, and no sibling may import it. Modules directly in
-  ``src/refund_adapters`` (``__init__.py``, ``_util.py``, ...) are shared: any subpackage may
+  from disk) must not import a sibling subpackage. The composition roots are the exception,
+  layered top down (:data:`COMPOSITION_ROOTS`): ``cli`` (the command line), ``demo`` (the demo
+  world and its stand-ins) and ``wiring`` (adapters built from configuration). A root may import
+  every sibling and the roots below it; no other subpackage may import a root. Modules directly
+  in ``src/refund_adapters`` (``__init__.py``, ``_util.py``, ...) are shared: any subpackage may
   import them, and they must not import a subpackage themselves (that would let a sibling reach
   another through them). ``refund_adapters/__main__.py`` is an entry point and may import ``cli``.
 """
@@ -29,7 +31,8 @@ from typing import NamedTuple
 
 CORE = "refund_core"
 ADAPTERS = "refund_adapters"
-COMPOSITION_ROOT = "cli"
+#: The subpackages that wire adapters together, top down: each may import the ones after it.
+COMPOSITION_ROOTS = ("cli", "demo", "wiring")
 
 #: Third-party top-level modules refund_core may import, besides the stdlib and itself.
 CORE_ALLOWED_THIRD_PARTY = frozenset({"attrs", "attr", "cattrs"})
@@ -232,6 +235,31 @@ def _subpackage_of(module: str, subpackages: frozenset[str]) -> str | None:
     return None
 
 
+def _import_problem(module: str, owner: str | None, target: str) -> str | None:
+    """Why ``module`` (in subpackage ``owner``, None when shared) may not import ``target``."""
+    if owner is None:
+        return (
+            f"shared module '{module}' must not import subpackage "
+            f"'{ADAPTERS}.{target}' (subpackages build on shared modules, not the reverse)"
+        )
+    if owner in COMPOSITION_ROOTS:
+        if target not in COMPOSITION_ROOTS:
+            return None
+        if COMPOSITION_ROOTS.index(target) > COMPOSITION_ROOTS.index(owner):
+            return None
+        return (
+            f"composition root '{ADAPTERS}.{owner}' must not import '{ADAPTERS}.{target}', "
+            f"which sits above it ({' > '.join(COMPOSITION_ROOTS)})"
+        )
+    if target in COMPOSITION_ROOTS:
+        return f"'{ADAPTERS}.{owner}' must not import the composition root '{ADAPTERS}.{target}'"
+    roots = ", ".join(f"'{ADAPTERS}.{root}'" for root in COMPOSITION_ROOTS)
+    return (
+        f"'{ADAPTERS}.{owner}' must not import sibling '{ADAPTERS}.{target}' "
+        f"(only the composition roots {roots} wire adapters together)"
+    )
+
+
 def check_adapters(adapters_dir: Path) -> list[Violation]:
     """Check that the subpackages of ``refund_adapters`` at ``adapters_dir`` stay independent."""
     violations: list[Violation] = []
@@ -244,29 +272,17 @@ def check_adapters(adapters_dir: Path) -> list[Violation]:
             continue
         module, is_package = _module_name(path, src)
         owner = _subpackage_of(module, subpackages)
-        if owner == COMPOSITION_ROOT or module == f"{ADAPTERS}.__main__":
+        if module == f"{ADAPTERS}.__main__":
             continue
         reported: set[tuple[int, str]] = set()
         for ref in iter_imports(tree, module, is_package):
             target = _subpackage_of(ref.module, subpackages)
             if target is None or target == owner or (ref.line, target) in reported:
                 continue
+            message = _import_problem(module, owner, target)
+            if message is None:
+                continue
             reported.add((ref.line, target))
-            if owner is None:
-                message = (
-                    f"shared module '{module}' must not import subpackage "
-                    f"'{ADAPTERS}.{target}' (subpackages build on shared modules, not the reverse)"
-                )
-            elif target == COMPOSITION_ROOT:
-                message = (
-                    f"'{ADAPTERS}.{owner}' must not import the composition root "
-                    f"'{ADAPTERS}.{COMPOSITION_ROOT}'"
-                )
-            else:
-                message = (
-                    f"'{ADAPTERS}.{owner}' must not import sibling '{ADAPTERS}.{target}' "
-                    f"(only '{ADAPTERS}.{COMPOSITION_ROOT}' wires adapters together)"
-                )
             violations.append(Violation(path, ref.line, message))
     return sorted(violations)
 

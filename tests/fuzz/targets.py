@@ -37,14 +37,14 @@ import refund_core as rc
 from refund_adapters import amazon, cli, magento, shopify, stripe
 from refund_adapters._http import RetryPolicy
 from refund_adapters._pacing import RatePacer
-from refund_adapters.cli import _config
-from refund_adapters.cli._demo_world import (
+from refund_adapters.demo import (
     MAGENTO_ORDER,
     SHOPIFY_CUSTOMER,
     SHOPIFY_ORDER,
     build_world,
 )
 from refund_adapters.netsuite import NetSuiteClient, NetSuiteLedger, NetSuiteStandIn
+from refund_adapters.wiring import _config
 from tests.netsuite.factories import BASE_URL as NETSUITE_URL
 from tests.netsuite.factories import everything, rich_snapshot
 

@@ -12,11 +12,9 @@ import pytest
 import refund_core as rc
 from refund_adapters._doctor import Check, Verdict
 from refund_adapters.cli import main
-from refund_adapters.cli._adapters import AdapterRegistry
-from refund_adapters.cli._config import load_config
-from refund_adapters.cli._doctor import verdict_path
 from refund_adapters.netsuite import NetSuiteDoctor, NetSuiteStandIn
 from refund_adapters.netsuite._standin_facts import DEFAULT_FACTS, DOCUMENTED_LINKS
+from refund_adapters.wiring import AdapterRegistry, load_config, verdict_path
 from tests.contracts._run import run
 from tests.netsuite.factories import Rig, rich_snapshot, rig
 

@@ -16,29 +16,26 @@ the command line's (:mod:`refund_adapters.cli`).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
-from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any, TextIO, TypeVar
-
-import attrs
+from typing import TextIO
 
 import refund_core as rc
 from refund_core.testing import MemoryJournal
 
-from ..engine import (
-    EngineConfig,
-    Progress,
-    ReconciliationReport,
-    RunSummary,
-    StopRequest,
-    SyncEngine,
-)
+from ..engine import Progress, ReconciliationReport, RunSummary, StopRequest
 from ..storage import SqliteJournal
-from ._adapters import AdapterRegistry, BuildContext
-from ._config import AccountConfig, SyncConfig
+from ..wiring import (
+    AccountConfig,
+    AdapterRegistry,
+    PassResult,
+    SyncConfig,
+    build_engine,
+    connect,
+    run_account,
+)
 
 __all__ = [
     "EXIT_DEAD_LETTERS",
@@ -62,15 +59,6 @@ OutcomePrinter = Callable[[int, rc.Outcome], list[str]]
 
 def _utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-@attrs.frozen
-class PassResult:
-    """One pass of one account, for the summary table."""
-
-    account: str
-    pass_name: str
-    summary: RunSummary
 
 
 class ProgressDisplay:
@@ -127,108 +115,6 @@ class ProgressDisplay:
             self._drawn = False
 
 
-@attrs.frozen
-class _Parts:
-    journal: rc.Journal
-    source: Any
-    payouts: Any
-    ledger: Any
-    storefront: Any
-
-
-@contextlib.contextmanager
-def _journal_for(
-    config: SyncConfig, account: AccountConfig, *, dry_run: bool
-) -> Iterator[rc.Journal]:
-    path = config.journal_path(account)
-    if dry_run and not path.exists():
-        # A dry run writes nothing, not even a new journal file: an empty one stands in.
-        yield MemoryJournal()
-        return
-    if not dry_run:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    # A dry run reads the journal where a live run would start, and never migrates it.
-    journal = SqliteJournal(path, read_only=dry_run)
-    try:
-        yield journal
-    finally:
-        journal.close()
-
-
-def _build(
-    account: AccountConfig,
-    roles: Sequence[str],
-    registry: AdapterRegistry,
-    environ: Mapping[str, str],
-    context: BuildContext,
-) -> dict[str, Any]:
-    built: dict[str, Any] = {}
-    for role in roles:
-        config = account.adapters.get(role)
-        if config is None:
-            continue
-        built[role] = registry.build(role, config, environ, context)
-    return built
-
-
-_T = TypeVar("_T")
-
-
-def _in_one_loop(
-    account: AccountConfig,
-    roles: Sequence[str],
-    registry: AdapterRegistry,
-    environ: Mapping[str, str],
-    body: Callable[[dict[str, Any]], Awaitable[_T]],
-) -> _T:
-    """Build the account's adapters and run ``body`` in one event loop, then close their clients.
-
-    One loop per account: the adapters' HTTP clients belong to the loop that made them, so every
-    pass of the account (refunds, payouts) runs in it.
-    """
-
-    async def main() -> _T:
-        context = BuildContext(account=account)
-        try:
-            return await body(_build(account, roles, registry, environ, context))
-        finally:
-            await context.clients.aclose()
-
-    return asyncio.run(main())
-
-
-def _require(account: AccountConfig, built: Mapping[str, Any], *roles: str) -> None:
-    for role in roles:
-        if role not in built:
-            raise rc.ConfigurationError(
-                f"{account.where}.{role}: a {account.direction.value} account needs a "
-                f"[{account.where}.{role}] table naming its adapter"
-            )
-
-
-def _engine(
-    account: AccountConfig,
-    built: Mapping[str, Any],
-    journal: rc.Journal,
-    engine_config: EngineConfig,
-    **hooks: Any,
-) -> SyncEngine:
-    return SyncEngine(
-        account=account.account,
-        policy=account.policy,
-        ledger=built["ledger"],
-        journal=journal,
-        source=built.get("source"),
-        storefront=built.get("storefront"),
-        payouts=built.get("payouts"),
-        config=engine_config,
-        **hooks,
-    )
-
-
-_ALL_ROLES = ("source", "payouts", "ledger", "storefront")
-
-
 def sync_accounts(
     config: SyncConfig,
     *,
@@ -245,9 +131,11 @@ def sync_accounts(
 ) -> list[PassResult]:
     """One pass over every configured account (or the one named); the result of each pass.
 
-    With ``busy`` given, an account whose journal another live run holds is reported on
-    ``stderr``, named in ``busy`` and skipped, and the other accounts go on; without it, the
-    :class:`refund_core.JournalBusyError` stops the run. ``stop`` asks the passes to stop.
+    Each account runs as :func:`refund_adapters.wiring.run_account` runs it, with a progress
+    display on ``stderr``. With ``busy`` given, an account whose journal another live run holds
+    is reported on ``stderr``, named in ``busy`` and skipped, and the other accounts go on;
+    without it, the :class:`refund_core.JournalBusyError` stops the run. ``stop`` asks the
+    passes to stop.
     """
     results: list[PassResult] = []
     show_bar = stderr.isatty() if tty is None else tty
@@ -256,59 +144,31 @@ def sync_accounts(
             break
         name = account.account.account_id
         display = ProgressDisplay(stderr, account=name, clock=clock, tty=show_bar)
-        engine_config = attrs.evolve(config.engine, dry_run=dry_run)
 
-        async def passes(
-            built: dict[str, Any],
-            account: AccountConfig = account,
-            name: str = name,
-            display: ProgressDisplay = display,
-            engine_config: EngineConfig = engine_config,
-        ) -> list[PassResult]:
-            _require(account, built, "ledger")
-            if account.direction is rc.Direction.INCOMING:
-                _require(account, built, "source")
-            else:
-                _require(account, built, "storefront")
-            done: list[PassResult] = []
-            if not dry_run:
-                from ._doctor import gate  # noqa: PLC0415 - the doctor imports this module
-
-                await gate(config, account, built)  # before the first write (issue 10)
-            with _journal_for(config, account, dry_run=dry_run) as journal:
-                engine = _engine(
-                    account,
-                    built,
-                    journal,
-                    engine_config,
-                    owner=f"refund-sync sync {name}",
-                    on_outcome=on_outcome,
-                    on_progress=display,
-                    stop=stop,
-                )
-                for warning in engine.warnings:  # NSC-10
-                    stderr.write(f"refund-sync: warning: {name}: {warning}\n")
-                try:
-                    if account.direction is rc.Direction.INCOMING:
-                        summary = await engine.run_async(account.start)
-                        done.append(PassResult(name, "incoming", summary))
-                        if "payouts" in built:
-                            summary = await engine.run_payouts_async(account.start)
-                            done.append(PassResult(name, "payouts", summary))
-                    else:
-                        summary = await engine.run_outgoing_async(account.start)
-                        done.append(PassResult(name, "outgoing", summary))
-                finally:
-                    display.finish()
-            return done
+        def warn(warning: str, name: str = name) -> None:
+            stderr.write(f"refund-sync: warning: {name}: {warning}\n")
 
         try:
-            results.extend(_in_one_loop(account, _ALL_ROLES, registry, environ, passes))
+            results.extend(
+                run_account(
+                    config,
+                    account,
+                    registry=registry,
+                    environ=environ,
+                    dry_run=dry_run,
+                    on_outcome=on_outcome,
+                    on_progress=display,
+                    on_warning=warn,
+                    stop=stop,
+                )
+            )
         except rc.JournalBusyError as exc:
             if busy is None:
                 raise
             busy.append(name)
             stderr.write(f"refund-sync: error: {name}: {exc}; the other accounts go on\n")
+        finally:
+            display.finish()
     return results
 
 
@@ -517,24 +377,23 @@ def retry(
         try:
 
             async def retry_pass(
-                built: dict[str, Any],
                 account: AccountConfig = account,
                 name: str = name,
                 journal: SqliteJournal = journal,
             ) -> RunSummary:
-                _require(account, built, "ledger")
-                engine = _engine(
-                    account,
-                    built,
-                    journal,
-                    config.engine,
-                    owner=f"refund-sync retry {name}",
-                    stop=stop,
-                )
-                return await engine.retry_async()
+                async with connect(account, environ=environ, registry=registry) as adapters:
+                    engine = build_engine(
+                        account,
+                        adapters,
+                        journal,
+                        config.engine,
+                        owner=f"refund-sync retry {name}",
+                        stop=stop,
+                    )
+                    return await engine.retry_async()
 
             try:
-                summary = _in_one_loop(account, _ALL_ROLES, registry, environ, retry_pass)
+                summary = asyncio.run(retry_pass())
             except rc.JournalBusyError as exc:
                 busy.append(name)
                 if stderr is not None:
@@ -577,21 +436,21 @@ def reconcile(
             stdout.write(f"{name}: outgoing account, nothing to reconcile against a source\n")
             continue
 
-        async def sweep(
-            built: dict[str, Any], account: AccountConfig = account
-        ) -> ReconciliationReport:
-            _require(account, built, "source", "ledger")
-            engine = SyncEngine(
-                account=account.account,
-                policy=account.policy,
-                ledger=built["ledger"],
-                journal=MemoryJournal(),  # reconciliation only reads; nothing is journalled
-                source=built["source"],
-                config=config.engine,
-            )
-            return await engine.reconcile_async(start, end)
+        async def sweep(account: AccountConfig = account) -> ReconciliationReport:
+            roles = ("source", "ledger")
+            async with connect(
+                account, environ=environ, registry=registry, roles=roles
+            ) as adapters:
+                adapters.require(*roles)
+                engine = build_engine(
+                    account,
+                    adapters,
+                    MemoryJournal(),  # reconciliation only reads; nothing is journalled
+                    config.engine,
+                )
+                return await engine.reconcile_async(start, end)
 
-        report = _in_one_loop(account, ("source", "ledger"), registry, environ, sweep)
+        report = asyncio.run(sweep())
         stdout.write(
             f"{name}: {start.date()} .. {end.isoformat(timespec='seconds')}: "
             + ("clean" if report.is_clean else "DIFFERENCES")

@@ -1,7 +1,7 @@
 """The adapters ``refund-sync.toml`` can name, wired to their packages.
 
-This module is the composition root's switchboard: each builder turns an account's adapter table
-(plain options plus secrets from the environment) into a configured adapter. Secrets are named
+The switchboard of the wiring: each builder turns an account's adapter table (plain options
+plus secrets from the environment) into a configured adapter. Secrets are named
 ``<secret>_env`` in the file (see ``_config``); the builders below list which each one needs.
 
 ==========  ===========================  =====================================================
@@ -39,8 +39,8 @@ import refund_core as rc
 
 from .. import amazon, magento, netsuite, shopify, stripe
 from .._oauth1 import OAuth1Credentials
-from ._adapters import AdapterRegistry, BuildContext
 from ._config import AdapterConfig
+from ._registry import AdapterRegistry, BuildContext
 
 __all__ = ["default_registry", "stripe_mode"]
 

@@ -1,11 +1,12 @@
 """Which adapter a config name means: a registry of builders, one per (role, adapter name).
 
-The CLI is the composition root: it is the one place that knows every adapter package. A builder
+The wiring is where adapter packages meet (:mod:`._builders` holds the shipped ones). A builder
 gets the adapter's table from ``refund-sync.toml`` (plain options), its secrets (read from the
 environment variables the table names) and the account, and returns an object conforming to
 the role's port (``source`` -> RefundSource, ``payouts`` -> PayoutSource, ``ledger`` -> Ledger,
 ``storefront`` -> Storefront). Users with their own adapter register it with
-:meth:`AdapterRegistry.register` and call :func:`refund_adapters.cli.main` with that registry.
+:meth:`AdapterRegistry.register` and pass that registry to :func:`refund_adapters.wiring.connect`
+or :func:`refund_adapters.cli.main`.
 
 Builders run inside the event loop that will drive the account's passes, so an adapter may hold
 one ``httpx.AsyncClient`` for the whole run: take it from :meth:`BuildContext.http_client`, which

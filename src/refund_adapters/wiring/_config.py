@@ -53,6 +53,7 @@ import refund_core as rc
 from ..engine import EngineConfig
 
 __all__ = [
+    "ROLES",
     "AccountConfig",
     "AdapterConfig",
     "SyncConfig",
